@@ -1,0 +1,121 @@
+//! Frame cost of the renderer, offscreen on whatever Vulkan device there is
+//! (Mesa's lavapipe CPU rasteriser on CI): rendering plus waiting for the
+//! GPU to finish, without reading pixels back.
+//!
+//! - `one_row/COLSxROWS`: one character typed (one row changes).
+//! - `scroll_line/COLSxROWS`: one line scrolled (every row moves; only the
+//!   new one is shaped).
+//! - `full/COLSxROWS`: every row changes (a page scroll).
+
+use std::borrow::Cow;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use vireo::model::{CellUpdate, Frame, Model, RedrawEvent};
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::Offscreen;
+
+/// Code-like text for row `row` of page `page`, with a few highlight ids.
+fn row_cells(cols: usize, row: usize, page: usize) -> Vec<CellUpdate<'static>> {
+    let words = ["fn", "let", "value", "=", "compute(", "x,", "y);", "// note", "return", "self.grid"];
+    let mut text = String::new();
+    let mut i = row * 7 + page * 3;
+    while text.chars().count() < cols - 10 {
+        text.push_str(words[i % words.len()]);
+        text.push(' ');
+        i += 1;
+    }
+    text.chars()
+        .enumerate()
+        .map(|(c, ch)| CellUpdate {
+            text: Cow::Owned(ch.to_string()),
+            hl: Some((c / 6 % 4) as u32),
+            repeat: None,
+        })
+        .collect()
+}
+
+fn setup(cols: usize, rows: usize) -> Model {
+    let mut m = Model::new();
+    m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0xd0d0d0), bg: Some(0x1e1e2e), sp: None }).unwrap();
+    for (id, fg) in [(1, 0x89b4fa), (2, 0xa6e3a1), (3, 0xf38ba8)] {
+        let attr = vireo::model::HlAttr { fg: Some(fg), bold: id == 1, ..Default::default() };
+        m.apply(RedrawEvent::HlAttrDefine { id, attr }).unwrap();
+    }
+    m.apply(RedrawEvent::GridResize { grid: 1, width: cols, height: rows }).unwrap();
+    m
+}
+
+fn page(m: &mut Model, rows: usize, cols: usize, page: usize) -> Frame {
+    for row in 0..rows {
+        let cells = row_cells(cols, row, page);
+        m.apply(RedrawEvent::GridLine { grid: 1, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    m.apply(RedrawEvent::Flush).unwrap().unwrap()
+}
+
+fn frames(c: &mut Criterion) {
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let cursor = CursorState { visible: true };
+    for (cols, rows) in [(100, 30), (200, 60)] {
+        let mut m = setup(cols, rows);
+        let base = page(&mut m, rows, cols, 0);
+        offscreen.render_and_wait(&base, cursor).unwrap();
+        // One character typed on row 5, alternating so each frame differs.
+        let typed: Vec<Frame> = ["a", "b"]
+            .iter()
+            .map(|t| {
+                let cells = vec![CellUpdate { text: Cow::Borrowed(*t), hl: Some(0), repeat: None }];
+                m.apply(RedrawEvent::GridLine { grid: 1, row: 5, col_start: 10, cells, wrap: false })
+                    .unwrap();
+                m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 5, col: 11 }).unwrap();
+                m.apply(RedrawEvent::Flush).unwrap().unwrap()
+            })
+            .collect();
+        let mut i = 0;
+        c.bench_function(&format!("one_row/{cols}x{rows}"), |b| {
+            b.iter(|| {
+                let stats = offscreen.render_and_wait(black_box(&typed[i % 2]), cursor).unwrap();
+                assert_eq!(stats.rows_drawn, 1);
+                i += 1;
+            })
+        });
+        // One line scrolled (<C-e>): every row moves, nvim sends the new last row.
+        let mut scroll_line = |m: &mut Model, next: usize| {
+            let scroll =
+                RedrawEvent::GridScroll { grid: 1, top: 0, bot: rows, left: 0, right: cols, rows: 1 };
+            m.apply(scroll).unwrap();
+            let cells = row_cells(cols, next % 50, next);
+            m.apply(RedrawEvent::GridLine { grid: 1, row: rows - 1, col_start: 0, cells, wrap: false })
+                .unwrap();
+            let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+            offscreen.render_and_wait(black_box(&frame), cursor).unwrap()
+        };
+        // Settle: the frame drawn last may not be the model's latest.
+        scroll_line(&mut m, 0);
+        let mut next = 1;
+        c.bench_function(&format!("scroll_line/{cols}x{rows}"), |b| {
+            b.iter(|| {
+                assert_eq!(scroll_line(&mut m, next).rows_shaped, 1);
+                next += 1;
+            })
+        });
+        let pages: Vec<Frame> = (1..=2).map(|p| page(&mut m, rows, cols, p)).collect();
+        let mut i = 0;
+        c.bench_function(&format!("full/{cols}x{rows}"), |b| {
+            b.iter(|| {
+                let stats = offscreen.render_and_wait(black_box(&pages[i % 2]), cursor).unwrap();
+                assert_eq!(stats.rows_drawn, rows);
+                i += 1;
+            })
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = frames
+}
+criterion_main!(benches);

@@ -1,0 +1,752 @@
+//! The desktop window: winit events in, frames out.
+//!
+//! ```text
+//!   IO thread ── frame ──► crossbeam channel ──► wake (EventLoopProxy)
+//!                                                   │
+//!   main thread: winit loop ◄───────────────────────┘
+//!     ├─ takes the newest frame, renders it (wgpu), presents
+//!     ├─ keys → nvim_input, resize → nvim_ui_try_resize
+//!     └─ sleeps in ControlFlow::Wait; WaitUntil only while the cursor blinks
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use winit::application::ApplicationHandler;
+use winit::dpi::LogicalSize;
+use winit::event::{ElementState, KeyEvent, MouseButton, MouseScrollDelta, StartCause, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::keyboard::{Key, ModifiersState};
+use winit::window::{Icon, Window, WindowId};
+
+use crate::input::mouse::{self, WheelAccumulator};
+use crate::model::{Frame, GLOBAL_GRID, GridId, OptionValue};
+use crate::nvim::{self, Connection, Exit, StartOptions};
+use crate::render::font::{Fonts, scan_system_fonts};
+use crate::render::gpu::{Gpu, GpuError};
+use crate::render::{CursorState, Renderer};
+use crate::rpc::Lane;
+
+/// Events the IO thread and helpers send into the winit loop.
+#[derive(Debug)]
+pub enum UserEvent {
+    /// A frame (or the session's end) is waiting in the channels.
+    Wake,
+    /// The system font scan finished.
+    Fonts(Box<glyphon::fontdb::Database>),
+}
+
+/// Why the window could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("could not open a window: {0}")]
+    EventLoop(#[from] winit::error::EventLoopError),
+    #[error(transparent)]
+    Start(#[from] nvim::StartError),
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    #[error("could not open a window: {0}")]
+    Window(String),
+}
+
+/// User settings that are not nvim options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Form ligatures inside runs of one highlight.
+    pub ligatures: bool,
+    /// Alt acts as Meta (`<M-x>`); when false, Alt+key sends the character
+    /// the layout composed (macOS Option, some European layouts).
+    pub alt_is_meta: bool,
+    /// Where the input method may be used.
+    pub ime: crate::input::ImePolicy,
+}
+
+/// Runs the window until nvim exits; returns how it ended.
+pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Result<Exit, AppError> {
+    let event_loop = EventLoop::<UserEvent>::with_user_event().build()?;
+    let proxy = event_loop.create_proxy();
+    let wake_proxy = proxy.clone();
+    opts.wake = Some(Arc::new(move || {
+        // The loop is gone only while exiting.
+        wake_proxy.send_event(UserEvent::Wake).ok();
+    }));
+    let (cols, rows) = (opts.cols, opts.rows);
+    // "+ and "* registers through the system clipboard, with no external tool.
+    let clipboard = Arc::new(std::sync::Mutex::new(crate::input::clipboard::Clipboard::default()));
+    opts.requests = crate::input::clipboard::handlers(std::mem::take(&mut opts.requests), clipboard.clone());
+    opts.init_lua.push(crate::input::clipboard::PROVIDER_LUA.to_owned());
+    // nvim starts and attaches on the IO thread while the window and the
+    // graphics device are created here.
+    let starting = nvim::start_async(opts)?;
+    // Scanning system fonts takes a while: the first frame uses the bundled
+    // font and the rest arrive when ready.
+    let fonts_proxy = proxy.clone();
+    std::thread::Builder::new()
+        .name("vireo-fonts".into())
+        .spawn(move || {
+            let db = scan_system_fonts();
+            fonts_proxy.send_event(UserEvent::Fonts(Box::new(db))).ok();
+        })
+        .map_err(|e| AppError::Window(e.to_string()))?;
+    let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
+    let mut app = App {
+        starting: Some(starting),
+        settings,
+        clipboard,
+        conn: None,
+        instance,
+        started,
+        first_frame_logged: false,
+        initial_grid: (cols, rows),
+        view: None,
+        latest: None,
+        exit: None,
+        error: None,
+        modifiers: ModifiersState::empty(),
+        blink: Blink::default(),
+        title: String::new(),
+        requested: None,
+        mouse: MouseState::default(),
+        ime_allowed: None,
+        ime_area: None,
+    };
+    event_loop.run_app(&mut app)?;
+    if let Some(e) = app.error {
+        return Err(e);
+    }
+    Ok(app.exit.unwrap_or(Exit::Failed("the window closed before nvim exited".into())))
+}
+
+/// Everything that exists once the window does.
+struct View {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    gpu: Gpu,
+    renderer: Renderer,
+}
+
+struct App {
+    starting: Option<nvim::Starting>,
+    settings: Settings,
+    /// Shared with the clipboard provider's request handlers.
+    clipboard: Arc<std::sync::Mutex<crate::input::clipboard::Clipboard>>,
+    /// Set once nvim has attached (right after the window exists).
+    conn: Option<Connection>,
+    instance: wgpu::Instance,
+    started: Instant,
+    first_frame_logged: bool,
+    initial_grid: (usize, usize),
+    view: Option<View>,
+    latest: Option<Frame>,
+    exit: Option<Exit>,
+    error: Option<AppError>,
+    modifiers: ModifiersState,
+    blink: Blink,
+    title: String,
+    /// The grid size last asked of nvim.
+    requested: Option<(usize, usize)>,
+    mouse: MouseState,
+    /// IME state last given to the window: allowed, and the cursor area.
+    ime_allowed: Option<bool>,
+    ime_area: Option<(f32, f32, f32, f32)>,
+}
+
+/// Pointer state between winit events.
+#[derive(Debug, Default)]
+struct MouseState {
+    /// Pointer position in physical pixels.
+    position: Option<(f64, f64)>,
+    /// The button held and the grid its press went to (drags stay there).
+    held: Option<(&'static str, GridId)>,
+    /// Screen cell of the last press or drag, to send one drag per cell.
+    last_cell: Option<(i64, i64)>,
+    wheel: WheelAccumulator,
+    /// Hidden while typing ('mousehide').
+    hidden: bool,
+}
+
+/// Cursor blinking per 'guicursor': on for `blinkwait` after the cursor
+/// moves, then `blinkoff`/`blinkon` alternately.
+#[derive(Debug, Default)]
+struct Blink {
+    since: Option<Instant>,
+    timing: Option<(Duration, Duration, Duration)>,
+}
+
+impl Blink {
+    fn reset(&mut self, frame: &Frame) {
+        self.since = Some(Instant::now());
+        self.timing = frame.mode.current().and_then(|m| match (m.blinkwait, m.blinkon, m.blinkoff) {
+            (Some(w), Some(on), Some(off)) if w > 0 && on > 0 && off > 0 => {
+                Some((Duration::from_millis(w), Duration::from_millis(on), Duration::from_millis(off)))
+            }
+            _ => None,
+        });
+    }
+
+    /// Whether the cursor shows now, and when that next changes.
+    fn state(&self, now: Instant) -> (bool, Option<Instant>) {
+        let (Some(since), Some((wait, on, off))) = (self.since, self.timing) else { return (true, None) };
+        let elapsed = now.duration_since(since);
+        if elapsed < wait {
+            return (true, Some(since + wait));
+        }
+        let period = on + off;
+        let phase = Duration::from_nanos(((elapsed - wait).as_nanos() % period.as_nanos()) as u64);
+        let cycle_start = now - phase;
+        if phase < off { (false, Some(cycle_start + off)) } else { (true, Some(cycle_start + period)) }
+    }
+}
+
+impl App {
+    fn create_view(&mut self, event_loop: &ActiveEventLoop) -> Result<View, AppError> {
+        let mut fonts = Fonts::bundled(1.0);
+        fonts.ligatures = self.settings.ligatures;
+        let m = fonts.metrics();
+        let (cols, rows) = self.initial_grid;
+        // Logical pixels: on a HiDPI screen the window scales with the font.
+        let size = LogicalSize::new(cols as u32 * m.width, rows as u32 * m.height);
+        let attrs = Window::default_attributes()
+            .with_title("vireo")
+            .with_inner_size(size)
+            .with_window_icon(load_icon());
+        #[cfg(all(unix, not(target_os = "macos")))]
+        let attrs = winit::platform::x11::WindowAttributesExtX11::with_name(attrs, "vireo", "vireo");
+        let window = Arc::new(event_loop.create_window(attrs).map_err(|e| AppError::Window(e.to_string()))?);
+        let surface =
+            self.instance.create_surface(window.clone()).map_err(|e| GpuError::Surface(e.to_string()))?;
+        log::debug!("window created after {:?}", self.started.elapsed());
+        let gpu = Gpu::new(self.instance.clone(), Some(&surface))?;
+        log::debug!("graphics device ready after {:?}", self.started.elapsed());
+        let caps = surface.get_capabilities(&gpu.adapter);
+        // Colours from nvim are sRGB values; a non-sRGB target keeps them as
+        // they are (blending in sRGB space, as terminals do).
+        let format = caps.formats.iter().copied().find(|f| !f.is_srgb()).unwrap_or(caps.formats[0]);
+        let inner = window.inner_size();
+        let config = wgpu::SurfaceConfiguration {
+            // The kept screen image is copied in, then the cursor drawn.
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_DST,
+            format,
+            width: inner.width.max(1),
+            height: inner.height.max(1),
+            present_mode: wgpu::PresentMode::Fifo,
+            desired_maximum_frame_latency: 1,
+            alpha_mode: caps.alpha_modes[0],
+            view_formats: vec![],
+            color_space: wgpu::SurfaceColorSpace::Auto,
+        };
+        surface.configure(&gpu.device, &config);
+        let mut renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), format, fonts);
+        let scale = window.scale_factor() as f32;
+        if scale != 1.0 {
+            renderer.fonts.set_scale(scale);
+        }
+        Ok(View { window, surface, config, gpu, renderer })
+    }
+
+    /// Takes every waiting frame, keeping the newest; notes a session end.
+    fn drain(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(conn) = &self.conn else { return };
+        let mut got = false;
+        while let Ok(frame) = conn.frames.try_recv() {
+            self.latest = Some(frame);
+            got = true;
+        }
+        if got {
+            log::trace!("frame received after {:?}", self.started.elapsed());
+            if let Some(frame) = &self.latest {
+                self.blink.reset(frame);
+                let title = if frame.title.is_empty() { "vireo" } else { &frame.title };
+                if title != self.title {
+                    self.title = title.to_owned();
+                    if let Some(view) = &self.view {
+                        view.window.set_title(title);
+                    }
+                }
+            }
+            if let Some(view) = &self.view {
+                view.window.request_redraw();
+            }
+            self.update_ime();
+        }
+        let Some(conn) = &self.conn else { return };
+        if let Ok(exit) = conn.exit.try_recv() {
+            self.exit = Some(exit);
+            event_loop.exit();
+        }
+    }
+
+    fn render(&mut self) {
+        let Some(view) = self.view.as_mut() else { return };
+        let Some(frame) = &self.latest else { return };
+        let acquire_start = Instant::now();
+        let texture = match view.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t) => t,
+            wgpu::CurrentSurfaceTexture::Suboptimal(_)
+            | wgpu::CurrentSurfaceTexture::Outdated
+            | wgpu::CurrentSurfaceTexture::Lost => {
+                // Resized or lost under us: reconfigure and draw again.
+                view.surface.configure(&view.gpu.device, &view.config);
+                view.window.request_redraw();
+                return;
+            }
+            wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Occluded => return,
+            wgpu::CurrentSurfaceTexture::Validation => {
+                log::error!("the window surface is invalid; reconfiguring");
+                view.surface.configure(&view.gpu.device, &view.config);
+                return;
+            }
+        };
+        let (visible, _) = self.blink.state(Instant::now());
+        let before = view.renderer.metrics();
+        let render_start = Instant::now();
+        let stats = view.renderer.render(frame, &texture.texture, CursorState { visible });
+        log::trace!("frame {} rendered in {:?}: {stats:?}", frame.seq, render_start.elapsed());
+        view.window.pre_present_notify();
+        let present_start = Instant::now();
+        view.gpu.queue.present(texture);
+        log::trace!("acquire took {:?}, present {:?}", render_start - acquire_start, present_start.elapsed());
+        if !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some() {
+            self.first_frame_logged = true;
+            log::info!(
+                "first frame presented {:.1} ms after start",
+                self.started.elapsed().as_secs_f64() * 1e3
+            );
+            if std::env::var_os("VIREO_REPORT_FIRST_FRAME").is_some() {
+                println!("first-frame-ms {:.3}", self.started.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        if view.renderer.metrics() != before {
+            // guifont or linespace changed the cell size.
+            self.fit_grid();
+        }
+    }
+
+    /// Asks nvim for the grid that fits the window at the current cell size.
+    fn fit_grid(&mut self) {
+        let Some(view) = &self.view else { return };
+        let m = view.renderer.metrics();
+        let cols = (view.config.width / m.width).max(1) as usize;
+        let rows = (view.config.height / m.height).max(1) as usize;
+        let current = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
+        if current == Some((cols, rows)) || self.requested == Some((cols, rows)) {
+            return;
+        }
+        let Some(conn) = &self.conn else { return };
+        self.requested = Some((cols, rows));
+        let args = vec![(cols as u64).into(), (rows as u64).into()];
+        if let Err(e) = conn.session.notify(Lane::Input, "nvim_ui_try_resize", args) {
+            log::warn!("resize not sent: {e}");
+        }
+    }
+
+    fn key(&mut self, event: &KeyEvent) {
+        if event.state != ElementState::Pressed {
+            return;
+        }
+        let mousehide = self.latest.as_ref().and_then(|f| f.option("mousehide").cloned());
+        if mousehide == Some(OptionValue::Bool(true))
+            && !self.mouse.hidden
+            && let Some(view) = &self.view
+        {
+            view.window.set_cursor_visible(false);
+            self.mouse.hidden = true;
+        }
+        let ctrl_only = self.modifiers.control_key() && !self.modifiers.alt_key();
+        if ctrl_only && let Key::Character(c) = &event.logical_key {
+            let zoom = match c.as_str() {
+                "=" | "+" => Some(Some(1.0)),
+                "-" => Some(Some(-1.0)),
+                "0" => Some(None),
+                _ => None,
+            };
+            if let (Some(zoom), Some(view)) = (zoom, self.view.as_mut()) {
+                match zoom {
+                    Some(delta) => view.renderer.fonts.zoom(delta),
+                    None => view.renderer.fonts.reset_zoom(),
+                }
+                view.renderer.invalidate();
+                view.window.request_redraw();
+                self.fit_grid();
+                return;
+            }
+        }
+        if is_paste_shortcut(&event.logical_key, self.modifiers) {
+            self.paste();
+            return;
+        }
+        let text = event.text.as_deref();
+        log::debug!("key {:?} text {:?} mods {:?}", event.logical_key, text, self.modifiers);
+        if !self.settings.alt_is_meta
+            && let Some(composed) = crate::input::keys::alt_composed(text, self.modifiers)
+        {
+            if let Some(conn) = &self.conn
+                && let Err(e) = conn.session.input(&composed)
+            {
+                log::warn!("input not sent: {e}");
+            }
+            return;
+        }
+        let numpad = event.location == winit::keyboard::KeyLocation::Numpad;
+        if let Some(keys) = crate::input::keys::to_nvim(&event.logical_key, text, self.modifiers, numpad)
+            && let Some(conn) = &self.conn
+            && let Err(e) = conn.session.input(&keys)
+        {
+            log::warn!("input not sent: {e}");
+        }
+    }
+}
+
+impl App {
+    /// The screen cell under the pointer.
+    fn pointer_cell(&self) -> Option<(i64, i64)> {
+        let (x, y) = self.mouse.position?;
+        let m = self.view.as_ref()?.renderer.metrics();
+        Some(((y / f64::from(m.height)).floor() as i64, (x / f64::from(m.width)).floor() as i64))
+    }
+
+    fn send_mouse(&self, button: &str, action: &str, cell: mouse::GridCell) {
+        let Some(conn) = &self.conn else { return };
+        let m = self.modifiers;
+        let mods = mouse::modifier_string(m.shift_key(), m.control_key(), m.alt_key(), m.super_key());
+        let args = vec![
+            button.into(),
+            action.into(),
+            mods.into(),
+            cell.grid.into(),
+            cell.row.max(0).into(),
+            cell.col.max(0).into(),
+        ];
+        if let Err(e) = conn.session.notify(Lane::Input, "nvim_input_mouse", args) {
+            log::warn!("mouse event not sent: {e}");
+        }
+    }
+
+    /// Turns the input method on in typing modes (per the setting) and keeps
+    /// its candidate window at the cursor.
+    fn update_ime(&mut self) {
+        let (Some(view), Some(frame)) = (&self.view, &self.latest) else { return };
+        let allowed = crate::input::ime_wanted(&frame.mode.name, self.settings.ime);
+        if self.ime_allowed != Some(allowed) {
+            view.window.set_ime_allowed(allowed);
+            self.ime_allowed = Some(allowed);
+            if !allowed {
+                // A composition cannot outlive the input method.
+                if let Some(view) = self.view.as_mut() {
+                    view.renderer.set_preedit(None);
+                }
+            }
+        }
+        let Some(view) = &self.view else { return };
+        let area = view.renderer.cursor_area(frame);
+        if allowed && area != self.ime_area {
+            if let Some((x, y, w, h)) = area {
+                let position = winit::dpi::PhysicalPosition::new(x as f64, y as f64);
+                view.window.set_ime_cursor_area(position, winit::dpi::PhysicalSize::new(w as f64, h as f64));
+            }
+            self.ime_area = area;
+        }
+    }
+
+    fn ime(&mut self, event: winit::event::Ime) {
+        use winit::event::Ime;
+        match event {
+            Ime::Preedit(text, _) => {
+                if let Some(view) = self.view.as_mut() {
+                    view.renderer.set_preedit(Some(text));
+                    view.window.request_redraw();
+                }
+            }
+            Ime::Commit(text) => {
+                if let Some(view) = self.view.as_mut() {
+                    view.renderer.set_preedit(None);
+                    view.window.request_redraw();
+                }
+                if let Some(conn) = &self.conn
+                    && let Err(e) = conn.session.input(&text.replace('<', "<lt>"))
+                {
+                    log::warn!("IME text not sent: {e}");
+                }
+            }
+            Ime::Enabled => {}
+            Ime::Disabled => {
+                if let Some(view) = self.view.as_mut() {
+                    view.renderer.set_preedit(None);
+                    view.window.request_redraw();
+                }
+            }
+        }
+    }
+
+    /// Streams the clipboard into nvim with `nvim_paste`, in phases, so a
+    /// paste of any size arrives whole and undoes as one change.
+    fn paste(&self) {
+        let Some(conn) = &self.conn else { return };
+        let got = self.clipboard.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get("+");
+        let (lines, regtype) = match got {
+            Ok(v) => v,
+            Err(e) => {
+                log::warn!("paste: {e}");
+                return;
+            }
+        };
+        let mut text = lines.join("\n");
+        if regtype == "V" {
+            text.push('\n');
+        }
+        const CHUNK: usize = 256 * 1024;
+        for (chunk, phase) in crate::input::clipboard::paste_chunks(&text, CHUNK) {
+            let args = vec![chunk.into(), false.into(), phase.into()];
+            // Failures come back as nvim_error_event and are logged.
+            if let Err(e) = conn.session.notify(Lane::Input, "nvim_paste", args) {
+                log::warn!("paste not sent: {e}");
+                return;
+            }
+        }
+    }
+
+    /// Opens a file dropped on the window with `:drop`.
+    fn open_dropped(&self, path: &std::path::Path) {
+        let Some(conn) = &self.conn else { return };
+        let args = crate::input::drop_file_args(path);
+        // As a notification: a failure comes back as nvim_error_event and is logged.
+        if let Err(e) = conn.session.notify(Lane::Input, "nvim_exec_lua", args) {
+            log::warn!("dropped file not opened: {e}");
+        }
+    }
+
+    /// nvim wants the mouse ('mouse' is set for the current mode).
+    fn mouse_wanted(&self) -> Option<&Frame> {
+        self.latest.as_ref().filter(|f| f.mouse_enabled)
+    }
+
+    fn mouse_moved(&mut self, x: f64, y: f64) {
+        self.mouse.position = Some((x, y));
+        if self.mouse.hidden {
+            if let Some(view) = &self.view {
+                view.window.set_cursor_visible(true);
+            }
+            self.mouse.hidden = false;
+        }
+        let (Some((button, grid)), Some(cell)) = (self.mouse.held, self.pointer_cell()) else { return };
+        if self.mouse.last_cell == Some(cell) {
+            return;
+        }
+        self.mouse.last_cell = Some(cell);
+        if let Some(target) = self.mouse_wanted().and_then(|f| mouse::relative_to(f, grid, cell.0, cell.1)) {
+            self.send_mouse(button, "drag", target);
+        }
+    }
+
+    fn mouse_button(&mut self, state: ElementState, button: MouseButton) {
+        let name = match button {
+            MouseButton::Left => "left",
+            MouseButton::Right => "right",
+            MouseButton::Middle => "middle",
+            MouseButton::Back => "x1",
+            MouseButton::Forward => "x2",
+            MouseButton::Other(_) => return,
+        };
+        let Some(cell) = self.pointer_cell() else { return };
+        match state {
+            ElementState::Pressed => {
+                let Some(hit) = self.mouse_wanted().and_then(|f| mouse::hit_test(f, cell.0, cell.1)) else {
+                    return;
+                };
+                self.mouse.held = Some((name, hit.grid));
+                self.mouse.last_cell = Some(cell);
+                self.send_mouse(name, "press", hit);
+            }
+            ElementState::Released => {
+                let grid = self.mouse.held.take().map(|(_, g)| g);
+                let target = self.mouse_wanted().and_then(|f| match grid {
+                    Some(g) => mouse::relative_to(f, g, cell.0, cell.1),
+                    None => mouse::hit_test(f, cell.0, cell.1),
+                });
+                if let Some(target) = target {
+                    self.send_mouse(name, "release", target);
+                }
+            }
+        }
+    }
+
+    fn mouse_wheel(&mut self, delta: MouseScrollDelta) {
+        let Some(m) = self.view.as_ref().map(|v| v.renderer.metrics()) else { return };
+        let (dx, dy) = match delta {
+            MouseScrollDelta::LineDelta(x, y) => self.mouse.wheel.add_lines(f64::from(x), f64::from(y)),
+            MouseScrollDelta::PixelDelta(p) => {
+                self.mouse.wheel.add_pixels(p.x, p.y, f64::from(m.width), f64::from(m.height))
+            }
+        };
+        let Some(cell) = self.pointer_cell() else { return };
+        let Some(hit) = self.mouse_wanted().and_then(|f| mouse::hit_test(f, cell.0, cell.1)) else { return };
+        for (steps, positive, negative) in [(dy, "up", "down"), (dx, "right", "left")] {
+            let action = if steps > 0 { positive } else { negative };
+            for _ in 0..steps.unsigned_abs().min(100) {
+                self.send_mouse("wheel", action, hit);
+            }
+        }
+    }
+}
+
+/// Ctrl+Shift+V, or Cmd+V on macOS.
+fn is_paste_shortcut(key: &Key, mods: ModifiersState) -> bool {
+    let Key::Character(c) = key else { return false };
+    let v = c.eq_ignore_ascii_case("v");
+    let ctrl_shift = mods.control_key() && mods.shift_key() && !mods.alt_key() && !mods.super_key();
+    let cmd = cfg!(target_os = "macos") && mods.super_key() && !mods.control_key() && !mods.alt_key();
+    v && (ctrl_shift || cmd)
+}
+
+fn load_icon() -> Option<Icon> {
+    let bytes: &[u8] = include_bytes!("../assets/vireo.png");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    buf.truncate(info.buffer_size());
+    Icon::from_rgba(buf, info.width, info.height).ok()
+}
+
+impl ApplicationHandler<UserEvent> for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.view.is_some() {
+            return;
+        }
+        match self.create_view(event_loop) {
+            Ok(view) => {
+                self.view = Some(view);
+                log::debug!("renderer ready after {:?}", self.started.elapsed());
+                match self.starting.take().map(nvim::Starting::wait) {
+                    Some(Ok(conn)) => self.conn = Some(conn),
+                    Some(Err(e)) => {
+                        self.error = Some(e.into());
+                        event_loop.exit();
+                        return;
+                    }
+                    None => {}
+                }
+                log::debug!("nvim attached after {:?}", self.started.elapsed());
+                self.fit_grid();
+                self.drain(event_loop);
+                if let Some(view) = &self.view {
+                    view.window.request_redraw();
+                }
+            }
+            Err(e) => {
+                self.error = Some(e);
+                event_loop.exit();
+            }
+        }
+    }
+
+    fn new_events(&mut self, _event_loop: &ActiveEventLoop, cause: StartCause) {
+        if let StartCause::ResumeTimeReached { .. } = cause {
+            // A blink phase ended.
+            if let Some(view) = &self.view {
+                view.window.request_redraw();
+            }
+        }
+    }
+
+    fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
+        match event {
+            UserEvent::Wake => self.drain(event_loop),
+            UserEvent::Fonts(db) => {
+                if let Some(view) = self.view.as_mut() {
+                    view.renderer.fonts.install_system_fonts(*db);
+                    view.renderer.invalidate();
+                    view.window.request_redraw();
+                }
+                self.fit_grid();
+            }
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        match event {
+            WindowEvent::RedrawRequested => self.render(),
+            WindowEvent::Resized(size) => {
+                if let Some(view) = self.view.as_mut() {
+                    view.config.width = size.width.max(1);
+                    view.config.height = size.height.max(1);
+                    view.surface.configure(&view.gpu.device, &view.config);
+                    view.window.request_redraw();
+                }
+                self.fit_grid();
+            }
+            WindowEvent::ScaleFactorChanged { scale_factor, .. } => {
+                if let Some(view) = self.view.as_mut()
+                    && view.renderer.fonts.set_scale(scale_factor as f32)
+                {
+                    view.renderer.invalidate();
+                    view.window.request_redraw();
+                }
+                self.fit_grid();
+            }
+            WindowEvent::CloseRequested => {
+                log::info!("close requested: asking nvim to quit (:confirm qa)");
+                // Quit the way :confirm qa does: unsaved buffers make nvim
+                // ask, and vireo exits only when nvim does.
+                let asked = self.conn.as_ref().map(|c| c.session.input("<C-\\><C-n>:confirm qa<CR>"));
+                if let Some(Err(e)) = asked {
+                    log::error!("could not ask nvim to quit ({e}); closing");
+                    event_loop.exit();
+                }
+            }
+            WindowEvent::DroppedFile(path) => self.open_dropped(&path),
+            WindowEvent::Ime(ime) => self.ime(ime),
+            WindowEvent::ModifiersChanged(mods) => self.modifiers = mods.state(),
+            WindowEvent::CursorMoved { position, .. } => self.mouse_moved(position.x, position.y),
+            WindowEvent::CursorLeft { .. } => self.mouse.position = None,
+            WindowEvent::MouseInput { state, button, .. } => self.mouse_button(state, button),
+            WindowEvent::MouseWheel { delta, .. } => self.mouse_wheel(delta),
+            WindowEvent::KeyboardInput { event, .. } => self.key(&event),
+            WindowEvent::Focused(focused) => {
+                let args = vec![focused.into()];
+                let sent =
+                    self.conn.as_ref().map(|c| c.session.notify(Lane::Input, "nvim_ui_set_focus", args));
+                if let Some(Err(e)) = sent {
+                    log::warn!("focus change not sent: {e}");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let (_, next) = self.blink.state(Instant::now());
+        event_loop.set_control_flow(match next {
+            Some(at) => ControlFlow::WaitUntil(at),
+            None => ControlFlow::Wait,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blink_follows_guicursor_timing() {
+        let mut blink = Blink::default();
+        let start = Instant::now();
+        blink.since = Some(start);
+        blink.timing =
+            Some((Duration::from_millis(700), Duration::from_millis(400), Duration::from_millis(250)));
+        assert_eq!(
+            blink.state(start + Duration::from_millis(100)),
+            (true, Some(start + Duration::from_millis(700)))
+        );
+        let (on, next) = blink.state(start + Duration::from_millis(800));
+        assert!(!on);
+        assert_eq!(next, Some(start + Duration::from_millis(950)));
+        let (on, next) = blink.state(start + Duration::from_millis(1000));
+        assert!(on);
+        assert_eq!(next, Some(start + Duration::from_millis(1350)));
+        // No blinking: always on and no timer at all (zero idle work).
+        assert_eq!(Blink::default().state(start), (true, None));
+    }
+}

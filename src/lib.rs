@@ -1,0 +1,17 @@
+//! vireo: a GPU-rendered desktop GUI for Neovim.
+//!
+//! - [`rpc`]: msgpack-RPC session over any byte stream.
+//! - [`nvim`]: spawning/connecting, attaching, redraw decoding.
+//! - [`model`]: the pure editor state and the compositor.
+//! - [`snapshot`]: headless runs that write the composed screen.
+//! - [`replay`]: recorded streams through decoder and model.
+
+pub mod app;
+pub mod input;
+pub mod model;
+pub mod nvim;
+pub mod render;
+pub mod replay;
+pub mod rpc;
+pub mod snapshot;
+pub mod util;

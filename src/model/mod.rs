@@ -1,0 +1,446 @@
+//! The editor state as redraw events describe it. Pure data: this module
+//! imports nothing from the GPU, windowing or async crates, so it builds,
+//! tests and benchmarks on its own.
+
+pub mod compose;
+pub mod event;
+pub mod grid;
+pub mod highlight;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub use event::{Anchor, CellUpdate, CursorShape, GridId, ModeInfo, OptionValue, RedrawEvent};
+pub use grid::{Cell, Grid, OutOfRange, Row};
+pub use highlight::{DefaultColors, HlAttr, HlTable, Underline};
+
+/// The global grid.
+pub const GLOBAL_GRID: GridId = 1;
+/// nvim's z-index for the message grid when it does not send one.
+const MESSAGE_ZINDEX: u64 = 200;
+
+/// Where a window grid is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// A split at a cell position on the global grid (`win_pos`).
+    Normal { row: usize, col: usize, width: usize, height: usize },
+    /// A floating window (`win_float_pos`); positions are relative to
+    /// `anchor_grid` and may be fractional.
+    Float {
+        anchor: Anchor,
+        anchor_grid: GridId,
+        anchor_row: f64,
+        anchor_col: f64,
+        mouse_enabled: bool,
+        zindex: u64,
+        compindex: u64,
+    },
+    /// Shown as a separate top-level window (`win_external_pos`).
+    External,
+    /// The message grid, at `row` of the global grid, full width.
+    Message { row: usize, scrolled: bool, sep_char: String, zindex: u64, compindex: u64 },
+}
+
+/// `win_viewport`: the buffer range a window shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Viewport {
+    pub topline: i64,
+    pub botline: i64,
+    pub curline: i64,
+    pub curcol: i64,
+    pub line_count: i64,
+    /// Display lines scrolled since the previous `win_viewport`.
+    pub scroll_delta: i64,
+}
+
+/// `win_viewport_margins`: rows/columns of the grid outside the viewport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Margins {
+    pub top: usize,
+    pub bottom: usize,
+    pub left: usize,
+    pub right: usize,
+}
+
+/// What is known about a window grid. Events can arrive before the grid
+/// exists (win_viewport before grid_resize), so every field is optional.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    pub win: Option<i64>,
+    pub placement: Option<Placement>,
+    pub hidden: bool,
+    pub viewport: Option<Viewport>,
+    pub margins: Margins,
+}
+
+/// The cursor's grid and position on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub grid: GridId,
+    pub row: usize,
+    pub col: usize,
+}
+
+/// The current mode and the cursor styles of all modes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModeState {
+    pub cursor_style_enabled: bool,
+    pub infos: Arc<Vec<ModeInfo>>,
+    pub name: String,
+    pub index: usize,
+}
+
+impl ModeState {
+    /// The style entry of the current mode, if nvim sent one.
+    pub fn current(&self) -> Option<&ModeInfo> {
+        self.infos.get(self.index)
+    }
+}
+
+/// One grid as published: rows are shared with the model.
+#[derive(Debug, Clone)]
+pub struct GridFrame {
+    pub width: usize,
+    pub height: usize,
+    pub rows: Vec<Arc<Row>>,
+}
+
+/// What changed in one grid since the previous frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GridDamage {
+    /// Row indices that were written, sorted.
+    pub rows: Vec<usize>,
+    /// The grid was created or resized: treat every row as new.
+    pub resized: bool,
+}
+
+/// An immutable snapshot of the editor at a `flush`, for the render side.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Increases by one per published frame.
+    pub seq: u64,
+    pub grids: BTreeMap<GridId, Arc<GridFrame>>,
+    /// Per grid, what changed since frame `seq - 1`; absent = unchanged.
+    pub damage: BTreeMap<GridId, GridDamage>,
+    /// Grids destroyed since the previous frame.
+    pub destroyed: Vec<GridId>,
+    pub windows: Arc<BTreeMap<GridId, Window>>,
+    pub hl: Arc<HlTable>,
+    pub hl_groups: Arc<HashMap<String, u32>>,
+    pub defaults: DefaultColors,
+    pub cursor: Cursor,
+    pub mode: ModeState,
+    pub options: Arc<BTreeMap<String, OptionValue>>,
+    pub title: Arc<str>,
+    pub icon: Arc<str>,
+    pub cwd: Arc<str>,
+    pub busy: bool,
+    pub mouse_enabled: bool,
+    /// Running counts, so the render side can tell a new bell from an old one.
+    pub bells: u64,
+    pub visual_bells: u64,
+    /// Set when nvim reported `error_exit` with this status.
+    pub error_exit: Option<i64>,
+}
+
+impl Frame {
+    pub fn grid(&self, id: GridId) -> Option<&GridFrame> {
+        self.grids.get(&id).map(|g| &**g)
+    }
+
+    pub fn option(&self, name: &str) -> Option<&OptionValue> {
+        self.options.get(name)
+    }
+}
+
+/// An event that could not be applied; the model is unchanged by it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{event} for grid {grid}, which does not exist")]
+    UnknownGrid { event: &'static str, grid: GridId },
+    #[error("grid {grid}: {source}")]
+    OutOfRange { grid: GridId, source: OutOfRange },
+    #[error("highlight id {0} is out of range")]
+    BadHighlightId(u32),
+    #[error("grid {grid} size {width}x{height} is out of range")]
+    BadSize { grid: GridId, width: usize, height: usize },
+}
+
+/// The whole UI state, fed with events in order; publishes a [`Frame`] at
+/// each `flush`.
+#[derive(Debug)]
+pub struct Model {
+    grids: BTreeMap<GridId, Grid>,
+    published: BTreeMap<GridId, Arc<GridFrame>>,
+    destroyed: Vec<GridId>,
+    windows: Arc<BTreeMap<GridId, Window>>,
+    hl: Arc<HlTable>,
+    hl_groups: Arc<HashMap<String, u32>>,
+    defaults: DefaultColors,
+    cursor: Cursor,
+    mode: ModeState,
+    options: Arc<BTreeMap<String, OptionValue>>,
+    title: Arc<str>,
+    icon: Arc<str>,
+    cwd: Arc<str>,
+    busy: bool,
+    mouse_enabled: bool,
+    bells: u64,
+    visual_bells: u64,
+    error_exit: Option<i64>,
+    seq: u64,
+    /// Composition order for floats when nvim sends no compindex.
+    next_compindex: u64,
+    scroll_fill: Option<String>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Model {
+    pub fn new() -> Self {
+        Model {
+            grids: BTreeMap::new(),
+            published: BTreeMap::new(),
+            destroyed: Vec::new(),
+            windows: Arc::default(),
+            hl: Arc::default(),
+            hl_groups: Arc::default(),
+            defaults: DefaultColors::default(),
+            cursor: Cursor { grid: GLOBAL_GRID, row: 0, col: 0 },
+            mode: ModeState::default(),
+            options: Arc::default(),
+            title: Arc::from(""),
+            icon: Arc::from(""),
+            cwd: Arc::from(""),
+            busy: false,
+            mouse_enabled: false,
+            bells: 0,
+            visual_bells: 0,
+            error_exit: None,
+            seq: 0,
+            next_compindex: 0,
+            scroll_fill: None,
+        }
+    }
+
+    /// Fills rows vacated by `grid_scroll` with `text` instead of blanks.
+    /// Tests use a sentinel to prove nvim refills every such row before a
+    /// flush (nvim leaves their contents undefined).
+    pub fn set_scroll_fill(&mut self, text: &str) {
+        self.scroll_fill = Some(text.to_owned());
+        for g in self.grids.values_mut() {
+            g.set_scroll_fill(text);
+        }
+    }
+
+    pub fn grid(&self, id: GridId) -> Option<&Grid> {
+        self.grids.get(&id)
+    }
+
+    /// Applies one event. Returns the new frame at `flush`.
+    pub fn apply(&mut self, event: RedrawEvent<'_>) -> Result<Option<Frame>, ModelError> {
+        use RedrawEvent as E;
+        match event {
+            E::Flush => return Ok(Some(self.publish())),
+            E::SetTitle(t) => self.title = Arc::from(&*t),
+            E::SetIcon(t) => self.icon = Arc::from(&*t),
+            E::Chdir(p) => self.cwd = Arc::from(&*p),
+            E::ModeInfoSet { cursor_style_enabled, modes } => {
+                self.mode.cursor_style_enabled = cursor_style_enabled;
+                self.mode.infos = Arc::new(modes);
+            }
+            E::ModeChange { mode, index } => {
+                self.mode.name = mode.into_owned();
+                self.mode.index = index;
+            }
+            E::OptionSet { name, value } => {
+                Arc::make_mut(&mut self.options).insert(name.into_owned(), value);
+            }
+            E::MouseOn => self.mouse_enabled = true,
+            E::MouseOff => self.mouse_enabled = false,
+            E::BusyStart => self.busy = true,
+            E::BusyStop => self.busy = false,
+            E::Bell => self.bells += 1,
+            E::VisualBell => self.visual_bells += 1,
+            E::Suspend | E::UpdateMenu => {}
+            E::ErrorExit(status) => self.error_exit = Some(status),
+            E::DefaultColorsSet { fg, bg, sp } => {
+                let d = DefaultColors::default();
+                self.defaults =
+                    DefaultColors { fg: fg.unwrap_or(d.fg), bg: bg.unwrap_or(d.bg), sp: sp.unwrap_or(d.sp) };
+            }
+            E::HlAttrDefine { id, attr } => {
+                if !Arc::make_mut(&mut self.hl).define(id, attr) {
+                    return Err(ModelError::BadHighlightId(id));
+                }
+            }
+            E::HlGroupSet { name, id } => {
+                Arc::make_mut(&mut self.hl_groups).insert(name.into_owned(), id);
+            }
+            E::GridResize { grid, width, height } => {
+                if width > grid::MAX_GRID_DIM
+                    || height > grid::MAX_GRID_DIM
+                    || width * height > grid::MAX_GRID_CELLS
+                {
+                    return Err(ModelError::BadSize { grid, width, height });
+                }
+                match self.grids.get_mut(&grid) {
+                    Some(g) => g.resize(width, height),
+                    None => {
+                        let mut g = Grid::new(width, height);
+                        if let Some(fill) = &self.scroll_fill {
+                            g.set_scroll_fill(fill);
+                        }
+                        self.grids.insert(grid, g);
+                        self.destroyed.retain(|&d| d != grid);
+                    }
+                }
+            }
+            E::GridClear { grid } => self.grid_mut("grid_clear", grid)?.clear(),
+            E::GridDestroy { grid } => {
+                self.grids.remove(&grid);
+                Arc::make_mut(&mut self.windows).remove(&grid);
+                self.destroyed.push(grid);
+            }
+            E::GridLine { grid, row, col_start, cells, wrap } => self
+                .grid_mut("grid_line", grid)?
+                .put_line(row, col_start, &cells, wrap)
+                .map_err(|source| ModelError::OutOfRange { grid, source })?,
+            E::GridScroll { grid, top, bot, left, right, rows } => self
+                .grid_mut("grid_scroll", grid)?
+                .scroll(top, bot, left, right, rows)
+                .map_err(|source| ModelError::OutOfRange { grid, source })?,
+            E::GridCursorGoto { grid, row, col } => self.cursor = Cursor { grid, row, col },
+            E::WinPos { grid, win, row, col, width, height } => {
+                self.place(grid, win, Placement::Normal { row, col, width, height })
+            }
+            E::WinFloatPos {
+                grid,
+                win,
+                anchor,
+                anchor_grid,
+                anchor_row,
+                anchor_col,
+                mouse_enabled,
+                zindex,
+                compindex,
+            } => {
+                let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
+                let placement = Placement::Float {
+                    anchor,
+                    anchor_grid,
+                    anchor_row,
+                    anchor_col,
+                    mouse_enabled,
+                    zindex: zindex.unwrap_or(50),
+                    compindex,
+                };
+                self.place(grid, win, placement)
+            }
+            E::WinExternalPos { grid, win } => self.place(grid, win, Placement::External),
+            E::MsgSetPos { grid, row, scrolled, sep_char, zindex, compindex } => {
+                let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
+                let placement = Placement::Message {
+                    row,
+                    scrolled,
+                    sep_char: sep_char.into_owned(),
+                    zindex: zindex.unwrap_or(MESSAGE_ZINDEX),
+                    compindex,
+                };
+                let w = self.window_mut(grid);
+                w.placement = Some(placement);
+                w.hidden = false;
+            }
+            E::WinHide { grid } => self.window_mut(grid).hidden = true,
+            E::WinClose { grid } => {
+                Arc::make_mut(&mut self.windows).remove(&grid);
+            }
+            E::WinViewport { grid, win, topline, botline, curline, curcol, line_count, scroll_delta } => {
+                let w = self.window_mut(grid);
+                w.win = Some(win);
+                w.viewport = Some(Viewport {
+                    topline,
+                    botline,
+                    curline,
+                    curcol,
+                    line_count: line_count.unwrap_or(0),
+                    scroll_delta: scroll_delta.unwrap_or(0),
+                });
+            }
+            E::WinViewportMargins { grid, win, top, bottom, left, right } => {
+                let w = self.window_mut(grid);
+                w.win = Some(win);
+                w.margins = Margins { top, bottom, left, right };
+            }
+            E::WinExtmark { .. } => {}
+        }
+        Ok(None)
+    }
+
+    fn grid_mut(&mut self, event: &'static str, grid: GridId) -> Result<&mut Grid, ModelError> {
+        self.grids.get_mut(&grid).ok_or(ModelError::UnknownGrid { event, grid })
+    }
+
+    fn window_mut(&mut self, grid: GridId) -> &mut Window {
+        Arc::make_mut(&mut self.windows).entry(grid).or_default()
+    }
+
+    fn place(&mut self, grid: GridId, win: i64, placement: Placement) {
+        let w = self.window_mut(grid);
+        w.win = Some(win);
+        w.placement = Some(placement);
+        w.hidden = false;
+    }
+
+    fn bump_compindex(&mut self) -> u64 {
+        self.next_compindex += 1;
+        self.next_compindex
+    }
+
+    /// Builds the frame for the current state. Unchanged grids reuse the
+    /// previous frame's `Arc`; changed ones share their unchanged rows.
+    pub fn publish(&mut self) -> Frame {
+        let mut damage = BTreeMap::new();
+        for (&id, grid) in &mut self.grids {
+            let known = self.published.contains_key(&id);
+            if known && !grid.has_damage() {
+                continue;
+            }
+            let (rows, resized) = grid.take_damage();
+            damage.insert(id, GridDamage { rows, resized: resized || !known });
+            let frame = GridFrame { width: grid.width(), height: grid.height(), rows: grid.rows().to_vec() };
+            self.published.insert(id, Arc::new(frame));
+        }
+        let grids = &self.grids;
+        self.published.retain(|id, _| grids.contains_key(id));
+        self.seq += 1;
+        Frame {
+            seq: self.seq,
+            grids: self.published.clone(),
+            damage,
+            destroyed: std::mem::take(&mut self.destroyed),
+            windows: self.windows.clone(),
+            hl: self.hl.clone(),
+            hl_groups: self.hl_groups.clone(),
+            defaults: self.defaults,
+            cursor: self.cursor,
+            mode: self.mode.clone(),
+            options: self.options.clone(),
+            title: self.title.clone(),
+            icon: self.icon.clone(),
+            cwd: self.cwd.clone(),
+            busy: self.busy,
+            mouse_enabled: self.mouse_enabled,
+            bells: self.bells,
+            visual_bells: self.visual_bells,
+            error_exit: self.error_exit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,564 @@
+//! Starting or reaching nvim, attaching as a UI, and turning its redraw
+//! stream into frames on a dedicated IO thread.
+
+pub mod redraw;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use rmpv::{Value, ValueRef};
+
+use crate::model::Frame;
+use crate::rpc::transport::{self, BoxReader, BoxWriter, ConnectError};
+use crate::rpc::{Dispatch, Recorder, RequestTable, RpcError, Session, SessionError};
+pub use redraw::ExtTypes;
+use ui::UiState;
+
+/// The oldest nvim vireo works with.
+pub const MIN_VERSION: (u64, u64) = (0, 10);
+
+/// How to reach nvim.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Spawn `binary --embed args...`.
+    Embed { binary: PathBuf, args: Vec<String> },
+    /// Connect to `nvim --listen ADDR` (unix socket path or HOST:PORT).
+    Server(String),
+}
+
+/// Everything needed to start a UI session.
+pub struct StartOptions {
+    pub target: Target,
+    pub cols: usize,
+    pub rows: usize,
+    /// Copy every message nvim sends to this file (`--record`).
+    pub record: Option<PathBuf>,
+    /// Handlers for `rpcrequest()` calls from nvim.
+    pub requests: RequestTable,
+    /// Lua chunks run before attaching (before the user's config), each
+    /// given vireo's channel id as `...`.
+    pub init_lua: Vec<String>,
+    /// Fill rows vacated by scrolling with this text (tests only).
+    pub scroll_fill: Option<String>,
+    /// Called on the IO thread after each frame is published and when the
+    /// session ends, so a sleeping UI loop can wake (no polling).
+    pub wake: Option<Wake>,
+}
+
+/// See [`StartOptions::wake`].
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// `nvim_get_api_info`, the parts vireo uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiInfo {
+    pub channel: i64,
+    pub version: (u64, u64, u64),
+    pub ext: ExtTypes,
+}
+
+/// Why the UI could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("{what} failed: {source}")]
+    Rpc { what: &'static str, source: RpcError },
+    #[error("nvim_get_api_info returned something vireo cannot read: {0}")]
+    BadApiInfo(String),
+    #[error(
+        "nvim {}.{}.{} is too old: vireo needs Neovim >= {}.{} (use --nvim PATH or $VIREO_NVIM to pick another)",
+        .found.0, .found.1, .found.2, MIN_VERSION.0, MIN_VERSION.1
+    )]
+    TooOld { found: (u64, u64, u64) },
+    #[error("could not open the record file '{}': {source}", .path.display())]
+    Record { path: PathBuf, source: std::io::Error },
+    #[error("the IO thread could not start: {0}")]
+    Thread(std::io::Error),
+    #[error("nvim did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("nvim went away during start-up: {0}")]
+    Ended(String),
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// The embedded nvim exited with this status.
+    Exited(i32),
+    /// The embedded nvim was killed by this signal (a crash or `kill`).
+    Signaled(i32),
+    /// The server closed the connection.
+    ServerClosed,
+    /// The connection broke or nvim sent garbage; nvim was stopped.
+    Failed(String),
+}
+
+impl Exit {
+    /// The process status vireo should exit with.
+    pub fn status(&self) -> i32 {
+        match self {
+            Exit::Exited(code) => *code,
+            Exit::Signaled(sig) => 128 + sig,
+            Exit::ServerClosed => 0,
+            Exit::Failed(_) => 1,
+        }
+    }
+
+    /// A message for the user when the exit was not a normal one.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            Exit::Exited(0) | Exit::ServerClosed => None,
+            Exit::Exited(code) => Some(format!("nvim exited with status {code}")),
+            Exit::Signaled(sig) => Some(format!("nvim was killed by signal {sig} ({})", signal_name(*sig))),
+            Exit::Failed(why) => Some(format!("the connection to nvim failed: {why}")),
+        }
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => "unknown signal",
+    }
+}
+
+/// A notification other than `redraw`, forwarded to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub method: String,
+    pub params: Vec<Value>,
+}
+
+/// A running UI session: the RPC handle plus the streams the app consumes.
+pub struct Connection {
+    pub session: Session,
+    pub api: ApiInfo,
+    /// One frame per nvim `flush`.
+    pub frames: Receiver<Frame>,
+    /// Non-redraw notifications, in order.
+    pub notifications: Receiver<Notification>,
+    /// Receives exactly one value when the session is over.
+    pub exit: Receiver<Exit>,
+    /// Stops `--record` when taken (set to `None`).
+    pub recorder: Option<Recorder>,
+    io_thread: Option<std::thread::JoinHandle<()>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Connection {
+    /// Stops recording: everything nvim sends from now on is not saved.
+    pub fn stop_recording(&self) {
+        if let Some(rec) = &self.recorder {
+            let mut guard = rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(mut out) = guard.take()
+                && let Err(e) = out.flush()
+            {
+                log::error!("finishing the recording failed: {e}");
+            }
+        }
+    }
+
+    /// Ends the session now: an embedded nvim is killed (only for tools such
+    /// as snapshots that own the whole session).
+    pub fn shutdown(mut self) {
+        self.stop_recording();
+        if let Some(tx) = self.shutdown.take() {
+            // The IO thread may already be gone; that is the goal anyway.
+            tx.send(()).ok();
+        }
+        if let Some(t) = self.io_thread.take()
+            && t.join().is_err()
+        {
+            log::error!("the IO thread panicked");
+        }
+    }
+}
+
+use std::io::Write as _;
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Spawns or connects to nvim on a new IO thread, checks its version and
+/// attaches as a UI. Returns once attached; frames then flow.
+pub fn start(opts: StartOptions) -> Result<Connection, StartError> {
+    start_async(opts)?.wait()
+}
+
+/// A session that is starting: nvim is being spawned and attached on the
+/// IO thread while the caller does other work (opening a window).
+pub struct Starting {
+    ready: Receiver<Result<(Session, ApiInfo), StartError>>,
+    frames: Receiver<Frame>,
+    notifications: Receiver<Notification>,
+    exit: Receiver<Exit>,
+    recorder: Option<Recorder>,
+    io_thread: std::thread::JoinHandle<()>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Starting {
+    /// Waits until nvim is attached (or failed to start).
+    pub fn wait(self) -> Result<Connection, StartError> {
+        let (session, api) = match self.ready.recv_timeout(STARTUP_TIMEOUT) {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(e)) => {
+                if self.io_thread.join().is_err() {
+                    log::error!("the IO thread panicked");
+                }
+                return Err(e);
+            }
+            Err(_) => return Err(StartError::Timeout(STARTUP_TIMEOUT)),
+        };
+        Ok(Connection {
+            session,
+            api,
+            frames: self.frames,
+            notifications: self.notifications,
+            exit: self.exit,
+            recorder: self.recorder,
+            io_thread: Some(self.io_thread),
+            shutdown: Some(self.shutdown),
+        })
+    }
+}
+
+/// Like [`start`], without waiting for the attach.
+pub fn start_async(opts: StartOptions) -> Result<Starting, StartError> {
+    let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
+    let (frames_tx, frames_rx) = crossbeam_channel::unbounded();
+    let (notes_tx, notes_rx) = crossbeam_channel::unbounded();
+    let (exit_tx, exit_rx) = crossbeam_channel::bounded(1);
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
+    let recorder: Option<Recorder> = match &opts.record {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|source| StartError::Record { path: path.clone(), source })?;
+            let out: Box<dyn std::io::Write + Send> = Box::new(std::io::BufWriter::new(file));
+            Some(Arc::new(std::sync::Mutex::new(Some(out))))
+        }
+        None => None,
+    };
+    let io_recorder = recorder.clone();
+    let io_thread = std::thread::Builder::new()
+        .name("vireo-io".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    ready_tx.send(Err(StartError::Thread(e))).ok();
+                    return;
+                }
+            };
+            let channels = IoChannels {
+                wake: opts.wake.clone(),
+                frames: frames_tx,
+                notes: notes_tx,
+                exit: exit_tx,
+                ready: ready_tx,
+            };
+            rt.block_on(io_main(opts, io_recorder, channels, shutdown_rx));
+        })
+        .map_err(StartError::Thread)?;
+    Ok(Starting {
+        ready: ready_rx,
+        frames: frames_rx,
+        notifications: notes_rx,
+        exit: exit_rx,
+        recorder,
+        io_thread,
+        shutdown: shutdown_tx,
+    })
+}
+
+struct IoChannels {
+    wake: Option<Wake>,
+    frames: Sender<Frame>,
+    notes: Sender<Notification>,
+    exit: Sender<Exit>,
+    ready: Sender<Result<(Session, ApiInfo), StartError>>,
+}
+
+/// Routes nvim's notifications: redraw into the model, the rest onward.
+struct Sink {
+    wake: Option<Wake>,
+    ui: UiState,
+    ext: Arc<OnceLock<ExtTypes>>,
+    frames: Sender<Frame>,
+    notes: Sender<Notification>,
+}
+
+impl crate::rpc::NotificationSink for Sink {
+    fn notification(&mut self, method: &str, params: &[ValueRef<'_>]) {
+        if method == "redraw" {
+            if let Some(ext) = self.ext.get() {
+                self.ui.set_ext_types(*ext);
+            }
+            let (frames, wake) = (&self.frames, &self.wake);
+            self.ui.handle_redraw(params, |frame| {
+                // The receiver is gone only while shutting down.
+                frames.send(frame).ok();
+                if let Some(wake) = wake {
+                    wake();
+                }
+            });
+            return;
+        }
+        if method == "nvim_error_event" {
+            log::error!("nvim reported an error for a notification vireo sent: {params:?}");
+        }
+        let params = params.iter().map(ValueRef::to_owned).collect();
+        self.notes.send(Notification { method: method.to_owned(), params }).ok();
+    }
+}
+
+async fn io_main(
+    opts: StartOptions,
+    recorder: Option<Recorder>,
+    ch: IoChannels,
+    shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let (reader, writer, mut child): (BoxReader, BoxWriter, _) = match &opts.target {
+        Target::Embed { binary, args } => match transport::spawn_embedded(binary, args) {
+            Ok(e) => (e.reader, e.writer, Some(e.child)),
+            Err(e) => {
+                ch.ready.send(Err(e.into())).ok();
+                return;
+            }
+        },
+        Target::Server(addr) => match transport::connect(addr).await {
+            Ok((r, w)) => (r, w, None),
+            Err(e) => {
+                ch.ready.send(Err(e.into())).ok();
+                return;
+            }
+        },
+    };
+    let ext = Arc::new(OnceLock::new());
+    let mut ui = UiState::new(None);
+    if let Some(fill) = &opts.scroll_fill {
+        ui.model_mut().set_scroll_fill(fill);
+    }
+    let sink = Sink { wake: ch.wake.clone(), ui, ext: ext.clone(), frames: ch.frames, notes: ch.notes };
+    let dispatch = Dispatch { sink, requests: opts.requests, recorder };
+    let (session, task) = Session::start(reader, writer, dispatch);
+
+    let attach = async {
+        let api = attach(&session, opts.cols, opts.rows, &ext, &opts.init_lua).await?;
+        Ok::<_, StartError>(api)
+    };
+    let mut task = task;
+    let result = tokio::select! {
+        r = attach => r,
+        ended = &mut task => Err(StartError::Ended(match ended {
+            Ok(Ok(())) => "it closed the connection".into(),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        })),
+    };
+    match result {
+        Ok(api) => {
+            ch.ready.send(Ok((session, api))).ok();
+        }
+        Err(e) => {
+            ch.ready.send(Err(e)).ok();
+            return;
+        }
+    }
+    let ended = tokio::select! {
+        r = &mut task => r,
+        _ = shutdown => {
+            task.abort();
+            return;
+        }
+    };
+    let exit = match ended {
+        Ok(Ok(())) => match child.as_mut() {
+            Some(child) => match child.wait().await {
+                Ok(status) => exit_of(status),
+                Err(e) => Exit::Failed(format!("could not read nvim's exit status: {e}")),
+            },
+            None => Exit::ServerClosed,
+        },
+        Ok(Err(e)) => {
+            log::error!("{e}");
+            if let Some(child) = child.as_mut() {
+                // nvim sent garbage: stop it so it does not linger.
+                child.kill().await.ok();
+            }
+            Exit::Failed(session_error_text(&e))
+        }
+        Err(e) => Exit::Failed(format!("the reader stopped: {e}")),
+    };
+    ch.exit.send(exit).ok();
+    if let Some(wake) = &ch.wake {
+        wake();
+    }
+}
+
+fn session_error_text(e: &SessionError) -> String {
+    e.to_string()
+}
+
+#[cfg(unix)]
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Exited(code),
+        (None, Some(sig)) => Exit::Signaled(sig),
+        (None, None) => Exit::Failed("nvim ended with an unknown status".into()),
+    }
+}
+
+#[cfg(not(unix))]
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    Exit::Exited(status.code().unwrap_or(1))
+}
+
+/// Reads api info, checks the version, announces vireo and attaches.
+async fn attach(
+    session: &Session,
+    cols: usize,
+    rows: usize,
+    ext: &OnceLock<ExtTypes>,
+    init_lua: &[String],
+) -> Result<ApiInfo, StartError> {
+    let rpc = |what| move |source| StartError::Rpc { what, source };
+    let info = session.call("nvim_get_api_info", vec![]).await.map_err(rpc("nvim_get_api_info"))?;
+    let api = parse_api_info(&info)?;
+    if (api.version.0, api.version.1) < MIN_VERSION {
+        return Err(StartError::TooOld { found: api.version });
+    }
+    ext.set(api.ext).ok();
+    let version =
+        Value::Map(vec![("major".into(), 0.into()), ("minor".into(), 1.into()), ("patch".into(), 0.into())]);
+    let attributes = Value::Map(vec![("website".into(), "https://github.com/vireo-editor/vireo".into())]);
+    let client = vec!["vireo".into(), version, "ui".into(), Value::Map(vec![]), attributes];
+    session.call("nvim_set_client_info", client).await.map_err(rpc("nvim_set_client_info"))?;
+    for lua in init_lua {
+        let args = vec![lua.as_str().into(), Value::Array(vec![api.channel.into()])];
+        session.call("nvim_exec_lua", args).await.map_err(rpc("vireo's start-up Lua"))?;
+    }
+    let ui_opts = Value::Map(vec![
+        ("rgb".into(), true.into()),
+        ("ext_linegrid".into(), true.into()),
+        ("ext_multigrid".into(), true.into()),
+    ]);
+    let args = vec![(cols as u64).into(), (rows as u64).into(), ui_opts];
+    session.call("nvim_ui_attach", args).await.map_err(rpc("nvim_ui_attach"))?;
+    Ok(api)
+}
+
+/// Reads `[channel, {version: {...}, types: {Buffer: {id}, ...}}]`.
+pub fn parse_api_info(v: &Value) -> Result<ApiInfo, StartError> {
+    let bad = || StartError::BadApiInfo(crate::util::short_value(v));
+    let items = v.as_array().ok_or_else(bad)?;
+    let channel = items.first().and_then(Value::as_i64).ok_or_else(bad)?;
+    let meta = items.get(1).ok_or_else(bad)?;
+    let field = |map: &Value, key: &str| -> Option<Value> {
+        map.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v.clone())
+    };
+    let version = field(meta, "version").ok_or_else(bad)?;
+    let num = |k| field(&version, k).and_then(|v| v.as_u64()).ok_or_else(bad);
+    let types = field(meta, "types").ok_or_else(bad)?;
+    let code = |name: &str| -> Result<i8, StartError> {
+        let id =
+            field(&types, name).and_then(|t| field(&t, "id")).and_then(|v| v.as_i64()).ok_or_else(bad)?;
+        i8::try_from(id).map_err(|_| bad())
+    };
+    Ok(ApiInfo {
+        channel,
+        version: (num("major")?, num("minor")?, num("patch")?),
+        ext: ExtTypes { buffer: code("Buffer")?, window: code("Window")?, tabpage: code("Tabpage")? },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::framing::Scanner;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn api_info(major: u64, minor: u64, window_code: i64) -> Value {
+        let version = Value::Map(vec![
+            ("major".into(), major.into()),
+            ("minor".into(), minor.into()),
+            ("patch".into(), 2.into()),
+        ]);
+        let ty = |id: i64| Value::Map(vec![("id".into(), id.into())]);
+        let types = Value::Map(vec![
+            ("Buffer".into(), ty(0)),
+            ("Window".into(), ty(window_code)),
+            ("Tabpage".into(), ty(2)),
+        ]);
+        Value::Array(vec![3.into(), Value::Map(vec![("version".into(), version), ("types".into(), types)])])
+    }
+
+    /// Attaches against a scripted peer that answers every request with `info`.
+    fn attach_against(info: Value) -> Result<ApiInfo, StartError> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+            let (r, w) = tokio::io::split(ours);
+            let sink = |_: &str, _: &[ValueRef<'_>]| {};
+            let (session, _task) =
+                Session::start(r, w, Dispatch { sink, requests: RequestTable::default(), recorder: None });
+            tokio::spawn(async move {
+                let (mut buf, mut scanner) = (Vec::new(), Scanner::default());
+                loop {
+                    while let Some(len) = scanner.next_message(&buf).unwrap() {
+                        let req = rmpv::decode::read_value(&mut &buf[..len]).unwrap();
+                        buf.drain(..len);
+                        let id = req.as_array().unwrap()[1].clone();
+                        let reply = Value::Array(vec![1.into(), id, Value::Nil, info.clone()]);
+                        let mut bytes = Vec::new();
+                        rmpv::encode::write_value(&mut bytes, &reply).unwrap();
+                        theirs.write_all(&bytes).await.unwrap();
+                    }
+                    if theirs.read_buf(&mut buf).await.unwrap() == 0 {
+                        return;
+                    }
+                }
+            });
+            let ext = OnceLock::new();
+            attach(&session, 80, 24, &ext, &[]).await
+        })
+    }
+
+    #[test]
+    fn an_old_nvim_is_refused_with_a_clear_message() {
+        let err = attach_against(api_info(0, 7, 1)).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("nvim 0.7.2 is too old"), "{msg}");
+        assert!(msg.contains(">= 0.10"), "{msg}");
+    }
+
+    #[test]
+    fn ext_codes_come_from_api_info() {
+        let api = attach_against(api_info(0, 11, 9)).unwrap();
+        assert_eq!(api.version, (0, 11, 2));
+        assert_eq!(api.ext, ExtTypes { buffer: 0, window: 9, tabpage: 2 });
+        assert_eq!(api.channel, 3);
+    }
+
+    #[test]
+    fn unreadable_api_info_is_an_error_not_a_panic() {
+        for bad in
+            [Value::Nil, Value::Array(vec![1.into()]), Value::Array(vec![1.into(), Value::Map(vec![])])]
+        {
+            assert!(matches!(parse_api_info(&bad), Err(StartError::BadApiInfo(_))), "{bad}");
+        }
+    }
+}

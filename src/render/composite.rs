@@ -1,0 +1,78 @@
+//! Draws grid layers onto the target at pixel positions (see
+//! `shaders/composite.wgsl`). Moving a window later (smooth scrolling,
+//! animation) only changes its placement, never its text.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::rects::{PREMULTIPLIED_OVER, PipelineParts, globals_layout, pipeline};
+
+/// Where a layer is drawn, in target pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub struct Placement {
+    pub pos: [f32; 2],
+    pub size: [f32; 2],
+}
+
+pub struct CompositePipeline {
+    pipeline: wgpu::RenderPipeline,
+    pub globals_layout: wgpu::BindGroupLayout,
+    pub layer_layout: wgpu::BindGroupLayout,
+}
+
+impl CompositePipeline {
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("composite.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/composite.wgsl").into()),
+        });
+        let globals_layout = globals_layout(device, "composite globals");
+        let layer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("composite layer"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("composite"),
+            bind_group_layouts: &[Some(&globals_layout), Some(&layer_layout)],
+            immediate_size: 0,
+        });
+        let parts = PipelineParts {
+            label: "composite",
+            shader: &shader,
+            layout: &layout,
+            buffers: &[],
+            format,
+            blend: Some(PREMULTIPLIED_OVER),
+        };
+        let pipeline = pipeline(device, parts);
+        CompositePipeline { pipeline, globals_layout, layer_layout }
+    }
+
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, globals: &wgpu::BindGroup, layer: &wgpu::BindGroup) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, globals, &[]);
+        pass.set_bind_group(1, layer, &[]);
+        pass.draw(0..6, 0..1);
+    }
+}

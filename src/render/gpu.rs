@@ -1,0 +1,60 @@
+//! The wgpu device: any adapter works, including Mesa's software Vulkan
+//! (lavapipe) on machines with no GPU.
+
+/// Why no GPU device could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error(
+        "no graphics adapter found ({0}); on a machine without a GPU install Mesa's Vulkan driver (mesa-vulkan-drivers)"
+    )]
+    NoAdapter(String),
+    #[error("the graphics device could not be opened: {0}")]
+    Device(String),
+    #[error("the window surface could not be created: {0}")]
+    Surface(String),
+    #[error("reading the rendered image back failed: {0}")]
+    ReadBack(String),
+}
+
+pub struct Gpu {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+}
+
+impl Gpu {
+    /// Opens a device; with `surface`, one that can present to it.
+    pub fn new(instance: wgpu::Instance, surface: Option<&wgpu::Surface<'_>>) -> Result<Gpu, GpuError> {
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::LowPower,
+            force_fallback_adapter: false,
+            compatible_surface: surface,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        log::info!("graphics adapter: {:?}", adapter.get_info());
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("vireo"),
+            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+        // A bad frame must not take the editor (and unsaved work) down.
+        device.on_uncaptured_error(std::sync::Arc::new(|e| log::error!("GPU error: {e}")));
+        Ok(Gpu { instance, adapter, device, queue })
+    }
+
+    /// An instance for offscreen work, or for windows on `display`.
+    /// `WGPU_BACKEND` etc. override the backends.
+    pub fn instance(display: Option<Box<dyn wgpu::wgt::WgpuHasDisplayHandle>>) -> wgpu::Instance {
+        let mut desc = match display {
+            Some(d) => wgpu::InstanceDescriptor::new_with_display_handle(d),
+            None => wgpu::InstanceDescriptor::new_without_display_handle(),
+        };
+        // Vulkan/Metal/DX12; Mesa's lavapipe is a Vulkan driver, so machines
+        // without a GPU need no GL fallback.
+        desc.backends = wgpu::Backends::PRIMARY;
+        wgpu::Instance::new(desc.with_env())
+    }
+}

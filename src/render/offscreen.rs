@@ -1,0 +1,168 @@
+//! Offscreen rendering through the same renderer as the window: PNG
+//! snapshots and golden-image tests, with no display needed.
+
+use std::path::Path;
+
+use super::font::Fonts;
+use super::gpu::{Gpu, GpuError};
+use super::{CursorState, RenderStats, Renderer, frame_pixels};
+use crate::model::Frame;
+
+/// An RGBA8 image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl Image {
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = ((y * self.width + x) * 4) as usize;
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
+    }
+
+    pub fn write_png(&self, path: &Path) -> Result<(), PngError> {
+        let file =
+            std::fs::File::create(path).map_err(|e| PngError::Io { path: path.to_owned(), source: e })?;
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| PngError::Encode(e.to_string()))?;
+        writer.write_image_data(&self.rgba).map_err(|e| PngError::Encode(e.to_string()))
+    }
+
+    pub fn read_png(path: &Path) -> Result<Image, PngError> {
+        let file =
+            std::fs::File::open(path).map_err(|e| PngError::Io { path: path.to_owned(), source: e })?;
+        let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+        let mut reader = decoder.read_info().map_err(|e| PngError::Encode(e.to_string()))?;
+        let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
+        let info = reader.next_frame(&mut buf).map_err(|e| PngError::Encode(e.to_string()))?;
+        buf.truncate(info.buffer_size());
+        if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+            return Err(PngError::Encode(format!("{}: not 8-bit RGBA", path.display())));
+        }
+        Ok(Image { width: info.width, height: info.height, rgba: buf })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error("{}: {source}", .path.display())]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error("PNG: {0}")]
+    Encode(String),
+}
+
+/// A renderer with no window.
+pub struct Offscreen {
+    gpu: Gpu,
+    pub renderer: Renderer,
+    /// The target `render_and_wait` reuses.
+    kept: Option<wgpu::Texture>,
+}
+
+const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+impl Offscreen {
+    pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
+        let gpu = Gpu::new(Gpu::instance(None), None)?;
+        let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
+        Ok(Offscreen { gpu, renderer, kept: None })
+    }
+
+    /// Renders `frame` at exactly columns × cell width by rows × cell height.
+    pub fn render(&mut self, frame: &Frame, cursor: CursorState) -> Result<(Image, RenderStats), GpuError> {
+        let (width, height) = frame_pixels(frame, self.renderer.metrics());
+        // Fonts may change with the frame's options: measure after syncing.
+        let (width, height) = if width == 0 { (1, 1) } else { (width, height) };
+        let texture = self.target(width, height);
+        let stats = self.renderer.render(frame, &texture, cursor);
+        let (w2, h2) = frame_pixels(frame, self.renderer.metrics());
+        if (w2, h2) != (width, height) && w2 > 0 {
+            // guifont/linespace in this frame changed the cell size: again.
+            let texture = self.target(w2, h2);
+            let stats = self.renderer.render(frame, &texture, cursor);
+            return Ok((self.read_back(&texture, w2, h2)?, stats));
+        }
+        Ok((self.read_back(&texture, width, height)?, stats))
+    }
+
+    /// Renders into a kept target and waits for the GPU, without reading
+    /// the image back: what a window pays per frame, for benchmarks.
+    pub fn render_and_wait(&mut self, frame: &Frame, cursor: CursorState) -> Result<RenderStats, GpuError> {
+        let (width, height) = frame_pixels(frame, self.renderer.metrics());
+        let fits = self.kept.as_ref().is_some_and(|t| (t.width(), t.height()) == (width, height));
+        if !fits {
+            self.kept = Some(self.target(width.max(1), height.max(1)));
+        }
+        let stats = self.renderer.render(frame, self.kept.as_ref().expect("target was just made"), cursor);
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        Ok(stats)
+    }
+
+    fn target(&self, width: u32, height: u32) -> wgpu::Texture {
+        self.gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("offscreen target"),
+            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        })
+    }
+
+    fn read_back(&self, texture: &wgpu::Texture, width: u32, height: u32) -> Result<Image, GpuError> {
+        let device = &self.gpu.device;
+        let padded =
+            (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read back"),
+            size: u64::from(padded * height),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let mut encoder =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back") });
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded),
+                    rows_per_image: Some(height),
+                },
+            },
+            wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+        );
+        self.gpu.queue.submit([encoder.finish()]);
+        let slice = buffer.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            // The receiver waits below; it cannot be gone.
+            tx.send(r).ok();
+        });
+        device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| GpuError::ReadBack(e.to_string()))?
+            .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        let data = slice.get_mapped_range().map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+        for row in data.chunks(padded as usize).take(height as usize) {
+            rgba.extend_from_slice(&row[..(width * 4) as usize]);
+        }
+        drop(data);
+        buffer.unmap();
+        Ok(Image { width, height, rgba })
+    }
+}

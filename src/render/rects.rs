@@ -1,0 +1,259 @@
+//! The instanced rect pass: one draw call for every background, decoration,
+//! cursor and box-drawing shape of a layer (see `shaders/rect.wgsl`).
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+/// What the fragment shader draws inside a rect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Kind {
+    Solid = 0,
+    Curl = 1,
+    TriangleRight = 2,
+    TriangleLeft = 3,
+    ArcDownRight = 4,
+    ArcDownLeft = 5,
+    ArcUpLeft = 6,
+    ArcUpRight = 7,
+}
+
+/// One instance. Colour is straight RGBA in 0..1.
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub struct Rect {
+    pub pos: [f32; 2],
+    pub size: [f32; 2],
+    pub color: [f32; 4],
+    pub kind: u32,
+    pub param: f32,
+}
+
+impl Rect {
+    pub fn solid(x: f32, y: f32, w: f32, h: f32, color: [f32; 4]) -> Self {
+        Self::shaped(x, y, w, h, color, Kind::Solid, 0.0)
+    }
+
+    pub fn shaped(x: f32, y: f32, w: f32, h: f32, color: [f32; 4], kind: Kind, param: f32) -> Self {
+        Rect { pos: [x, y], size: [w, h], color, kind: kind as u32, param }
+    }
+}
+
+/// 0xRRGGBB plus alpha as shader colour.
+pub fn rgba(rgb: u32, alpha: f32) -> [f32; 4] {
+    let c = |shift: u32| ((rgb >> shift) & 0xff) as f32 / 255.0;
+    [c(16), c(8), c(0), alpha]
+}
+
+/// Appends `rect`, merging it into the previous one when they continue each
+/// other on the same row with the same colour (long background runs become
+/// one instance).
+pub fn push_merged(out: &mut Vec<Rect>, rect: Rect) {
+    if let Some(last) = out.last_mut() {
+        let continues = last.kind == Kind::Solid as u32
+            && rect.kind == Kind::Solid as u32
+            && last.color == rect.color
+            && last.pos[1] == rect.pos[1]
+            && last.size[1] == rect.size[1]
+            && last.pos[0] + last.size[0] == rect.pos[0];
+        if continues {
+            last.size[0] += rect.size[0];
+            return;
+        }
+    }
+    out.push(rect);
+}
+
+/// Target-size uniform shared by both pipelines.
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+#[repr(C)]
+pub struct Globals {
+    pub target: [f32; 2],
+    pub _pad: [f32; 2],
+}
+
+/// Blending: `Replace` writes colour and alpha as they are (backgrounds
+/// clear what was below them in the layer); `Over` composites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blend {
+    Replace,
+    Over,
+}
+
+pub struct RectPipeline {
+    replace: wgpu::RenderPipeline,
+    over: wgpu::RenderPipeline,
+    pub globals_layout: wgpu::BindGroupLayout,
+}
+
+/// A premultiplied "over" blend.
+pub const PREMULTIPLIED_OVER: wgpu::BlendState = wgpu::BlendState {
+    color: wgpu::BlendComponent {
+        src_factor: wgpu::BlendFactor::One,
+        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+        operation: wgpu::BlendOperation::Add,
+    },
+    alpha: wgpu::BlendComponent {
+        src_factor: wgpu::BlendFactor::One,
+        dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+        operation: wgpu::BlendOperation::Add,
+    },
+};
+
+impl RectPipeline {
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("rect.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/rect.wgsl").into()),
+        });
+        let globals_layout = globals_layout(device, "rect globals");
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("rect"),
+            bind_group_layouts: &[Some(&globals_layout)],
+            immediate_size: 0,
+        });
+        let attributes = wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Uint32, 4 => Float32];
+        let buffers = [Some(wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<Rect>() as u64,
+            step_mode: wgpu::VertexStepMode::Instance,
+            attributes: &attributes,
+        })];
+        let make = |blend, label| {
+            pipeline(
+                device,
+                PipelineParts { label, shader: &shader, layout: &layout, buffers: &buffers, format, blend },
+            )
+        };
+        RectPipeline {
+            replace: make(None, "rect replace"),
+            over: make(Some(PREMULTIPLIED_OVER), "rect over"),
+            globals_layout,
+        }
+    }
+
+    /// Draws `rects` into the pass; `globals` is a bind group for the
+    /// pass's target size.
+    pub fn draw(
+        &self,
+        device: &wgpu::Device,
+        pass: &mut wgpu::RenderPass<'_>,
+        globals: &wgpu::BindGroup,
+        rects: &[Rect],
+        blend: Blend,
+    ) {
+        if rects.is_empty() {
+            return;
+        }
+        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("rects"),
+            contents: bytemuck::cast_slice(rects),
+            usage: wgpu::BufferUsages::VERTEX,
+        });
+        pass.set_pipeline(match blend {
+            Blend::Replace => &self.replace,
+            Blend::Over => &self.over,
+        });
+        pass.set_bind_group(0, globals, &[]);
+        pass.set_vertex_buffer(0, buffer.slice(..));
+        pass.draw(0..6, 0..rects.len() as u32);
+    }
+}
+
+/// What differs between vireo's render pipelines.
+pub struct PipelineParts<'a> {
+    pub label: &'a str,
+    /// A module with `vs_main` and `fs_main`.
+    pub shader: &'a wgpu::ShaderModule,
+    pub layout: &'a wgpu::PipelineLayout,
+    pub buffers: &'a [Option<wgpu::VertexBufferLayout<'a>>],
+    pub format: wgpu::TextureFormat,
+    pub blend: Option<wgpu::BlendState>,
+}
+
+/// A triangle-list pipeline drawing into one colour target.
+pub fn pipeline(device: &wgpu::Device, parts: PipelineParts<'_>) -> wgpu::RenderPipeline {
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(parts.label),
+        layout: Some(parts.layout),
+        vertex: wgpu::VertexState {
+            module: parts.shader,
+            entry_point: Some("vs_main"),
+            compilation_options: Default::default(),
+            buffers: parts.buffers,
+        },
+        fragment: Some(wgpu::FragmentState {
+            module: parts.shader,
+            entry_point: Some("fs_main"),
+            compilation_options: Default::default(),
+            targets: &[Some(wgpu::ColorTargetState {
+                format: parts.format,
+                blend: parts.blend,
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        multiview_mask: None,
+        cache: None,
+    })
+}
+
+pub fn globals_layout(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &[wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        }],
+    })
+}
+
+/// A uniform buffer + bind group holding a target size.
+pub fn globals_bind_group(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    width: u32,
+    height: u32,
+) -> wgpu::BindGroup {
+    let globals = Globals { target: [width as f32, height as f32], _pad: [0.0; 2] };
+    let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("globals"),
+        contents: bytemuck::bytes_of(&globals),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("globals"),
+        layout,
+        entries: &[wgpu::BindGroupEntry { binding: 0, resource: buffer.as_entire_binding() }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_colour_runs_merge_into_one_instance() {
+        let mut out = Vec::new();
+        let red = rgba(0xff0000, 1.0);
+        for col in 0..10 {
+            push_merged(&mut out, Rect::solid(col as f32 * 8.0, 16.0, 8.0, 16.0, red));
+        }
+        push_merged(&mut out, Rect::solid(80.0, 16.0, 8.0, 16.0, rgba(0x00ff00, 1.0)));
+        push_merged(&mut out, Rect::solid(88.0, 32.0, 8.0, 16.0, rgba(0x00ff00, 1.0)));
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].size, [80.0, 16.0]);
+    }
+
+    #[test]
+    fn rect_layout_matches_the_shader() {
+        assert_eq!(std::mem::size_of::<Rect>(), 40);
+    }
+}

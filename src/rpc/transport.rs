@@ -1,0 +1,110 @@
+//! The byte streams a session runs over: an embedded child's stdio, or a
+//! socket to a running `nvim --listen` server.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::Stdio;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::process::{Child, Command};
+
+pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
+pub type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Why no connection to nvim could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "could not find the nvim binary '{}' (looked on PATH={path}); \
+         install Neovim >= 0.10, or point vireo at it with --nvim PATH or $VIREO_NVIM",
+        .binary.display()
+    )]
+    NotFound { binary: PathBuf, path: String },
+    #[error("could not start '{}': {source}", .binary.display())]
+    Spawn { binary: PathBuf, source: std::io::Error },
+    #[error("could not connect to nvim server at '{addr}': {source}")]
+    Server { addr: String, source: std::io::Error },
+}
+
+/// An `nvim --embed` child process with its stdio.
+pub struct Embedded {
+    pub child: Child,
+    pub reader: BoxReader,
+    pub writer: BoxWriter,
+}
+
+/// Spawns `BINARY --embed ARGS...`. stderr is inherited so nvim's own
+/// complaints reach the user's terminal.
+pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, ConnectError> {
+    let mut child = Command::new(binary)
+        .arg("--embed")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ConnectError::NotFound {
+                binary: binary.to_owned(),
+                path: std::env::var("PATH").unwrap_or_default(),
+            },
+            _ => ConnectError::Spawn { binary: binary.to_owned(), source },
+        })?;
+    let stdout = child.stdout.take().expect("stdout was configured as piped");
+    let stdin = child.stdin.take().expect("stdin was configured as piped");
+    Ok(Embedded { child, reader: Box::pin(stdout), writer: Box::pin(stdin) })
+}
+
+/// Connects to `nvim --listen ADDR`: `HOST:PORT` is TCP, anything else is a
+/// unix socket path.
+pub async fn connect(addr: &str) -> Result<(BoxReader, BoxWriter), ConnectError> {
+    let err = |source| ConnectError::Server { addr: addr.to_owned(), source };
+    if is_tcp_address(addr) {
+        let stream = tokio::net::TcpStream::connect(addr).await.map_err(err)?;
+        stream.set_nodelay(true).map_err(err)?;
+        let (r, w) = stream.into_split();
+        return Ok((Box::pin(r), Box::pin(w)));
+    }
+    #[cfg(unix)]
+    {
+        let stream = tokio::net::UnixStream::connect(addr).await.map_err(err)?;
+        let (r, w) = stream.into_split();
+        Ok((Box::pin(r), Box::pin(w)))
+    }
+    #[cfg(not(unix))]
+    Err(err(std::io::Error::other("only HOST:PORT addresses are supported here")))
+}
+
+/// `host:port` with a numeric port and no path separator.
+fn is_tcp_address(addr: &str) -> bool {
+    match addr.rsplit_once(':') {
+        Some((host, port)) => !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_tcp_from_unix_socket_paths() {
+        assert!(is_tcp_address("127.0.0.1:6666"));
+        assert!(is_tcp_address("localhost:7777"));
+        assert!(is_tcp_address("[::1]:7777"));
+        assert!(!is_tcp_address("/tmp/nvim.sock"));
+        assert!(!is_tcp_address("./dir:1/sock"));
+        assert!(!is_tcp_address("sock"));
+    }
+
+    #[test]
+    fn missing_binary_names_what_was_tried() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = rt.enter();
+        let err = spawn_embedded(Path::new("/nonexistent/nvim-xyz"), &[]).err().unwrap();
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent/nvim-xyz"), "{msg}");
+        assert!(msg.contains("--nvim"), "{msg}");
+    }
+}

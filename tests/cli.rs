@@ -1,0 +1,183 @@
+//! The `vireo` command as a user runs it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn vireo(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+    cmd.args(args).env("VIREO_NVIM", common::nvim_binary()).stdin(Stdio::null());
+    cmd.output().expect("vireo runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vireo-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn a_missing_nvim_names_the_binary_it_tried() {
+    let out_file = temp("missing.txt");
+    let out = vireo(&["--nvim", "/nonexistent/bin/nvim", "--snapshot-text", out_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("'/nonexistent/bin/nvim'"), "{err}");
+    assert!(err.contains("--nvim PATH or $VIREO_NVIM"), "{err}");
+    assert!(!out_file.exists());
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+    cmd.env("VIREO_NVIM", "/also/missing/nvim").args(["--snapshot-text", out_file.to_str().unwrap()]);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("'/also/missing/nvim'"), "{}", stderr(&out));
+}
+
+#[test]
+fn snapshot_text_writes_exactly_rows_lines() {
+    let out_file = temp("rows.txt");
+    let out = vireo(&[
+        "--snapshot-text",
+        out_file.to_str().unwrap(),
+        "--size",
+        "50x7",
+        "--keys",
+        "ione<CR>two<Esc>",
+        "--",
+        "--clean",
+        "-n",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert_eq!(&lines[..2], ["one", "two"]);
+    assert!(lines.iter().all(|l| !l.ends_with(' ')), "trailing spaces are trimmed");
+    std::fs::remove_file(out_file).ok();
+}
+
+#[test]
+fn files_and_nvim_args_are_passed_through() {
+    let out_file = temp("files.txt");
+    let out = vireo(&[
+        "--snapshot-text",
+        out_file.to_str().unwrap(),
+        "--size",
+        "60x10",
+        "tests/fixtures/files/numbers.txt",
+        "--",
+        "--clean",
+        "-n",
+        "+5",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.starts_with("line 1\nline 2\n"), "{text}");
+    assert!(text.contains("tests/fixtures/files/numbers.txt"), "{text}");
+    assert!(text.contains("5,1"), "+5 put the cursor on line 5: {text}");
+    std::fs::remove_file(out_file).ok();
+}
+
+#[test]
+fn nvim_failing_before_the_snapshot_gives_its_status() {
+    let out_file = temp("cq.txt");
+    let out = vireo(&["--snapshot-text", out_file.to_str().unwrap(), "--keys", ":cq 7<CR>", "--", "--clean"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nvim exited with status 7"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_options_are_refused_clearly() {
+    let out = vireo(&["--size", "0x5", "--snapshot-text", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("between 1 and 1000"), "{}", stderr(&out));
+    let out = vireo(&["--size", "80by24", "--snapshot-text", "/dev/null"]);
+    assert!(stderr(&out).contains("COLSxROWS"), "{}", stderr(&out));
+    let out = vireo(&["--snapshot", "/nonexistent/dir/x.png", "--size", "20x5", "--", "--clean"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/nonexistent/dir/x.png"), "{}", stderr(&out));
+    let out = vireo(&["--server", "/tmp/nope.sock", "file.txt", "--snapshot-text", "/dev/null"]);
+    assert!(stderr(&out).contains("cannot be passed with --server"), "{}", stderr(&out));
+}
+
+/// A headless `nvim --listen ADDR`, stopped on drop.
+struct Server(std::process::Child);
+
+impl Server {
+    fn start(addr: &str) -> Server {
+        let child = Command::new(common::nvim_binary())
+            .args(["--headless", "--clean", "-n", "--listen", addr])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("nvim starts");
+        Server(child)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The test is over either way; a failed kill means it already exited.
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn server_mode_attaches_over_a_unix_socket_and_tcp() {
+    let sock = temp("server.sock");
+    let _server = Server::start(sock.to_str().unwrap());
+    wait_for("the socket", || Path::new(&sock).exists());
+    let out_file = temp("server.txt");
+    let out = vireo(&[
+        "--server",
+        sock.to_str().unwrap(),
+        "--snapshot-text",
+        out_file.to_str().unwrap(),
+        "--size",
+        "40x8",
+        "--keys",
+        "iover a socket<Esc>",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(text.lines().next(), Some("over a socket"), "{text}");
+    assert_eq!(text.lines().count(), 8);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let _tcp = Server::start(&addr);
+    wait_for("the tcp port", || std::net::TcpStream::connect(&addr).is_ok());
+    let out = vireo(&[
+        "--server",
+        &addr,
+        "--snapshot-text",
+        out_file.to_str().unwrap(),
+        "--size",
+        "40x8",
+        "--keys",
+        "iover tcp<Esc>",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(text.lines().next(), Some("over tcp"), "{text}");
+    std::fs::remove_file(out_file).ok();
+}
+
+#[test]
+fn a_server_that_is_not_there_is_reported() {
+    let out = vireo(&["--server", "127.0.0.1:1", "--snapshot-text", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("could not connect to nvim server at '127.0.0.1:1'"), "{}", stderr(&out));
+}

@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vireo::model::{Frame, compose};
+use vireo::nvim::{self, Connection, StartOptions, Target};
+use vireo::rpc::RequestTable;
+use vireo::snapshot::{self, Settle};
+
+/// The nvim under test: $VIREO_NVIM or `nvim` on PATH.
+pub fn nvim_binary() -> PathBuf {
+    std::env::var_os("VIREO_NVIM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("nvim"))
+}
+
+pub fn settle() -> Settle {
+    Settle { quiet: Duration::from_millis(300), max_wait: Duration::from_secs(15) }
+}
+
+/// Starts `nvim --embed --clean -n ARGS` attached at `cols`x`rows`.
+pub fn start(cols: usize, rows: usize, args: &[&str], requests: RequestTable) -> Connection {
+    start_with(cols, rows, args, requests, None)
+}
+
+pub fn start_with(
+    cols: usize,
+    rows: usize,
+    args: &[&str],
+    requests: RequestTable,
+    scroll_fill: Option<&str>,
+) -> Connection {
+    let mut all = vec!["--clean".to_owned(), "-n".to_owned()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let opts = StartOptions {
+        target: Target::Embed { binary: nvim_binary(), args: all },
+        cols,
+        rows,
+        record: None,
+        requests,
+        init_lua: Vec::new(),
+        scroll_fill: scroll_fill.map(str::to_owned),
+        wake: None,
+    };
+    nvim::start(opts).expect("nvim starts")
+}
+
+/// Sends keys (if any) and returns the settled frame.
+pub fn settled(conn: &Connection, latest: &mut Option<Frame>, keys: Option<&str>) -> Frame {
+    if let Some(keys) = keys {
+        conn.session.input(keys).expect("input is sent");
+    }
+    snapshot::wait_settled(conn, latest, settle()).expect("nvim settles");
+    latest.clone().expect("nvim drew a frame")
+}
+
+/// The composed screen as lines.
+pub fn lines(frame: &Frame) -> Vec<String> {
+    let screen = compose::compose(frame);
+    (0..screen.height).map(|r| screen.row_text(r)).collect()
+}
+
+/// Compares screens row by row and fails listing every differing row.
+#[track_caller]
+pub fn assert_screen_eq(actual: &[String], expected: &[String], what: &str) {
+    let mut diffs = Vec::new();
+    for i in 0..actual.len().max(expected.len()) {
+        let (a, e) = (actual.get(i), expected.get(i));
+        if a != e {
+            diffs.push(format!(
+                "  row {i:2}: expected {:?}\n          actual   {:?}",
+                e.map_or("<missing>", |s| s),
+                a.map_or("<missing>", |s| s)
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{what}: {} rows differ:\n{}", diffs.len(), diffs.join("\n"));
+}

@@ -1,0 +1,119 @@
+//! Golden images: recorded nvim streams replayed and rendered offscreen on
+//! the same renderer as the window (Mesa's software Vulkan in CI), compared
+//! with reviewed PNGs in tests/golden/ within a small tolerance.
+//!
+//! `VIREO_UPDATE_GOLDEN=1 cargo test --test golden` rewrites the PNGs; look
+//! at every one before committing it.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use vireo::model::Frame;
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::{Image, Offscreen};
+use vireo::replay;
+
+/// One renderer for the whole file: device and font scan happen once.
+fn offscreen() -> &'static Mutex<Offscreen> {
+    static OFFSCREEN: OnceLock<Mutex<Offscreen>> = OnceLock::new();
+    OFFSCREEN.get_or_init(|| {
+        Mutex::new(
+            Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device (mesa-vulkan-drivers)"),
+        )
+    })
+}
+
+fn final_frame(name: &str) -> Frame {
+    let stream = std::fs::read(format!("tests/fixtures/golden/{name}.msgpack")).expect("recorded scene");
+    replay::final_frame(&stream).expect("replays").expect("has a frame")
+}
+
+/// Pixels whose largest channel difference exceeds `THRESHOLD` count as
+/// different; up to `MAX_DIFFERENT` of the image may differ (rasteriser
+/// rounding between machines).
+const THRESHOLD: u8 = 40;
+const MAX_DIFFERENT: f64 = 0.002;
+
+fn compare(actual: &Image, expected: &Image) -> Result<(), String> {
+    if (actual.width, actual.height) != (expected.width, expected.height) {
+        return Err(format!(
+            "size {}x{} differs from the golden {}x{}",
+            actual.width, actual.height, expected.width, expected.height
+        ));
+    }
+    let different = actual
+        .rgba
+        .chunks(4)
+        .zip(expected.rgba.chunks(4))
+        .filter(|(a, e)| a.iter().zip(e.iter()).any(|(x, y)| x.abs_diff(*y) > THRESHOLD))
+        .count();
+    let total = (actual.width * actual.height) as f64;
+    if different as f64 > total * MAX_DIFFERENT {
+        return Err(format!("{different} of {total} pixels differ"));
+    }
+    Ok(())
+}
+
+fn check(name: &str) {
+    let frame = final_frame(name);
+    let (image, _) =
+        offscreen().lock().unwrap().render(&frame, CursorState { visible: true }).expect("renders");
+    let golden = PathBuf::from(format!("tests/golden/{name}.png"));
+    if std::env::var_os("VIREO_UPDATE_GOLDEN").is_some() {
+        image.write_png(&golden).unwrap();
+        return;
+    }
+    let expected =
+        Image::read_png(&golden).unwrap_or_else(|e| panic!("{e} (VIREO_UPDATE_GOLDEN=1 creates it)"));
+    if let Err(why) = compare(&image, &expected) {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-failures");
+        std::fs::create_dir_all(&dir).unwrap();
+        let actual = dir.join(format!("{name}.png"));
+        image.write_png(&actual).unwrap();
+        panic!("golden image '{name}': {why}; the rendering is at {}", actual.display());
+    }
+}
+
+/// Colours, reverse, bold/italic, every underline style, strikethrough,
+/// winblend, ligatures, box drawing, blocks, powerline.
+#[test]
+fn attributes() {
+    check("attrs");
+}
+
+/// Splits of wide text, emoji, and bordered floats (rounded, single,
+/// double) by z-index.
+#[test]
+fn floats_and_wide_text() {
+    check("floats");
+}
+
+#[test]
+fn cursor_block_in_normal_mode() {
+    check("cursor-block");
+}
+
+#[test]
+fn cursor_vertical_bar_in_insert_mode() {
+    check("cursor-vertical");
+}
+
+#[test]
+fn cursor_underline_in_replace_mode() {
+    check("cursor-horizontal");
+}
+
+#[test]
+fn cursor_in_the_command_line() {
+    check("cursor-cmdline");
+}
+
+#[test]
+fn snapshot_size_is_exactly_cells_times_cell_size() {
+    let frame = final_frame("floats");
+    let mut offscreen = offscreen().lock().unwrap();
+    let (image, _) = offscreen.render(&frame, CursorState { visible: true }).unwrap();
+    let m = offscreen.renderer.metrics();
+    assert_eq!((image.width, image.height), (80 * m.width, 24 * m.height));
+}

@@ -1,0 +1,186 @@
+//! Renderer behaviour measured in pixels, on frames built directly from
+//! model events (no nvim).
+
+use std::borrow::Cow;
+
+use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent};
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::{Image, Offscreen};
+
+fn cell(text: &str, hl: Option<u32>) -> CellUpdate<'static> {
+    CellUpdate { text: Cow::Owned(text.to_owned()), hl, repeat: None }
+}
+
+/// A model with one `cols`x`rows` grid and white-on-black colours.
+fn model(cols: usize, rows: usize) -> Model {
+    let mut m = Model::new();
+    m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0xffffff), bg: Some(0x000000), sp: None }).unwrap();
+    m.apply(RedrawEvent::GridResize { grid: 1, width: cols, height: rows }).unwrap();
+    m
+}
+
+fn line(m: &mut Model, row: usize, cells: Vec<CellUpdate<'static>>) -> Frame {
+    m.apply(RedrawEvent::GridLine { grid: 1, row, col_start: 0, cells, wrap: false }).unwrap();
+    m.apply(RedrawEvent::Flush).unwrap().unwrap()
+}
+
+fn no_cursor() -> CursorState {
+    CursorState { visible: false }
+}
+
+/// Columns of pixels in `x0..x1` that have any ink.
+fn ink_columns(img: &Image, x0: u32, x1: u32) -> Vec<u32> {
+    (x0..x1.min(img.width))
+        .filter(|&x| (0..img.height).any(|y| img.pixel(x, y)[..3].iter().any(|&c| c > 60)))
+        .collect()
+}
+
+#[test]
+fn wide_and_emoji_glyphs_never_shift_the_rest_of_the_row() {
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    // x 日 b 😀 c, and the same row with spaces where the wide ones were.
+    let wide = vec![
+        cell("x", Some(0)),
+        cell("日", None),
+        cell("", None),
+        cell("b", None),
+        cell("😀", None),
+        cell("", None),
+        cell("c", None),
+    ];
+    let plain: Vec<_> = ["x", " ", " ", "b", " ", " ", "c"].iter().map(|t| cell(t, Some(0))).collect();
+    let (wide_img, _) = offscreen.render(&line(&mut model(8, 1), 0, wide), no_cursor()).unwrap();
+    let (plain_img, _) = offscreen.render(&line(&mut model(8, 1), 0, plain), no_cursor()).unwrap();
+    let cw = offscreen.renderer.metrics().width;
+    for (col, what) in [(3, "b"), (6, "c")] {
+        let (x0, x1) = (col * cw, (col + 1) * cw);
+        let a = ink_columns(&wide_img, x0, x1);
+        let b = ink_columns(&plain_img, x0, x1);
+        assert!(!b.is_empty(), "'{what}' drew nothing");
+        assert_eq!(a, b, "'{what}' at column {col} moved: {a:?} vs {b:?}");
+    }
+    // The wide glyphs are drawn inside their two cells.
+    for (col, what) in [(1, "日"), (4, "😀")] {
+        let ink = ink_columns(&wide_img, col * cw, (col + 2) * cw);
+        assert!(ink.len() as u32 > cw / 2, "'{what}' has too little ink: {ink:?}");
+        assert!(ink_columns(&plain_img, col * cw, (col + 2) * cw).is_empty());
+    }
+}
+
+#[test]
+fn a_one_character_change_redraws_one_row() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(40, 10);
+    for row in 0..10 {
+        line(&mut m, row, vec![cell("text", Some(0)), cell("!", None)]);
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (_, first) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(first.rows_drawn, 10);
+    let frame = line(&mut m, 4, vec![cell("T", Some(0))]);
+    let (img, second) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(second.rows_drawn, 1, "only the edited row is re-rasterised");
+    let ch = offscreen.renderer.metrics().height;
+    assert_eq!((second.bands, second.composed_rows_px), (1, ch), "and only its band is composed again");
+    // And the untouched rows are still on screen.
+    assert!(!ink_columns(&crop_row(&img, 0, ch), 0, img.width).is_empty());
+    // Moving the cursor redraws no row at all.
+    m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 7, col: 3 }).unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (_, third) = offscreen.render(&frame, CursorState { visible: true }).unwrap();
+    assert_eq!((third.rows_drawn, third.composed_rows_px), (0, 0));
+}
+
+#[test]
+fn default_colors_change_repaints_cells_with_default_colours() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(10, 2);
+    let frame = line(&mut m, 0, vec![cell(" ", Some(0))]);
+    let (dark, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(dark.pixel(2, 2), [0, 0, 0, 255]);
+    m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0x000000), bg: Some(0xffffff), sp: None }).unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (light, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(light.pixel(2, 2), [255, 255, 255, 255]);
+    assert_eq!(stats.rows_drawn, 2);
+}
+
+#[test]
+fn reverse_and_blend_colour_the_background() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(4, 1);
+    let reverse = HlAttr { fg: Some(0x00ff00), reverse: true, ..Default::default() };
+    m.apply(RedrawEvent::HlAttrDefine { id: 1, attr: reverse }).unwrap();
+    let frame = line(&mut m, 0, vec![cell(" ", Some(1)), cell(" ", Some(0))]);
+    let (img, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(img.pixel(1, 1), [0, 255, 0, 255], "reverse puts the foreground behind");
+    let cw = offscreen.renderer.metrics().width;
+    assert_eq!(img.pixel(cw + 1, 1), [0, 0, 0, 255]);
+}
+
+fn crop_row(img: &Image, row: u32, ch: u32) -> Image {
+    let start = (row * ch * img.width * 4) as usize;
+    let end = start + (ch * img.width * 4) as usize;
+    Image { width: img.width, height: ch, rgba: img.rgba[start..end].to_vec() }
+}
+
+#[test]
+fn ligatures_can_be_turned_off() {
+    let row = || ["-", ">", " ", "!", "="].iter().map(|t| cell(t, Some(0))).collect::<Vec<_>>();
+    let mut on = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let (with, _) = on.render(&line(&mut model(6, 1), 0, row()), no_cursor()).unwrap();
+    let mut fonts = Fonts::bundled(1.0);
+    fonts.ligatures = false;
+    let mut off = Offscreen::new(fonts).expect("a Vulkan device");
+    let (without, _) = off.render(&line(&mut model(6, 1), 0, row()), no_cursor()).unwrap();
+    assert_eq!((with.width, with.height), (without.width, without.height));
+    let differing = with.rgba.chunks(4).zip(without.rgba.chunks(4)).filter(|(a, b)| a != b).count();
+    assert!(differing > 20, "-> and != look the same with and without ligatures ({differing} pixels differ)");
+}
+
+#[test]
+fn ime_preedit_is_drawn_underlined_at_the_cursor_without_touching_the_grid() {
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let mut m = model(12, 2);
+    m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 1, col: 3 }).unwrap();
+    let frame = line(&mut m, 0, vec![cell("x", Some(0))]);
+    let metrics = offscreen.renderer.metrics();
+    let (cw, ch) = (metrics.width, metrics.height);
+    let (plain, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    offscreen.renderer.set_preedit(Some("日本".into()));
+    let (composing, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 0, "the preedit is an overlay, not grid content");
+    let row1 = |img: &Image| crop_row(img, 1, ch);
+    assert!(ink_columns(&row1(&plain), 0, plain.width).is_empty());
+    let ink = ink_columns(&row1(&composing), 0, composing.width);
+    assert!(ink.first().is_some_and(|&x| x >= 3 * cw), "starts at the cursor: {ink:?}");
+    assert!(ink.len() as u32 > 2 * cw, "both characters drawn: {}", ink.len());
+    // The underline spans the composed text.
+    let y = ch + (metrics.baseline + metrics.underline_offset) as u32;
+    assert!((3 * cw + 1..5 * cw).all(|x| composing.pixel(x, y)[0] > 200), "underlined");
+    offscreen.renderer.set_preedit(None);
+    let (cleared, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(cleared, plain);
+}
+
+#[test]
+fn a_scroll_reshapes_only_the_new_row() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(30, 10);
+    for row in 0..10 {
+        line(&mut m, row, vec![cell(&format!("{row}"), Some(0)), cell("-> text", None)]);
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (_, first) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(first.rows_shaped, 10);
+    // <C-e>: everything moves up a row and nvim fills the last one.
+    m.apply(RedrawEvent::GridScroll { grid: 1, top: 0, bot: 10, left: 0, right: 30, rows: 1 }).unwrap();
+    let frame = line(&mut m, 9, vec![cell("new", Some(0))]);
+    let (scrolled, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!((stats.rows_drawn, stats.rows_shaped), (10, 1));
+    // And the moved rows are drawn where they now are: same as a fresh render.
+    let mut fresh = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let (expected, _) = fresh.render(&frame, no_cursor()).unwrap();
+    assert_eq!(scrolled, expected);
+}

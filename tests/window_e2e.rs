@@ -1,0 +1,418 @@
+//! A real window under Xvfb: keys typed with xdotool reach nvim, and the
+//! window's pixels equal an offscreen render of the same state.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vireo::model::compose;
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::{Image, Offscreen};
+use vireo::replay;
+
+/// A child process stopped on drop: SIGTERM (so Xvfb removes its lock
+/// files), then SIGKILL if it lingers.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // It may have exited already; either way it is gone afterwards.
+        Command::new("kill").arg(self.0.id().to_string()).status().ok();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if self.0.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// One X session at a time: several at once on a small machine make
+/// timing-sensitive steps (a 5 MB clipboard transfer) flaky.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An Xvfb server on a display number nobody uses.
+fn xvfb() -> (Proc, String) {
+    // Tests in this file run in parallel: each call takes its own numbers.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for _ in 0..50 {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let num = 40 + (std::process::id() as usize * 7 + n) % 400;
+        if Path::new(&format!("/tmp/.X11-unix/X{num}")).exists()
+            || Path::new(&format!("/tmp/.X{num}-lock")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{num}");
+        let child = Command::new("Xvfb")
+            // -noreset: no server reset when the last client (our readiness
+            // probe) disconnects, which would refuse clients for a moment.
+            .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed for this test (apt-get install xvfb)");
+        let mut proc = Proc(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut up = false;
+        while Instant::now() < deadline {
+            if proc.0.try_wait().ok().flatten().is_some() {
+                break; // Lost a race for this display; try the next one.
+            }
+            // The socket appears before the server accepts clients: wait
+            // for a real connection.
+            if Path::new(&format!("/tmp/.X11-unix/X{num}")).exists() && x11rb::connect(Some(&display)).is_ok()
+            {
+                up = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if up {
+            return (proc, display);
+        }
+    }
+    panic!("no free X display number");
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool").args(args).env("DISPLAY", display).output().expect("xdotool is needed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut poll: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = poll() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("vireo-e2e-{}-{name}", std::process::id()))
+}
+
+/// vireo in a fresh Xvfb, recording its stream so the test can read the
+/// screen state back.
+struct Session {
+    display: String,
+    window: String,
+    record: PathBuf,
+    vireo: Proc,
+    _xvfb: Proc,
+    // Last, so it is released after both processes are gone.
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Session {
+    fn start(name: &str, size: &str, nvim_args: &[&str]) -> Session {
+        let turn = one_at_a_time();
+        let (xvfb, display) = xvfb();
+        let record = temp(&format!("{name}.msgpack"));
+        let vireo = Command::new(env!("CARGO_BIN_EXE_vireo"))
+            .args(["--size", size, "--record"])
+            .arg(&record)
+            .args(["--nvim"])
+            .arg(common::nvim_binary())
+            .args(["--", "--clean", "-n"])
+            .args(nvim_args)
+            .env("DISPLAY", &display)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("vireo starts");
+        let vireo = Proc(vireo);
+        let window = wait_for("the vireo window", Duration::from_secs(20), || {
+            let id = xdotool(&display, &["search", "--class", "vireo"]);
+            id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
+        });
+        Session { display, window, record, vireo, _xvfb: xvfb, _turn: turn }
+    }
+
+    /// Like [`Session::start`], with nvim also listening on a socket the
+    /// test can drive with `--remote-expr`; returns once nvim has drawn.
+    fn start_listening(name: &str, size: &str) -> (Session, PathBuf) {
+        let socket = temp(&format!("{name}.sock"));
+        let s = Session::start(name, size, &["--listen", socket.to_str().unwrap()]);
+        wait_for("nvim's socket", Duration::from_secs(20), || socket.exists().then_some(()));
+        wait_for("nvim's first screen", Duration::from_secs(20), || s.frame());
+        (s, socket)
+    }
+
+    fn frame(&self) -> Option<vireo::model::Frame> {
+        replay::final_frame(&std::fs::read(&self.record).ok()?).ok()?
+    }
+
+    fn screen(&self) -> Option<String> {
+        Some(compose::compose(&self.frame()?).text())
+    }
+
+    fn row(&self, row: usize) -> Option<String> {
+        Some(compose::compose(&self.frame()?).row_text(row))
+    }
+
+    fn xdotool(&self, args: &[&str]) -> String {
+        xdotool(&self.display, args)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.record).ok();
+    }
+}
+
+#[test]
+fn typed_keys_reach_nvim_and_the_window_matches_offscreen_rendering() {
+    let s = Session::start("typed", "50x10", &[]);
+    let (display, window, record) = (&s.display, &s.window, &s.record);
+    let screen_row0 = || s.row(0);
+    // Wait for nvim's first screen, then type.
+    wait_for("nvim's first screen", Duration::from_secs(20), || screen_row0().filter(|r| r.is_empty()));
+    xdotool(display, &["windowfocus", window]);
+    std::thread::sleep(Duration::from_millis(300));
+    // The title follows nvim's set_title.
+    xdotool(display, &["type", "--delay", "15", ":set title titlestring=vireo\\ e2e\\ title\n"]);
+    wait_for("the window title", Duration::from_secs(10), || {
+        (xdotool(display, &["getwindowname", window]) == "vireo e2e title").then_some(())
+    });
+    xdotool(display, &["type", "--delay", "15", "ihello <from> xdotool | \\ ok"]);
+    xdotool(display, &["key", "Escape"]);
+    let expected_text = "hello <from> xdotool | \\ ok";
+    wait_for("the typed text", Duration::from_secs(20), || screen_row0().filter(|r| r == expected_text));
+    // Let the window present the last frame (and the system fonts land).
+    std::thread::sleep(Duration::from_millis(1500));
+    let shot = temp("window.png");
+    let status = Command::new("import")
+        .args(["-window", window])
+        .arg(format!("PNG32:{}", shot.display()))
+        .env("DISPLAY", display)
+        .status()
+        .expect("imagemagick's import is needed");
+    assert!(status.success());
+    let window_img = Image::read_png(&shot).unwrap();
+
+    let frame = replay::final_frame(&std::fs::read(record).unwrap()).unwrap().unwrap();
+    assert_eq!(compose::compose(&frame).row_text(0), expected_text);
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let (offscreen_img, _) = offscreen.render(&frame, CursorState { visible: true }).unwrap();
+    assert!(
+        window_img.width >= offscreen_img.width && window_img.height >= offscreen_img.height,
+        "window {}x{} is smaller than the grid {}x{}",
+        window_img.width,
+        window_img.height,
+        offscreen_img.width,
+        offscreen_img.height
+    );
+    let mut different = 0;
+    for y in 0..offscreen_img.height {
+        for x in 0..offscreen_img.width {
+            let (a, b) = (window_img.pixel(x, y), offscreen_img.pixel(x, y));
+            if a[..3].iter().zip(&b[..3]).any(|(p, q)| p.abs_diff(*q) > 40) {
+                different += 1;
+            }
+        }
+    }
+    let total = offscreen_img.width * offscreen_img.height;
+    if different > total / 500 {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        offscreen_img.write_png(&dir.join("e2e-offscreen.png")).unwrap();
+        std::fs::copy(&shot, dir.join("e2e-window.png")).unwrap();
+        panic!("{different} of {total} pixels differ; see {}", dir.display());
+    }
+    std::fs::remove_file(shot).ok();
+}
+
+#[test]
+fn clicks_move_the_cursor_in_windows_and_floats() {
+    let s = Session::start(
+        "click",
+        "60x12",
+        &["-S", "tests/fixtures/files/click-float.lua", "tests/fixtures/files/numbers.txt"],
+    );
+    wait_for("the file", Duration::from_secs(20), || s.row(0).filter(|r| r == "line 1"));
+    let m = Fonts::bundled(1.0).metrics();
+    let click = |row: u32, col: u32| {
+        let (x, y) = (col * m.width + m.width / 2, row * m.height + m.height / 2);
+        s.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+    };
+    let cursor =
+        || s.frame().map(|f| (f.cursor, f.windows.get(&f.cursor.grid).and_then(|w| w.placement.clone())));
+    click(3, 4);
+    let (c, placement) = wait_for("the cursor at line 4 col 5", Duration::from_secs(10), || {
+        cursor().filter(|(c, _)| (c.row, c.col) == (3, 4))
+    });
+    assert!(matches!(placement, Some(vireo::model::Placement::Normal { .. })), "{c:?} {placement:?}");
+    // Inside the float (screen row 7 = its second line, col 25 = its 6th column).
+    click(7, 25);
+    let (c, placement) = wait_for("the cursor inside the float", Duration::from_secs(10), || {
+        cursor().filter(|(_, p)| matches!(p, Some(vireo::model::Placement::Float { .. })))
+    });
+    assert_eq!((c.row, c.col), (1, 5), "grid-relative position inside the float");
+    assert!(placement.is_some());
+}
+
+/// `xclip` on the test's display.
+fn xclip(display: &str, args: &[&str], input: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = Command::new("xclip")
+        .args(args)
+        .env("DISPLAY", display)
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        // Writing, xclip forks a server that keeps running: it must not
+        // hold our pipe open.
+        .stdout(if input.is_some() { Stdio::null() } else { Stdio::piped() })
+        .spawn()
+        .expect("xclip is needed for this test (apt-get install xclip)");
+    if let Some(text) = input {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Evaluates `expr` in the window's nvim through its --listen socket.
+fn remote_expr(socket: &Path, expr: &str) -> String {
+    let out = Command::new(common::nvim_binary())
+        .arg("--server")
+        .arg(socket)
+        .args(["--remote-expr", expr])
+        .output()
+        .expect("nvim runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn plus_and_star_registers_use_the_system_clipboard() {
+    let (s, socket) = Session::start_listening("clip", "40x8");
+    // nvim -> system clipboard, through vireo's provider.
+    remote_expr(&socket, r#"execute('call setreg("+", "from nvim")')"#);
+    assert_eq!(xclip(&s.display, &["-selection", "clipboard", "-o"], None), "from nvim");
+    remote_expr(&socket, r#"execute('call setreg("*", ["one", "two"], "V")')"#);
+    assert_eq!(xclip(&s.display, &["-selection", "primary", "-o"], None), "one\ntwo\n");
+    assert_eq!(remote_expr(&socket, "getregtype('*')"), "V");
+    // System clipboard -> nvim: another program owns the selection now.
+    xclip(&s.display, &["-selection", "clipboard", "-i"], Some("from <x11> | \\ ok"));
+    assert_eq!(remote_expr(&socket, "getreg('+')"), "from <x11> | \\ ok");
+    assert_eq!(remote_expr(&socket, "getregtype('+')"), "v");
+    std::fs::remove_file(socket).ok();
+}
+
+#[test]
+fn a_five_megabyte_paste_arrives_whole() {
+    let (s, socket) = Session::start_listening("paste", "60x10");
+    let text: String = (0..80_000)
+        .map(|i| format!("{i:06} <tag> | \\ pasted line with some text, long enough to add up {}\n", i % 97))
+        .collect();
+    assert!(text.len() > 5_000_000, "{}", text.len());
+    let expected = temp("paste-expected.txt");
+    std::fs::write(&expected, &text).unwrap();
+    xclip(&s.display, &["-selection", "clipboard", "-i"], Some(&text));
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "i", "ctrl+shift+v"]);
+    let lines = wait_for("the pasted lines", Duration::from_secs(60), || {
+        let n = remote_expr(&socket, "line('$')");
+        (n == "80001").then_some(n)
+    });
+    assert_eq!(lines, "80001");
+    let ours = remote_expr(&socket, r#"sha256(join(getline(1, '$'), "\n"))"#);
+    let want =
+        remote_expr(&socket, &format!(r#"sha256(join(readfile('{}', 'b'), "\n"))"#, expected.display()));
+    assert_eq!(ours.len(), 64);
+    assert_eq!(ours, want, "the buffer differs from what was pasted");
+    std::fs::remove_file(expected).ok();
+    std::fs::remove_file(socket).ok();
+}
+
+/// Asks the window to close the way a window manager's close button does:
+/// a WM_DELETE_WINDOW client message.
+fn close_window(display: &str, window: &str) {
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+    let (conn, _) = x11rb::connect(Some(display)).expect("an X connection");
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+    let window: u32 = window.parse().unwrap();
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap();
+    // A round trip, so the server has handled the event before we hang up.
+    conn.get_input_focus().unwrap().reply().unwrap();
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_and_loses_nothing() {
+    let file = temp("close.txt");
+    std::fs::write(&file, "original\n").unwrap();
+    let mut s = Session::start("close", "60x8", &[file.to_str().unwrap()]);
+    wait_for("the file", Duration::from_secs(20), || s.row(0).filter(|r| r == "original"));
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["type", "--delay", "15", "Achanged"]);
+    s.xdotool(&["key", "Escape"]);
+    wait_for("the edit", Duration::from_secs(10), || s.row(0).filter(|r| r == "originalchanged"));
+    // The text shows while still in insert mode: wait for <Esc> too, or it
+    // could arrive after the close request and cancel nvim's question.
+    wait_for("normal mode", Duration::from_secs(10), || s.frame().filter(|f| f.mode.name == "normal"));
+
+    close_window(&s.display, &s.window);
+    let asked = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        s.screen().filter(|t| t.contains("Save changes"))
+    });
+    assert!(asked.is_some(), "nvim did not ask; the screen:\n{}", s.screen().unwrap_or_default());
+    assert!(s.vireo.0.try_wait().unwrap().is_none(), "vireo must keep running while nvim asks");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n");
+    // Cancel: still running, still unsaved, nothing written.
+    s.xdotool(&["type", "c"]);
+    // The key and the next close request travel on different X connections:
+    // wait until the question is gone before asking again.
+    wait_for("the question to be dismissed", Duration::from_secs(10), || {
+        s.frame().filter(|f| f.mode.name == "normal" && !compose::compose(f).text().contains("(C)ancel"))
+    });
+    assert!(s.vireo.0.try_wait().unwrap().is_none(), "cancel keeps the editor open");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n");
+    // Close again and answer No: vireo exits with nvim, the file as it was.
+    close_window(&s.display, &s.window);
+    wait_for("nvim's question again", Duration::from_secs(10), || {
+        s.screen().filter(|t| t.contains("(C)ancel"))
+    });
+    s.xdotool(&["type", "n"]);
+    let status = wait_for("vireo to exit", Duration::from_secs(10), || s.vireo.0.try_wait().unwrap());
+    assert!(status.success(), "{status:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n");
+    std::fs::remove_file(file).ok();
+}
+
+#[test]
+fn a_german_layout_types_exactly_what_it_shows() {
+    let (s, socket) = Session::start_listening("layout", "60x8");
+    let status = Command::new("setxkbmap").args(["-display", &s.display, "de"]).status().expect("setxkbmap");
+    assert!(status.success());
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Umlauts and ß are keys of their own; @ € { } [ ] \ | ~ need AltGr.
+    let text = "äöüÄÖÜß @€{[]}\\|~ <>";
+    s.xdotool(&["key", "i"]);
+    s.xdotool(&["type", "--delay", "20", text]);
+    // A dead key: ´ then e composes é.
+    s.xdotool(&["key", "--delay", "20", "dead_acute", "e"]);
+    s.xdotool(&["key", "Escape"]);
+    let want = format!("{text}é");
+    let line = wait_for("the typed line", Duration::from_secs(10), || {
+        let l = remote_expr(&socket, "getline(1)");
+        (l == want).then_some(l)
+    });
+    assert_eq!(line, want);
+    std::fs::remove_file(socket).ok();
+}
