@@ -6,7 +6,9 @@
 //!
 //!   cargo build --release && cargo run --release --example bench_latency [KEYS]
 //!
-//! KEYS defaults to 60. Needs Xvfb and nvim (bash tools/setup.sh).
+//! KEYS defaults to 60 (at most 2,500: 90 a row, 28 rows). Needs Xvfb and
+//! nvim (bash tools/setup.sh). `VIREO_PRESENT=surface` measures the
+//! swapchain instead of shared-memory presentation on a CPU adapter.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,7 +31,7 @@ impl Drop for Proc {
 const KEYCODES: [u8; 9] = [38, 39, 40, 41, 42, 43, 44, 45, 46];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let keys: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(60);
+    let keys: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(60).min(2500);
     let root = env!("CARGO_MANIFEST_DIR");
     let vireo = format!("{root}/target/release/vireo");
     let nvim = std::env::var("VIREO_NVIM").unwrap_or_else(|_| "nvim".into());
@@ -65,9 +67,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.flush()?;
         Ok(())
     };
-    let cell = |col: i16| -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-        let reply =
-            conn.get_image(ImageFormat::Z_PIXMAP, window, col * cw, 0, cw as u16, ch as u16, !0)?.reply()?;
+    let cell = |col: i16, row: i16| -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let reply = conn
+            .get_image(ImageFormat::Z_PIXMAP, window, col * cw, row * ch, cw as u16, ch as u16, !0)?
+            .reply()?;
         Ok(reply.data)
     };
     Command::new("xdotool").args(["windowfocus", &window.to_string()]).env("DISPLAY", &display).status()?;
@@ -76,16 +79,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::thread::sleep(Duration::from_millis(500));
     let mut samples = Vec::with_capacity(keys);
     for k in 0..keys {
-        let col = (k % 90) as i16;
+        let (col, row) = ((k % 90) as i16, (k / 90) as i16);
         if k > 0 && col == 0 {
             press(36)?; // Return: a fresh line keeps the test cells blank
             std::thread::sleep(Duration::from_millis(200));
         }
-        let before = cell(col)?;
+        let before = cell(col, row)?;
         let start = Instant::now();
         press(KEYCODES[k % KEYCODES.len()])?;
         loop {
-            if cell(col)? != before {
+            if cell(col, row)? != before {
                 samples.push(start.elapsed().as_secs_f64() * 1e3);
                 break;
             }

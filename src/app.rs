@@ -24,6 +24,7 @@ use crate::model::{Frame, GLOBAL_GRID, GridId, OptionValue};
 use crate::nvim::{self, Connection, Exit, StartOptions};
 use crate::render::font::{Fonts, scan_system_fonts};
 use crate::render::gpu::{Gpu, GpuError};
+use crate::present::{Drawn, Presenter};
 use crate::render::{CursorState, Renderer};
 use crate::rpc::Lane;
 
@@ -120,8 +121,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
 /// Everything that exists once the window does.
 struct View {
     window: Arc<Window>,
-    surface: wgpu::Surface<'static>,
-    config: wgpu::SurfaceConfiguration,
+    presenter: Presenter,
     gpu: Gpu,
     renderer: Renderer,
 }
@@ -219,30 +219,13 @@ impl App {
         log::debug!("window created after {:?}", self.started.elapsed());
         let gpu = Gpu::new(self.instance.clone(), Some(&surface))?;
         log::debug!("graphics device ready after {:?}", self.started.elapsed());
-        let caps = surface.get_capabilities(&gpu.adapter);
-        // Colours from nvim are sRGB values; a non-sRGB target keeps them as
-        // they are (blending in sRGB space, as terminals do).
-        let format = caps.formats.iter().copied().find(|f| !f.is_srgb()).unwrap_or(caps.formats[0]);
-        let inner = window.inner_size();
-        let config = wgpu::SurfaceConfiguration {
-            // The kept screen image is copied in, then the cursor drawn.
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_DST,
-            format,
-            width: inner.width.max(1),
-            height: inner.height.max(1),
-            present_mode: wgpu::PresentMode::Fifo,
-            desired_maximum_frame_latency: 1,
-            alpha_mode: caps.alpha_modes[0],
-            view_formats: vec![],
-            color_space: wgpu::SurfaceColorSpace::Auto,
-        };
-        surface.configure(&gpu.device, &config);
+        let (presenter, format) = Presenter::new(&window, surface, &gpu);
         let mut renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), format, fonts);
         let scale = window.scale_factor() as f32;
         if scale != 1.0 {
             renderer.fonts.set_scale(scale);
         }
-        Ok(View { window, surface, config, gpu, renderer })
+        Ok(View { window, presenter, gpu, renderer })
     }
 
     /// Takes every waiting frame, keeping the newest; notes a session end.
@@ -280,33 +263,32 @@ impl App {
     fn render(&mut self) {
         let Some(view) = self.view.as_mut() else { return };
         let Some(frame) = &self.latest else { return };
-        let acquire_start = Instant::now();
-        let texture = match view.surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(t) => t,
-            wgpu::CurrentSurfaceTexture::Suboptimal(_)
-            | wgpu::CurrentSurfaceTexture::Outdated
-            | wgpu::CurrentSurfaceTexture::Lost => {
-                // Resized or lost under us: reconfigure and draw again.
-                view.surface.configure(&view.gpu.device, &view.config);
+        let (visible, _) = self.blink.state(Instant::now());
+        let before = view.renderer.metrics();
+        let start = Instant::now();
+        let window = &view.window;
+        let mut present_start = start;
+        let drawn = view.presenter.draw(&view.gpu, &mut view.renderer, frame, CursorState { visible }, || {
+            window.pre_present_notify();
+            present_start = Instant::now();
+        });
+        match drawn {
+            Ok(Drawn::Frame(stats)) => log::trace!(
+                "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
+                frame.seq,
+                present_start - start,
+                present_start.elapsed()
+            ),
+            Ok(Drawn::Retry) => {
                 view.window.request_redraw();
                 return;
             }
-            wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Occluded => return,
-            wgpu::CurrentSurfaceTexture::Validation => {
-                log::error!("the window surface is invalid; reconfiguring");
-                view.surface.configure(&view.gpu.device, &view.config);
+            Ok(Drawn::Skipped) => return,
+            Err(e) => {
+                log::error!("{e}");
                 return;
             }
-        };
-        let (visible, _) = self.blink.state(Instant::now());
-        let before = view.renderer.metrics();
-        let render_start = Instant::now();
-        let stats = view.renderer.render(frame, &texture.texture, CursorState { visible });
-        log::trace!("frame {} rendered in {:?}: {stats:?}", frame.seq, render_start.elapsed());
-        view.window.pre_present_notify();
-        let present_start = Instant::now();
-        view.gpu.queue.present(texture);
-        log::trace!("acquire took {:?}, present {:?}", render_start - acquire_start, present_start.elapsed());
+        }
         if !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some() {
             self.first_frame_logged = true;
             log::info!(
@@ -327,8 +309,9 @@ impl App {
     fn fit_grid(&mut self) {
         let Some(view) = &self.view else { return };
         let m = view.renderer.metrics();
-        let cols = (view.config.width / m.width).max(1) as usize;
-        let rows = (view.config.height / m.height).max(1) as usize;
+        let (width, height) = view.presenter.size();
+        let cols = (width / m.width).max(1) as usize;
+        let rows = (height / m.height).max(1) as usize;
         let current = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
         if current == Some((cols, rows)) || self.requested == Some((cols, rows)) {
             return;
@@ -428,7 +411,8 @@ impl App {
     fn update_ime(&mut self) {
         let (Some(view), Some(frame)) = (&self.view, &self.latest) else { return };
         let allowed = crate::input::ime_wanted(&frame.mode.name, self.settings.ime);
-        if self.ime_allowed != Some(allowed) {
+        let changed = self.ime_allowed != Some(allowed);
+        if changed {
             view.window.set_ime_allowed(allowed);
             self.ime_allowed = Some(allowed);
             if !allowed {
@@ -440,17 +424,34 @@ impl App {
         }
         let Some(view) = &self.view else { return };
         let area = view.renderer.cursor_area(frame);
-        if allowed && area != self.ime_area {
+        let moved = allowed && area != self.ime_area;
+        if moved {
             if let Some((x, y, w, h)) = area {
                 let position = winit::dpi::PhysicalPosition::new(x as f64, y as f64);
                 view.window.set_ime_cursor_area(position, winit::dpi::PhysicalSize::new(w as f64, h as f64));
             }
             self.ime_area = area;
         }
+        if changed || moved {
+            // winit's X11 backend applies input-method requests only when
+            // the next X event arrives: without one, the key that follows
+            // `i` would reach the old (off) input context and bypass the
+            // input method. Setting the title again makes the server send
+            // us a PropertyNotify at once.
+            use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+            let x11 = view
+                .window
+                .window_handle()
+                .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Xlib(_) | RawWindowHandle::Xcb(_)));
+            if x11 {
+                view.window.set_title(&self.title);
+            }
+        }
     }
 
     fn ime(&mut self, event: winit::event::Ime) {
         use winit::event::Ime;
+        log::debug!("input method: {event:?}");
         match event {
             Ime::Preedit(text, _) => {
                 if let Some(view) = self.view.as_mut() {
@@ -670,9 +671,7 @@ impl ApplicationHandler<UserEvent> for App {
             WindowEvent::RedrawRequested => self.render(),
             WindowEvent::Resized(size) => {
                 if let Some(view) = self.view.as_mut() {
-                    view.config.width = size.width.max(1);
-                    view.config.height = size.height.max(1);
-                    view.surface.configure(&view.gpu.device, &view.config);
+                    view.presenter.resize(&view.gpu, size.width, size.height);
                     view.window.request_redraw();
                 }
                 self.fit_grid();

@@ -5,11 +5,13 @@
 //! - [`model`]: the pure editor state and the compositor.
 //! - [`snapshot`]: headless runs that write the composed screen.
 //! - [`replay`]: recorded streams through decoder and model.
+//! - [`render`]: wgpu drawing; [`present`]: frames onto the window.
 
 pub mod app;
 pub mod input;
 pub mod model;
 pub mod nvim;
+pub mod present;
 pub mod render;
 pub mod replay;
 pub mod rpc;

@@ -111,6 +111,11 @@ struct Session {
     window: String,
     record: PathBuf,
     vireo: Proc,
+    /// An input method, stopped after vireo and before the X server.
+    _im: Option<Proc>,
+    /// With an input method, vireo's debug log, which says when the
+    /// window turns the input method on.
+    log: Option<PathBuf>,
     _xvfb: Proc,
     // Last, so it is released after both processes are gone.
     _turn: std::sync::MutexGuard<'static, ()>,
@@ -118,9 +123,26 @@ struct Session {
 
 impl Session {
     fn start(name: &str, size: &str, nvim_args: &[&str]) -> Session {
+        Session::start_with(name, size, nvim_args, |_| None)
+    }
+
+    /// Like [`Session::start`]; `im` may start an input method on the
+    /// display first and return it with its `XMODIFIERS` value.
+    fn start_with(
+        name: &str,
+        size: &str,
+        nvim_args: &[&str],
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+    ) -> Session {
         let turn = one_at_a_time();
         let (xvfb, display) = xvfb();
+        let (im, modifiers) = im(&display).unzip();
         let record = temp(&format!("{name}.msgpack"));
+        let log = modifiers.as_ref().map(|_| temp(&format!("{name}.log")));
+        let stderr = match &log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::inherit(),
+        };
         let vireo = Command::new(env!("CARGO_BIN_EXE_vireo"))
             .args(["--size", size, "--record"])
             .arg(&record)
@@ -129,6 +151,9 @@ impl Session {
             .args(["--", "--clean", "-n"])
             .args(nvim_args)
             .env("DISPLAY", &display)
+            .env("XMODIFIERS", modifiers.unwrap_or_default())
+            .env("VIREO_LOG", if log.is_some() { "warn,vireo::app=debug" } else { "warn" })
+            .stderr(stderr)
             .stdin(Stdio::null())
             .spawn()
             .expect("vireo starts");
@@ -137,14 +162,22 @@ impl Session {
             let id = xdotool(&display, &["search", "--class", "vireo"]);
             id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
         });
-        Session { display, window, record, vireo, _xvfb: xvfb, _turn: turn }
+        Session { display, window, record, vireo, _im: im, log, _xvfb: xvfb, _turn: turn }
     }
 
     /// Like [`Session::start`], with nvim also listening on a socket the
     /// test can drive with `--remote-expr`; returns once nvim has drawn.
     fn start_listening(name: &str, size: &str) -> (Session, PathBuf) {
+        Session::start_listening_with(name, size, |_| None)
+    }
+
+    fn start_listening_with(
+        name: &str,
+        size: &str,
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+    ) -> (Session, PathBuf) {
         let socket = temp(&format!("{name}.sock"));
-        let s = Session::start(name, size, &["--listen", socket.to_str().unwrap()]);
+        let s = Session::start_with(name, size, &["--listen", socket.to_str().unwrap()], im);
         wait_for("nvim's socket", Duration::from_secs(20), || socket.exists().then_some(()));
         wait_for("nvim's first screen", Duration::from_secs(20), || s.frame());
         (s, socket)
@@ -170,6 +203,9 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         std::fs::remove_file(&self.record).ok();
+        if let Some(log) = &self.log {
+            std::fs::remove_file(log).ok();
+        }
     }
 }
 
@@ -414,5 +450,131 @@ fn a_german_layout_types_exactly_what_it_shows() {
         (l == want).then_some(l)
     });
     assert_eq!(line, want);
+    std::fs::remove_file(socket).ok();
+}
+
+#[test]
+fn special_keys_reach_their_mappings() {
+    let (s, socket) = Session::start_listening("special", "60x8");
+    // Each mapping records the key nvim saw; text keys land in the buffer.
+    let keys = ["<C-w>", "<M-x>", "<F5>", "<S-F5>", "<k0>", "<k7>", "<kPlus>", "<kMinus>", "<kMultiply>"];
+    let mut setup = String::from("let g:seen = []");
+    for k in keys.iter().chain(&["<kDivide>", "<kPoint>", "<kEnter>"]) {
+        setup.push_str(&format!(
+            "|inoremap {k} <Cmd>call add(g:seen, \"{}\")<CR>",
+            k.trim_start_matches('<').trim_end_matches('>')
+        ));
+    }
+    remote_expr(&socket, &format!("execute('{setup}')"));
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "i"]);
+    s.xdotool(&["type", "--delay", "20", "a<b|c\\d"]);
+    // With NumLock on, the keypad types digits and operators.
+    s.xdotool(&["key", "--delay", "20", "Num_Lock"]);
+    let pressed = [
+        "ctrl+w", "alt+x", "F5", "shift+F5", "KP_0", "KP_7", "KP_Add", "KP_Subtract", "KP_Multiply", "KP_Divide",
+        "KP_Decimal", "KP_Enter",
+    ];
+    s.xdotool(&["key", "--delay", "20"].iter().copied().chain(pressed).collect::<Vec<_>>());
+    s.xdotool(&["key", "Escape"]);
+    let want_seen = "C-w M-x F5 S-F5 k0 k7 kPlus kMinus kMultiply kDivide kPoint kEnter";
+    let seen = wait_for("every mapping", Duration::from_secs(10), || {
+        let seen = remote_expr(&socket, "join(g:seen)");
+        (seen.split(' ').count() >= 12).then_some(seen)
+    });
+    assert_eq!(seen, want_seen);
+    assert_eq!(remote_expr(&socket, "getline(1)"), "a<b|c\\d");
+    std::fs::remove_file(socket).ok();
+}
+
+/// fcitx5 with only its Hangul engine (so it is always on), drawing the
+/// composition through the client (XIM "on the spot"), serving `display`.
+fn fcitx5_hangul(display: &str) -> Option<(Proc, String)> {
+    let config = temp("fcitx5-config");
+    let dir = config.join("fcitx5");
+    std::fs::create_dir_all(dir.join("conf")).unwrap();
+    std::fs::write(
+        dir.join("profile"),
+        "[Groups/0]\nName=Default\nDefault Layout=us\nDefaultIM=hangul\n\n\
+         [Groups/0/Items/0]\nName=hangul\nLayout=\n\n[GroupOrder]\n0=Default\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("conf/xim.conf"), "UseOnTheSpot=True\n").unwrap();
+    let log = config.join("fcitx5.log");
+    let child = Command::new("dbus-run-session")
+        .args(["--", "fcitx5", "--disable=wayland,waylandim"])
+        .env("DISPLAY", display)
+        .env("XDG_CONFIG_HOME", &config)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("dbus-run-session is needed (bash tools/setup.sh)");
+    let im = Proc(child);
+    // fcitx5 loads its engines after it starts serving XIM; keys that come
+    // before the Hangul engine would pass through untouched.
+    wait_for("fcitx5's Hangul engine", Duration::from_secs(60), || {
+        std::fs::read_to_string(&log).ok()?.contains("Loaded addon hangul").then_some(())
+    });
+    Some((im, "@im=fcitx".to_owned()))
+}
+
+/// Non-background pixels in the two cells from `col` of a window shot.
+fn inked(img: &Image, col: u32) -> usize {
+    let m = Fonts::bundled(1.0).metrics();
+    let bg = img.pixel(img.width - 1, img.height / 2);
+    (col * m.width..(col + 2) * m.width)
+        .flat_map(|x| (0..m.height).map(move |y| (x, y)))
+        .filter(|&(x, y)| img.pixel(x, y)[..3] != bg[..3])
+        .count()
+}
+
+fn window_shot(s: &Session) -> Image {
+    let shot = temp("shot.png");
+    let status = Command::new("import")
+        .args(["-window", &s.window])
+        .arg(format!("PNG32:{}", shot.display()))
+        .env("DISPLAY", &s.display)
+        .status()
+        .expect("imagemagick's import is needed");
+    assert!(status.success());
+    let img = Image::read_png(&shot).unwrap();
+    std::fs::remove_file(&shot).ok();
+    img
+}
+
+#[test]
+fn an_input_method_composes_inline_and_commits_to_nvim() {
+    let (s, socket) = Session::start_listening_with("ime", "40x6", fcitx5_hangul);
+    let line = || remote_expr(&socket, "getline(1)");
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "i"]);
+    wait_for("insert mode", Duration::from_secs(10), || (remote_expr(&socket, "mode()") == "i").then_some(()));
+    // Insert mode turns the input method on; keys typed before it is on
+    // would arrive as they are.
+    let log = s.log.clone().unwrap();
+    let on = || std::fs::read_to_string(&log).unwrap_or_default().contains("input method: Enabled");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !on() {
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(Instant::now() < deadline, "the input method never came on; vireo's log:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The input method sets its new input context up in its own time.
+    std::thread::sleep(Duration::from_millis(500));
+    // Dubeolsik: g k = 하, drawn at the cursor but not yet in the buffer.
+    s.xdotool(&["key", "--delay", "200", "g", "k"]);
+    wait_for("the composition at the cursor", Duration::from_secs(10), || {
+        (inked(&window_shot(&s), 0) > 20).then_some(())
+    });
+    assert_eq!(line(), "", "the composition is not in the buffer");
+    assert_eq!(inked(&window_shot(&s), 2), 0, "nothing is drawn after the composition");
+    // s k starts 나, which commits 하; space commits 나 and types a space.
+    s.xdotool(&["key", "--delay", "200", "s", "k", "space"]);
+    wait_for("하나 committed", Duration::from_secs(10), || (line() == "하나 ").then_some(()));
+    // Normal mode turns the input method off: x deletes, not ㅌ.
+    s.xdotool(&["key", "--delay", "40", "Escape", "0", "x"]);
+    wait_for("x to delete in normal mode", Duration::from_secs(10), || (line() == "나 ").then_some(()));
     std::fs::remove_file(socket).ok();
 }

