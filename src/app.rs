@@ -22,9 +22,9 @@ use winit::window::{Icon, Window, WindowId};
 use crate::input::mouse::{self, WheelAccumulator};
 use crate::model::{Frame, GLOBAL_GRID, GridId, OptionValue};
 use crate::nvim::{self, Connection, Exit, StartOptions};
+use crate::present::{Drawn, Presenter};
 use crate::render::font::{Fonts, scan_system_fonts};
 use crate::render::gpu::{Gpu, GpuError};
-use crate::present::{Drawn, Presenter};
 use crate::render::{CursorState, Renderer};
 use crate::rpc::Lane;
 
@@ -268,10 +268,11 @@ impl App {
         let start = Instant::now();
         let window = &view.window;
         let mut present_start = start;
-        let drawn = view.presenter.draw(&view.gpu, &mut view.renderer, frame, CursorState { visible }, || {
-            window.pre_present_notify();
-            present_start = Instant::now();
-        });
+        let drawn =
+            view.presenter.draw(&view.gpu, &mut view.renderer, frame, CursorState { visible }, || {
+                window.pre_present_notify();
+                present_start = Instant::now();
+            });
         match drawn {
             Ok(Drawn::Frame(stats)) => log::trace!(
                 "frame {} drawn in {:?}, presented in {:?}: {stats:?}",

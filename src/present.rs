@@ -16,7 +16,7 @@ use winit::window::Window;
 
 use crate::model::Frame;
 use crate::render::gpu::Gpu;
-use crate::render::{CursorState, RenderStats, Renderer};
+use crate::render::{CursorState, RenderStats, Renderer, merge_bands};
 
 /// Why a frame did not reach the window.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +148,9 @@ impl Presenter {
     }
 }
 
+/// Buffer ages beyond this are treated as new buffers.
+const MAX_AGE: usize = 3;
+
 /// 0RGB in a little-endian u32 is B, G, R, X in memory.
 const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 
@@ -159,13 +162,16 @@ pub struct Shared {
     /// Holds the previous frame, so only changed bands are drawn into it.
     target: Option<wgpu::Texture>,
     readback: Option<wgpu::Buffer>,
+    /// The bands changed by the last few frames, newest first: a buffer
+    /// last shown N frames ago (Wayland keeps two) lacks all of them.
+    recent: Vec<Vec<(u32, u32)>>,
 }
 
 impl Shared {
     fn new(window: &Arc<Window>, width: u32, height: u32) -> Result<Shared, softbuffer::SoftBufferError> {
         let context = softbuffer::Context::new(window.clone())?;
         let surface = softbuffer::Surface::new(&context, window.clone())?;
-        let mut shared = Shared { surface, size: (0, 0), target: None, readback: None };
+        let mut shared = Shared { surface, size: (0, 0), target: None, readback: None, recent: Vec::new() };
         shared.resize(width, height)?;
         Ok(shared)
     }
@@ -179,6 +185,7 @@ impl Shared {
         self.size = (width, height);
         self.target = None;
         self.readback = None;
+        self.recent.clear();
         Ok(())
     }
 
@@ -191,7 +198,8 @@ impl Shared {
         before_present: impl FnOnce(),
     ) -> Result<RenderStats, PresentError> {
         let (width, height) = self.size;
-        let stride = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let stride =
+            (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let stats = match &self.target {
             Some(target) => renderer.render_kept(frame, target, cursor),
             None => renderer.render(frame, self.target.insert(new_target(gpu, width, height)), cursor),
@@ -207,14 +215,23 @@ impl Shared {
         });
 
         let mut buffer = self.surface.buffer_mut()?;
-        // A buffer the display has not seen before needs every row.
-        let bands = if buffer.age() == 0 { vec![(0, height)] } else { stats.damage.clone() };
+        self.recent.insert(0, stats.damage.clone());
+        self.recent.truncate(MAX_AGE);
+        // A buffer last shown `age` frames ago lacks the changes of those
+        // frames; a new one (age 0) needs every row.
+        let age = usize::from(buffer.age());
+        let bands = if age == 0 || age > self.recent.len() {
+            vec![(0, height)]
+        } else {
+            merge_bands(self.recent[..age].concat())
+        };
         let (Some(&(top, _)), Some(&(_, bottom))) = (bands.first(), bands.last()) else {
             return Ok(stats);
         };
 
-        let mut encoder =
-            gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
         for &(y0, y1) in &bands {
             encoder.copy_texture_to_buffer(
                 wgpu::TexelCopyTextureInfo {
@@ -239,7 +256,9 @@ impl Shared {
             // The receiver waits below; it cannot be gone.
             tx.send(r).ok();
         });
-        gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| PresentError::ReadBack(e.to_string()))?;
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| PresentError::ReadBack(e.to_string()))?;
         rx.recv()
             .map_err(|e| PresentError::ReadBack(e.to_string()))?
             .map_err(|e| PresentError::ReadBack(e.to_string()))?;

@@ -473,8 +473,18 @@ fn special_keys_reach_their_mappings() {
     // With NumLock on, the keypad types digits and operators.
     s.xdotool(&["key", "--delay", "20", "Num_Lock"]);
     let pressed = [
-        "ctrl+w", "alt+x", "F5", "shift+F5", "KP_0", "KP_7", "KP_Add", "KP_Subtract", "KP_Multiply", "KP_Divide",
-        "KP_Decimal", "KP_Enter",
+        "ctrl+w",
+        "alt+x",
+        "F5",
+        "shift+F5",
+        "KP_0",
+        "KP_7",
+        "KP_Add",
+        "KP_Subtract",
+        "KP_Multiply",
+        "KP_Divide",
+        "KP_Decimal",
+        "KP_Enter",
     ];
     s.xdotool(&["key", "--delay", "20"].iter().copied().chain(pressed).collect::<Vec<_>>());
     s.xdotool(&["key", "Escape"]);
@@ -550,7 +560,9 @@ fn an_input_method_composes_inline_and_commits_to_nvim() {
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
-    wait_for("insert mode", Duration::from_secs(10), || (remote_expr(&socket, "mode()") == "i").then_some(()));
+    wait_for("insert mode", Duration::from_secs(10), || {
+        (remote_expr(&socket, "mode()") == "i").then_some(())
+    });
     // Insert mode turns the input method on; keys typed before it is on
     // would arrive as they are.
     let log = s.log.clone().unwrap();

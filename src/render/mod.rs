@@ -120,7 +120,7 @@ fn damaged_bands(
 }
 
 /// Sorts bands and joins those that touch or overlap.
-fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+pub(crate) fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     bands.sort_unstable();
     let mut merged: Vec<(u32, u32)> = Vec::new();
     for (a, b) in bands {
@@ -292,7 +292,13 @@ impl Renderer {
         self.draw(frame, target, cursor, true)
     }
 
-    fn draw(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState, kept: bool) -> RenderStats {
+    fn draw(
+        &mut self,
+        frame: &Frame,
+        target: &wgpu::Texture,
+        cursor: CursorState,
+        kept: bool,
+    ) -> RenderStats {
         let (width, height) = (target.width(), target.height());
         self.sync_font_options(frame);
         let m = self.fonts.metrics();
