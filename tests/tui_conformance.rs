@@ -95,9 +95,12 @@ impl Tui {
         lines
     }
 
-    /// Waits until the pane has not changed for a while.
+    /// Waits until the pane has not changed for a while and nvim has
+    /// nothing left to do: a request is answered (or, at a prompt, which
+    /// requests wait behind, not answered within a few seconds) and the
+    /// pane is still the same afterwards.
     fn settled(&self) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(20);
         let mut last = self.capture();
         let mut stable_since = Instant::now();
         while Instant::now() < deadline {
@@ -107,10 +110,34 @@ impl Tui {
                 last = now;
                 stable_since = Instant::now();
             } else if stable_since.elapsed() > Duration::from_millis(800) {
-                break;
+                self.probe();
+                let after = self.capture();
+                if after == last {
+                    break;
+                }
+                last = after;
+                stable_since = Instant::now();
             }
         }
         last
+    }
+
+    /// Asks nvim for `1`, giving up after a few seconds.
+    fn probe(&self) {
+        let mut child = Command::new(common::nvim_binary())
+            .arg("--server")
+            .arg(&self.socket)
+            .args(["--remote-expr", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nvim --remote-expr");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().ok();
+        child.wait().ok();
     }
 
     fn send(&self, keys: &str) {
