@@ -192,6 +192,16 @@ impl Session {
         (s, socket)
     }
 
+    /// Waits for `row` of the screen to read `want`; the panic shows the screen.
+    fn wait_row(&self, row: usize, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.row(row).as_deref() != Some(want) {
+            let screen = self.screen().unwrap_or_default();
+            assert!(Instant::now() < deadline, "row {row} never read {want:?}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn frame(&self) -> Option<vireo::model::Frame> {
         replay::final_frame(&std::fs::read(&self.record).ok()?).ok()?
     }
@@ -229,9 +239,12 @@ fn typed_keys_reach_nvim_and_the_window_matches_offscreen_rendering() {
     std::thread::sleep(Duration::from_millis(300));
     // The title follows nvim's set_title.
     xdotool(display, &["type", "--delay", "15", ":set title titlestring=vireo\\ e2e\\ title\n"]);
-    wait_for("the window title", Duration::from_secs(30), || {
-        (xdotool(display, &["getwindowname", window]) == "vireo e2e title").then_some(())
-    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while xdotool(display, &["getwindowname", window]) != "vireo e2e title" {
+        let screen = s.screen().unwrap_or_default();
+        assert!(Instant::now() < deadline, "the title never changed; the screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     xdotool(display, &["type", "--delay", "15", "ihello <from> xdotool | \\ ok"]);
     xdotool(display, &["key", "Escape"]);
     let expected_text = "hello <from> xdotool | \\ ok";
@@ -286,7 +299,7 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
         "60x12",
         &["-S", "tests/fixtures/files/click-float.lua", "tests/fixtures/files/numbers.txt"],
     );
-    wait_for("the file", Duration::from_secs(60), || s.row(0).filter(|r| r == "line 1"));
+    s.wait_row(0, "line 1");
     let m = Fonts::bundled(1.0).metrics();
     let click = |row: u32, col: u32| {
         let (x, y) = (col * m.width + m.width / 2, row * m.height + m.height / 2);
@@ -400,12 +413,12 @@ fn closing_with_unsaved_changes_asks_and_loses_nothing() {
     let file = temp("close.txt");
     std::fs::write(&file, "original\n").unwrap();
     let mut s = Session::start("close", "60x8", &[file.to_str().unwrap()]);
-    wait_for("the file", Duration::from_secs(60), || s.row(0).filter(|r| r == "original"));
+    s.wait_row(0, "original");
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["type", "--delay", "15", "Achanged"]);
     s.xdotool(&["key", "Escape"]);
-    wait_for("the edit", Duration::from_secs(30), || s.row(0).filter(|r| r == "originalchanged"));
+    s.wait_row(0, "originalchanged");
     // The text shows while still in insert mode: wait for <Esc> too, or it
     // could arrive after the close request and cancel nvim's question.
     wait_for("normal mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "normal"));
