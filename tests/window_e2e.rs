@@ -416,7 +416,9 @@ fn closing_with_unsaved_changes_asks_and_loses_nothing() {
     s.wait_row(0, "original");
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
-    s.xdotool(&["type", "--delay", "15", "Achanged"]);
+    s.xdotool(&["key", "A"]);
+    wait_for("insert mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "insert"));
+    s.xdotool(&["type", "--delay", "15", "changed"]);
     s.xdotool(&["key", "Escape"]);
     s.wait_row(0, "originalchanged");
     // The text shows while still in insert mode: wait for <Esc> too, or it
