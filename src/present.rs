@@ -202,7 +202,11 @@ impl Shared {
             (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let stats = match &self.target {
             Some(target) => renderer.render_kept(frame, target, cursor),
-            None => renderer.render(frame, self.target.insert(new_target(gpu, width, height)), cursor),
+            None => renderer.render(
+                frame,
+                self.target.insert(gpu.render_target("presented frame", width, height, SHARED_FORMAT)),
+                cursor,
+            ),
         };
         let target = self.target.as_ref().expect("made above");
         let readback = self.readback.get_or_insert_with(|| {
@@ -289,21 +293,6 @@ impl Shared {
         buffer.present_with_damage(&damage)?;
         Ok(stats)
     }
-}
-
-fn new_target(gpu: &Gpu, width: u32, height: u32) -> wgpu::Texture {
-    gpu.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("presented frame"),
-        size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: SHARED_FORMAT,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-            | wgpu::TextureUsages::COPY_SRC
-            | wgpu::TextureUsages::COPY_DST,
-        view_formats: &[],
-    })
 }
 
 /// BGRA bytes to 0RGB pixels, the top byte cleared.

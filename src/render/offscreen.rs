@@ -107,18 +107,7 @@ impl Offscreen {
     }
 
     fn target(&self, width: u32, height: u32) -> wgpu::Texture {
-        self.gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("offscreen target"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::COPY_SRC
-                | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        })
+        self.gpu.render_target("offscreen target", width, height, FORMAT)
     }
 
     fn read_back(&self, texture: &wgpu::Texture, width: u32, height: u32) -> Result<Image, GpuError> {
