@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
 use winit::dpi::LogicalSize;
-use winit::event::{ElementState, KeyEvent, MouseButton, MouseScrollDelta, StartCause, WindowEvent};
+use winit::event::{
+    DeviceEvent, ElementState, KeyEvent, MouseButton, MouseScrollDelta, StartCause, WindowEvent,
+};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState};
 use winit::window::{Icon, Window, WindowId};
 
-use crate::input::mouse::{self, WheelAccumulator};
+use crate::input::mouse::{self, LegacyWheel, WheelAccumulator};
 use crate::model::{Frame, GLOBAL_GRID, GridId, OptionValue};
 use crate::nvim::{self, Connection, Exit, StartOptions};
 use crate::present::{Drawn, Presenter};
@@ -162,6 +164,7 @@ struct MouseState {
     /// Screen cell of the last press or drag, to send one drag per cell.
     last_cell: Option<(i64, i64)>,
     wheel: WheelAccumulator,
+    legacy_wheel: LegacyWheel,
     /// Hidden while typing ('mousehide').
     hidden: bool,
 }
@@ -394,6 +397,7 @@ impl App {
         let Some(conn) = &self.conn else { return };
         let m = self.modifiers;
         let mods = mouse::modifier_string(m.shift_key(), m.control_key(), m.alt_key(), m.super_key());
+        log::debug!("mouse {mods}{button} {action} at {cell:?}");
         let args = vec![
             button.into(),
             action.into(),
@@ -439,12 +443,7 @@ impl App {
             // `i` would reach the old (off) input context and bypass the
             // input method. Setting the title again makes the server send
             // us a PropertyNotify at once.
-            use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
-            let x11 = view
-                .window
-                .window_handle()
-                .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Xlib(_) | RawWindowHandle::Xcb(_)));
-            if x11 {
+            if is_x11(&view.window) {
                 view.window.set_title(&self.title);
             }
         }
@@ -576,6 +575,7 @@ impl App {
     fn mouse_wheel(&mut self, delta: MouseScrollDelta) {
         let Some(m) = self.view.as_ref().map(|v| v.renderer.metrics()) else { return };
         let (dx, dy) = match delta {
+            MouseScrollDelta::LineDelta(x, y) if self.mouse.legacy_wheel.is_release(x, y) => return,
             MouseScrollDelta::LineDelta(x, y) => self.mouse.wheel.add_lines(f64::from(x), f64::from(y)),
             MouseScrollDelta::PixelDelta(p) => {
                 self.mouse.wheel.add_pixels(p.x, p.y, f64::from(m.width), f64::from(m.height))
@@ -583,13 +583,19 @@ impl App {
         };
         let Some(cell) = self.pointer_cell() else { return };
         let Some(hit) = self.mouse_wanted().and_then(|f| mouse::hit_test(f, cell.0, cell.1)) else { return };
-        for (steps, positive, negative) in [(dy, "up", "down"), (dx, "right", "left")] {
-            let action = if steps > 0 { positive } else { negative };
-            for _ in 0..steps.unsigned_abs().min(100) {
+        for (action, times) in mouse::wheel_actions(dx, dy) {
+            for _ in 0..times {
                 self.send_mouse("wheel", action, hit);
             }
         }
     }
+}
+
+fn is_x11(window: &Window) -> bool {
+    use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    window
+        .window_handle()
+        .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Xlib(_) | RawWindowHandle::Xcb(_)))
 }
 
 /// Ctrl+Shift+V, or Cmd+V on macOS.
@@ -713,6 +719,15 @@ impl ApplicationHandler<UserEvent> for App {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn device_event(&mut self, _: &ActiveEventLoop, _: winit::event::DeviceId, event: DeviceEvent) {
+        // Raw button numbers are X11's; other platforms number them otherwise.
+        if let DeviceEvent::Button { button, state } = event
+            && self.view.as_ref().is_some_and(|v| is_x11(&v.window))
+        {
+            self.mouse.legacy_wheel.raw_button(button, state == ElementState::Pressed);
         }
     }
 

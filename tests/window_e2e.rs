@@ -647,3 +647,168 @@ fn an_input_method_composes_inline_and_commits_to_nvim() {
     wait_line("");
     std::fs::remove_file(socket).ok();
 }
+
+/// The centre of screen cell (`row`, `col`) in window pixels.
+fn cell_centre(row: u32, col: u32) -> (String, String) {
+    let m = Fonts::bundled(1.0).metrics();
+    ((col * m.width + m.width / 2).to_string(), (row * m.height + m.height / 2).to_string())
+}
+
+#[test]
+fn every_button_drags_and_the_wheel_reach_nvim_with_modifiers() {
+    let (s, socket) = Session::start_listening("mouse", "60x12");
+    remote_expr(&socket, "execute('edit tests/fixtures/files/numbers.txt')");
+    s.wait_row(0, "line 1");
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    // A left drag from line 2 col 3 to line 4 col 6 selects in visual mode.
+    // nvim keeps one mouse position for all queued mouse keys, so a drag
+    // that reaches it before it has handled the press moves the press too
+    // (in a terminal alike): the drag comes a human moment later.
+    let (x0, y0) = cell_centre(1, 2);
+    let (x1, y1) = cell_centre(3, 5);
+    s.xdotool(&["mousemove", &x0, &y0, "mousedown", "1"]);
+    std::thread::sleep(Duration::from_millis(100));
+    s.xdotool(&["mousemove", &x1, &y1]);
+    s.xdotool(&["mouseup", "1"]);
+    wait_for("visual mode after the drag", Duration::from_secs(30), || {
+        (remote_expr(&socket, "mode()") == "v").then_some(())
+    });
+    let selection = remote_expr(&socket, "string([getpos('v')[1:2], getpos('.')[1:2]])");
+    assert_eq!(selection, "[[2, 3], [4, 6]]");
+    s.xdotool(&["key", "Escape"]);
+    wait_for("normal mode", Duration::from_secs(30), || {
+        (remote_expr(&socket, "mode()") == "n").then_some(())
+    });
+
+    // Every other button, and modifiers, reach their mappings.
+    let keys = [
+        "RightMouse",
+        "MiddleMouse",
+        "X1Mouse",
+        "X2Mouse",
+        "S-LeftMouse",
+        "C-LeftMouse",
+        "M-RightMouse",
+        "ScrollWheelLeft",
+        "ScrollWheelRight",
+    ];
+    let mut setup = String::from("let g:seen = []");
+    for k in keys {
+        setup.push_str(&format!("|nnoremap <{k}> <Cmd>call add(g:seen, \"{k}\")<CR>"));
+    }
+    remote_expr(&socket, &format!("execute('{setup}')"));
+    // X buttons 8 and 9 are back and forward; 6 and 7 scroll sideways.
+    let clicks = [
+        &["click", "3"][..],
+        &["click", "2"],
+        &["click", "8"],
+        &["click", "9"],
+        &["keydown", "shift", "click", "1", "keyup", "shift"],
+        &["keydown", "ctrl", "click", "1", "keyup", "ctrl"],
+        &["keydown", "alt", "click", "3", "keyup", "alt"],
+        &["click", "6"],
+        &["click", "7"],
+    ];
+    for (i, args) in clicks.into_iter().enumerate() {
+        // Each in a cell of its own: nvim counts quick clicks in one cell
+        // as a double click (<2-LeftMouse>).
+        let (x, y) = cell_centre(5, 2 * i as u32);
+        s.xdotool(&["mousemove", &x, &y]);
+        s.xdotool(args);
+    }
+    let seen = wait_for("every mouse mapping", Duration::from_secs(30), || {
+        let seen = remote_expr(&socket, "join(g:seen)");
+        (seen.split(' ').count() >= keys.len()).then_some(seen)
+    });
+    assert_eq!(seen, keys.join(" "));
+
+    // Three wheel notches down scroll 'mousescroll' (3) lines each.
+    assert_eq!(remote_expr(&socket, "line('w0')"), "1");
+    s.xdotool(&["click", "--delay", "50", "--repeat", "3", "5"]);
+    wait_for("the window scrolled by 9 lines", Duration::from_secs(30), || {
+        (remote_expr(&socket, "line('w0')") == "10").then_some(())
+    });
+    s.wait_row(0, "line 10");
+    std::fs::remove_file(socket).ok();
+}
+
+#[test]
+fn focus_changes_fire_focus_autocommands() {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, InputFocus, WindowClass};
+    use x11rb::wrapper::ConnectionExt as _;
+    let (s, socket) = Session::start_listening("focus", "40x6");
+    let (conn, screen) = x11rb::connect(Some(&s.display)).expect("an X connection");
+    let root = conn.setup().roots[screen].root;
+    // Another top-level window to take the focus away.
+    let other = conn.generate_id().unwrap();
+    conn.create_window(
+        0,
+        other,
+        root,
+        0,
+        0,
+        50,
+        50,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new(),
+    )
+    .unwrap();
+    conn.map_window(other).unwrap();
+    conn.sync().unwrap();
+    let ours: u32 = s.window.parse().unwrap();
+    let focus = |window: u32| {
+        conn.set_input_focus(InputFocus::PARENT, window, x11rb::CURRENT_TIME).unwrap();
+        conn.sync().unwrap();
+    };
+    focus(ours);
+    wait_for("vireo focused", Duration::from_secs(30), || {
+        (remote_expr(&socket, "execute('echo 1')").trim() == "1").then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    remote_expr(
+        &socket,
+        "execute('let g:seen = [] | autocmd FocusLost * call add(g:seen, \"lost\")\
+         | autocmd FocusGained * call add(g:seen, \"gained\")')",
+    );
+    focus(other);
+    wait_for("FocusLost", Duration::from_secs(30), || {
+        (remote_expr(&socket, "join(g:seen)") == "lost").then_some(())
+    });
+    focus(ours);
+    wait_for("FocusGained", Duration::from_secs(30), || {
+        (remote_expr(&socket, "join(g:seen)") == "lost gained").then_some(())
+    });
+    std::fs::remove_file(socket).ok();
+}
+
+#[test]
+fn a_french_layout_types_code_and_dead_keys() {
+    let (s, socket) = Session::start_listening("azerty", "60x8");
+    let status = Command::new("setxkbmap").args(["-display", &s.display, "fr"]).status().expect("setxkbmap");
+    assert!(status.success());
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    // AZERTY: digits need Shift, accented letters are keys of their own,
+    // and { } [ ] | \ ` @ ^ ~ # need AltGr.
+    let text = "if (a[0] == 1) { x = \"é\" | \\ `@^~# } <à> ç ù 2€";
+    s.xdotool(&["key", "i"]);
+    s.xdotool(&["type", "--delay", "20", text]);
+    // Dead circumflex then e composes ê; dead diaeresis (Shift) then i, ï.
+    s.xdotool(&["key", "--delay", "20", "dead_circumflex", "e", "dead_diaeresis", "i"]);
+    s.xdotool(&["key", "Escape"]);
+    let want = format!("{text}êï");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = remote_expr(&socket, "getline(1)");
+        if line == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "typed {want:?}, the buffer has {line:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_file(socket).ok();
+}

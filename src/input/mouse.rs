@@ -80,6 +80,51 @@ impl WheelAccumulator {
     }
 }
 
+/// The `nvim_input_mouse` wheel actions for whole steps from a
+/// [`WheelAccumulator`], each with how often to send it (at most 100).
+/// winit's signs: positive y scrolls up, positive x scrolls left (the
+/// content moves right, as X11's button 6 does).
+pub fn wheel_actions(dx: i64, dy: i64) -> impl Iterator<Item = (&'static str, u64)> {
+    [(dy, "up", "down"), (dx, "left", "right")].into_iter().filter(|&(steps, _, _)| steps != 0).map(
+        |(steps, positive, negative)| {
+            (if steps > 0 { positive } else { negative }, steps.unsigned_abs().min(100))
+        },
+    )
+}
+
+/// On X11, winit 0.30 reports a notch of a wheel without smooth scrolling
+/// (xdotool, VNC and other remote desktops) twice: for the press of button
+/// 4 to 7 and again for its release. The raw release of that button
+/// arrives just before the second report and marks it to be dropped.
+/// Wheels with smooth scrolling send no raw wheel buttons, so they are
+/// never touched.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LegacyWheel {
+    released: Option<u32>,
+}
+
+impl LegacyWheel {
+    /// A raw (device) button event.
+    pub fn raw_button(&mut self, button: u32, pressed: bool) {
+        if (4..=7).contains(&button) && !pressed {
+            self.released = Some(button);
+        }
+    }
+
+    /// Whether a wheel report of (dx, dy) lines is the release of the
+    /// button last released, to be dropped.
+    pub fn is_release(&mut self, dx: f32, dy: f32) -> bool {
+        let release = match self.released.take() {
+            Some(4) => (0.0, 1.0),
+            Some(5) => (0.0, -1.0),
+            Some(6) => (1.0, 0.0),
+            Some(7) => (-1.0, 0.0),
+            _ => return false,
+        };
+        (dx, dy) == release
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +183,38 @@ mod tests {
         assert_eq!(w.add_pixels(0.0, 7.0, 9.0, 20.0), (0, 1));
         assert_eq!(w.add_pixels(-18.0, -41.0, 9.0, 20.0), (-2, -2));
         assert_eq!(modifier_string(true, true, false, false), "S-C-");
+    }
+
+    #[test]
+    fn wheel_steps_name_their_direction() {
+        let all = |dx, dy| wheel_actions(dx, dy).collect::<Vec<_>>();
+        assert_eq!(all(0, 2), [("up", 2)]);
+        assert_eq!(all(0, -1), [("down", 1)]);
+        // X11's button 6 (scroll left) is +1 in x.
+        assert_eq!(all(1, 0), [("left", 1)]);
+        assert_eq!(all(-3, 1), [("up", 1), ("right", 3)]);
+        assert_eq!(all(0, 500), [("up", 100)]);
+        assert!(all(0, 0).is_empty());
+    }
+
+    #[test]
+    fn a_legacy_wheel_release_is_dropped_once() {
+        let mut w = LegacyWheel::default();
+        // Smooth scrolling: no raw buttons, nothing dropped.
+        assert!(!w.is_release(0.0, 1.0));
+        // Button 5: its press counts, the report after its raw release not.
+        w.raw_button(5, true);
+        assert!(!w.is_release(0.0, -1.0));
+        w.raw_button(5, false);
+        assert!(w.is_release(0.0, -1.0));
+        assert!(!w.is_release(0.0, -1.0));
+        // A release only drops a report of its own direction.
+        w.raw_button(6, false);
+        assert!(!w.is_release(0.0, 1.0));
+        w.raw_button(7, false);
+        assert!(w.is_release(-1.0, 0.0));
+        // Other buttons mark nothing.
+        w.raw_button(1, false);
+        assert!(!w.is_release(0.0, 1.0));
     }
 }
