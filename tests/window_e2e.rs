@@ -454,31 +454,47 @@ fn closing_with_unsaved_changes_asks_and_loses_nothing() {
     std::fs::remove_file(file).ok();
 }
 
-#[test]
-fn a_german_layout_types_exactly_what_it_shows() {
-    let (s, socket) = Session::start_listening("layout", "60x8");
-    let status = Command::new("setxkbmap").args(["-display", &s.display, "de"]).status().expect("setxkbmap");
+/// Switches the display to keyboard `layout`, types `text` and then the
+/// dead-key sequence `dead` in insert mode, and checks that the line holds
+/// `text` followed by `composed`, exactly.
+fn typed_on_layout(name: &str, layout: &str, text: &str, dead: &[&str], composed: &str) {
+    let (s, socket) = Session::start_listening(name, "60x8");
+    let status =
+        Command::new("setxkbmap").args(["-display", &s.display, layout]).status().expect("setxkbmap");
     assert!(status.success());
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
-    // Umlauts and ß are keys of their own; @ € { } [ ] \ | ~ need AltGr.
-    let text = "äöüÄÖÜß @€{[]}\\|~ <>";
     s.xdotool(&["key", "i"]);
     s.xdotool(&["type", "--delay", "20", text]);
-    // A dead key: ´ then e composes é.
-    s.xdotool(&["key", "--delay", "20", "dead_acute", "e"]);
+    s.xdotool(&["key", "--delay", "20"].iter().chain(dead).copied().collect::<Vec<_>>());
     s.xdotool(&["key", "Escape"]);
-    let want = format!("{text}é");
+    let want = format!("{text}{composed}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let line = remote_expr(&socket, "getline(1)");
         if line == want {
             break;
         }
-        assert!(Instant::now() < deadline, "typed {want:?}, the buffer has {line:?}");
+        assert!(Instant::now() < deadline, "typed {want:?} on {layout}, the buffer has {line:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
     std::fs::remove_file(socket).ok();
+}
+
+#[test]
+fn a_german_layout_types_exactly_what_it_shows() {
+    // Umlauts and ß are keys of their own; @ € { } [ ] \ | ~ need AltGr.
+    // A dead key: ´ then e composes é.
+    typed_on_layout("layout", "de", "äöüÄÖÜß @€{[]}\\|~ <>", &["dead_acute", "e"], "é");
+}
+
+#[test]
+fn a_french_layout_types_code_and_dead_keys() {
+    // AZERTY: digits need Shift, accented letters are keys of their own,
+    // and { } [ ] | \ ` @ ^ ~ # need AltGr. Dead circumflex then e composes
+    // ê; dead diaeresis (Shift) then i, ï.
+    let text = "if (a[0] == 1) { x = \"é\" | \\ `@^~# } <à> ç ù 2€";
+    typed_on_layout("azerty", "fr", text, &["dead_circumflex", "e", "dead_diaeresis", "i"], "êï");
 }
 
 #[test]
@@ -785,30 +801,123 @@ fn focus_changes_fire_focus_autocommands() {
     std::fs::remove_file(socket).ok();
 }
 
-#[test]
-fn a_french_layout_types_code_and_dead_keys() {
-    let (s, socket) = Session::start_listening("azerty", "60x8");
-    let status = Command::new("setxkbmap").args(["-display", &s.display, "fr"]).status().expect("setxkbmap");
-    assert!(status.success());
-    s.xdotool(&["windowfocus", &s.window]);
-    std::thread::sleep(Duration::from_millis(300));
-    // AZERTY: digits need Shift, accented letters are keys of their own,
-    // and { } [ ] | \ ` @ ^ ~ # need AltGr.
-    let text = "if (a[0] == 1) { x = \"é\" | \\ `@^~# } <à> ç ù 2€";
-    s.xdotool(&["key", "i"]);
-    s.xdotool(&["type", "--delay", "20", text]);
-    // Dead circumflex then e composes ê; dead diaeresis (Shift) then i, ï.
-    s.xdotool(&["key", "--delay", "20", "dead_circumflex", "e", "dead_diaeresis", "i"]);
-    s.xdotool(&["key", "Escape"]);
-    let want = format!("{text}êï");
+/// Drags `uris` onto `target` and drops them there, as a file manager
+/// does over XDND (version 5): enter, position, serve the selection the
+/// window asks for, drop, and wait for the window to say it finished.
+/// Returns whether the window accepted the drop.
+fn xdnd_drop(display: &str, target: &str, uris: &str) -> bool {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::{
+        ClientMessageEvent, ConnectionExt, CreateWindowAux, EventMask, PropMode, SELECTION_NOTIFY_EVENT,
+        SelectionNotifyEvent, WindowClass,
+    };
+    use x11rb::wrapper::ConnectionExt as _;
+    let (conn, screen) = x11rb::connect(Some(display)).expect("an X connection");
+    let root = conn.setup().roots[screen].root;
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let [enter, position, status, drop, finished, selection, uri_list, copy] = [
+        &b"XdndEnter"[..],
+        b"XdndPosition",
+        b"XdndStatus",
+        b"XdndDrop",
+        b"XdndFinished",
+        b"XdndSelection",
+        b"text/uri-list",
+        b"XdndActionCopy",
+    ]
+    .map(atom);
+    let source = conn.generate_id().unwrap();
+    conn.create_window(0, source, root, 0, 0, 1, 1, 0, WindowClass::INPUT_OUTPUT, 0, &CreateWindowAux::new())
+        .unwrap();
+    conn.set_selection_owner(source, selection, x11rb::CURRENT_TIME).unwrap();
+    let target: u32 = target.parse().unwrap();
+    let send = |kind: u32, data: [u32; 5]| {
+        let event = ClientMessageEvent::new(32, target, kind, data);
+        conn.send_event(false, target, EventMask::NO_EVENT, event).unwrap();
+        conn.flush().unwrap();
+    };
+    send(enter, [source, 5 << 24, uri_list, 0, 0]);
+    // Over the window's first cells, in root coordinates (no window manager).
+    send(position, [source, 0, (20 << 16) | 20, x11rb::CURRENT_TIME, copy]);
+    let (mut served, mut accepted, mut dropped) = (false, false, false);
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let line = remote_expr(&socket, "getline(1)");
-        if line == want {
-            break;
+    while Instant::now() < deadline {
+        let Some(event) = conn.poll_for_event().unwrap() else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        match event {
+            Event::SelectionRequest(req) if req.selection == selection => {
+                conn.change_property8(
+                    PropMode::REPLACE,
+                    req.requestor,
+                    req.property,
+                    req.target,
+                    uris.as_bytes(),
+                )
+                .unwrap();
+                let notify = SelectionNotifyEvent {
+                    response_type: SELECTION_NOTIFY_EVENT,
+                    sequence: 0,
+                    time: req.time,
+                    requestor: req.requestor,
+                    selection: req.selection,
+                    target: req.target,
+                    property: req.property,
+                };
+                conn.send_event(false, req.requestor, EventMask::NO_EVENT, notify).unwrap();
+                conn.flush().unwrap();
+                served = true;
+            }
+            Event::ClientMessage(msg) if msg.type_ == status => accepted = msg.data.as_data32()[1] & 1 == 1,
+            Event::ClientMessage(msg) if msg.type_ == finished => return msg.data.as_data32()[1] & 1 == 1,
+            _ => {}
         }
-        assert!(Instant::now() < deadline, "typed {want:?}, the buffer has {line:?}");
-        std::thread::sleep(Duration::from_millis(50));
+        if served && accepted && !dropped {
+            // The window has the paths: drop them.
+            send(drop, [source, 0, x11rb::CURRENT_TIME, 0, 0]);
+            dropped = true;
+        }
     }
+    panic!("no XdndFinished from the window (selection served: {served}, position accepted: {accepted})");
+}
+
+#[test]
+fn files_dropped_on_the_window_open_whatever_their_names() {
+    let (s, socket) = Session::start_listening("drop", "60x8");
+    let dir = temp("drop dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Spaces, %, # and quotes mean something to Ex commands.
+    let names = ["first file.txt", "100% #2 'x'.txt"];
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(dir.join(name), format!("dropped {i}\n")).unwrap();
+    }
+    let uri = |name: &str| {
+        let path = dir.join(name).display().to_string();
+        let encoded: String = path
+            .bytes()
+            .map(|b| match b {
+                b'/' | b'.' | b'-' | b'_' => (b as char).to_string(),
+                b if b.is_ascii_alphanumeric() => (b as char).to_string(),
+                b => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("file://{encoded}\r\n")
+    };
+    let uris: String = names.iter().map(|n| uri(n)).collect();
+    assert!(xdnd_drop(&s.display, &s.window, &uris), "the window refused the drop");
+    // Each file opens with :drop; the last one dropped is shown.
+    wait_for("the last dropped file", Duration::from_secs(30), || {
+        (remote_expr(&socket, "getline(1)") == "dropped 1").then_some(())
+    });
+    let shown = remote_expr(&socket, "expand('%:t')");
+    assert_eq!(shown, names[1]);
+    let listed = remote_expr(
+        &socket,
+        "join(map(getbufinfo({'buflisted': 1}), 'fnamemodify(v:val.name, \":t\")'), '|')",
+    );
+    assert_eq!(listed, names.join("|"));
+    std::fs::remove_dir_all(dir).ok();
     std::fs::remove_file(socket).ok();
 }
