@@ -921,3 +921,28 @@ fn files_dropped_on_the_window_open_whatever_their_names() {
     std::fs::remove_dir_all(dir).ok();
     std::fs::remove_file(socket).ok();
 }
+
+#[test]
+fn a_held_key_repeats() {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
+    let (s, socket) = Session::start_listening("repeat", "60x6");
+    // The test servers start with auto-repeat off (see `xvfb`); on here.
+    let (conn, _) = x11rb::connect(Some(&s.display)).expect("an X connection");
+    let on = ChangeKeyboardControlAux::new().auto_repeat_mode(AutoRepeatMode::ON);
+    conn.change_keyboard_control(&on).unwrap().check().unwrap();
+    conn.flush().unwrap();
+    s.xdotool(&["windowfocus", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "i"]);
+    // The server repeats after 660 ms, 25 times a second.
+    s.xdotool(&["keydown", "x"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    s.xdotool(&["keyup", "x"]);
+    s.xdotool(&["key", "Escape"]);
+    let line = wait_for("normal mode", Duration::from_secs(30), || {
+        (remote_expr(&socket, "mode()") == "n").then(|| remote_expr(&socket, "getline(1)"))
+    });
+    assert!(line.len() >= 10 && line.chars().all(|c| c == 'x'), "held x for 1.5 s: {line:?}");
+    std::fs::remove_file(socket).ok();
+}
