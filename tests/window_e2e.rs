@@ -492,9 +492,10 @@ fn a_german_layout_types_exactly_what_it_shows() {
 fn a_french_layout_types_code_and_dead_keys() {
     // AZERTY: digits need Shift, accented letters are keys of their own,
     // and { } [ ] | \ ` @ ^ ~ # need AltGr. Dead circumflex then e composes
-    // ê; dead diaeresis (Shift) then i, ï.
+    // ê; dead diaeresis (Shift) then i, ï; the compose key then o e, œ.
     let text = "if (a[0] == 1) { x = \"é\" | \\ `@^~# } <à> ç ù 2€";
-    typed_on_layout("azerty", "fr", text, &["dead_circumflex", "e", "dead_diaeresis", "i"], "êï");
+    let dead = ["dead_circumflex", "e", "dead_diaeresis", "i", "Multi_key", "o", "e"];
+    typed_on_layout("azerty", "fr", text, &dead, "êïœ");
 }
 
 #[test]
