@@ -161,7 +161,8 @@ struct MouseState {
     position: Option<(f64, f64)>,
     /// The button held and the grid its press went to (drags stay there).
     held: Option<(&'static str, GridId)>,
-    /// Screen cell of the last press or drag, to send one drag per cell.
+    /// Screen cell the pointer was last seen in, to send one drag or move
+    /// per cell.
     last_cell: Option<(i64, i64)>,
     wheel: WheelAccumulator,
     legacy_wheel: LegacyWheel,
@@ -530,13 +531,26 @@ impl App {
             }
             self.mouse.hidden = false;
         }
-        let (Some((button, grid)), Some(cell)) = (self.mouse.held, self.pointer_cell()) else { return };
+        let Some(cell) = self.pointer_cell() else { return };
         if self.mouse.last_cell == Some(cell) {
             return;
         }
         self.mouse.last_cell = Some(cell);
-        if let Some(target) = self.mouse_wanted().and_then(|f| mouse::relative_to(f, grid, cell.0, cell.1)) {
-            self.send_mouse(button, "drag", target);
+        let Some(frame) = self.mouse_wanted() else { return };
+        match self.mouse.held {
+            // A drag stays on the grid where its press went.
+            Some((button, grid)) => {
+                if let Some(target) = mouse::relative_to(frame, grid, cell.0, cell.1) {
+                    self.send_mouse(button, "drag", target);
+                }
+            }
+            // Plain moves only when asked for ('mousemoveevent').
+            None => {
+                let wanted = frame.option("mousemoveevent") == Some(&OptionValue::Bool(true));
+                if wanted && let Some(target) = mouse::hit_test(frame, cell.0, cell.1) {
+                    self.send_mouse("move", "", target);
+                }
+            }
         }
     }
 

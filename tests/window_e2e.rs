@@ -741,6 +741,27 @@ fn every_button_drags_and_the_wheel_reach_nvim_with_modifiers() {
     });
     assert_eq!(seen, keys.join(" "));
 
+    // Moves without a button reach nvim only with 'mousemoveevent' set.
+    remote_expr(
+        &socket,
+        "execute('let g:moves = [] | nnoremap <MouseMove> <Cmd>call add(g:moves, \
+         [getmousepos().line, getmousepos().column])<CR>')",
+    );
+    let (x, y) = cell_centre(2, 30);
+    s.xdotool(&["mousemove", &x, &y]);
+    remote_expr(&socket, "execute('set mousemoveevent')");
+    wait_for("vireo to hear of 'mousemoveevent'", Duration::from_secs(30), || {
+        let on = vireo::model::OptionValue::Bool(true);
+        s.frame().filter(|f| f.option("mousemoveevent") == Some(&on))
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let (x, y) = cell_centre(2, 3);
+    s.xdotool(&["mousemove", &x, &y]);
+    let moves = wait_for("a mouse move", Duration::from_secs(30), || {
+        Some(remote_expr(&socket, "string(g:moves)")).filter(|m| m != "[]")
+    });
+    assert_eq!(moves, "[[3, 4]]", "one move, to line 3 col 4, and none before 'mousemoveevent'");
+
     // Three wheel notches down scroll 'mousescroll' (3) lines each.
     assert_eq!(remote_expr(&socket, "line('w0')"), "1");
     s.xdotool(&["click", "--delay", "50", "--repeat", "3", "5"]);
