@@ -969,3 +969,35 @@ fn a_held_key_repeats() {
     assert!(line.len() >= 10 && line.chars().all(|c| c == 'x'), "held x for 1.5 s: {line:?}");
     std::fs::remove_file(socket).ok();
 }
+
+#[test]
+fn the_pointer_hides_while_typing_with_mousehide() {
+    use x11rb::protocol::xfixes::ConnectionExt as _;
+    let (s, socket) = Session::start_listening("mousehide", "40x6");
+    let (conn, _) = x11rb::connect(Some(&s.display)).expect("an X connection");
+    conn.xfixes_query_version(5, 0).unwrap().reply().unwrap();
+    // Whether the pointer's current image has any visible pixel.
+    let shown =
+        || conn.xfixes_get_cursor_image().unwrap().reply().unwrap().cursor_image.iter().any(|p| p >> 24 != 0);
+    s.xdotool(&["windowfocus", &s.window]);
+    let (x, y) = cell_centre(2, 5);
+    s.xdotool(&["mousemove", &x, &y]);
+    wait_for("the pointer over the window", Duration::from_secs(30), || shown().then_some(()));
+    // 'mousehide' is on by default: a key hides the pointer, a move shows it.
+    s.xdotool(&["key", "l"]);
+    wait_for("the pointer hidden", Duration::from_secs(30), || (!shown()).then_some(()));
+    let (x, y) = cell_centre(3, 6);
+    s.xdotool(&["mousemove", &x, &y]);
+    wait_for("the pointer shown again", Duration::from_secs(30), || shown().then_some(()));
+    // With 'nomousehide' typing leaves it alone.
+    remote_expr(&socket, "execute('set nomousehide')");
+    wait_for("vireo to hear of 'nomousehide'", Duration::from_secs(30), || {
+        let off = vireo::model::OptionValue::Bool(false);
+        s.frame().filter(|f| f.option("mousehide") == Some(&off))
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    s.xdotool(&["key", "l"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(shown(), "'nomousehide' keeps the pointer while typing");
+    std::fs::remove_file(socket).ok();
+}
