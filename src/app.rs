@@ -725,6 +725,7 @@ impl ApplicationHandler<UserEvent> for App {
             WindowEvent::MouseWheel { delta, .. } => self.mouse_wheel(delta),
             WindowEvent::KeyboardInput { event, .. } => self.key(&event),
             WindowEvent::Focused(focused) => {
+                log::debug!("focused: {focused}");
                 let args = vec![focused.into()];
                 let sent =
                     self.conn.as_ref().map(|c| c.session.notify(Lane::Input, "nvim_ui_set_focus", args));
