@@ -340,6 +340,16 @@ fn xclip(display: &str, args: &[&str], input: Option<&str>) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Puts `text` on the CLIPBOARD selection as another program: returns once
+/// that program owns it (xclip takes the selection in a child it forks, a
+/// moment after the parent returns).
+fn set_x_clipboard(display: &str, text: &str) {
+    xclip(display, &["-selection", "clipboard", "-i"], Some(text));
+    wait_for("xclip to own the clipboard", Duration::from_secs(30), || {
+        (xclip(display, &["-selection", "clipboard", "-o"], None) == text).then_some(())
+    });
+}
+
 /// Evaluates `expr` in the window's nvim through its --listen socket.
 fn remote_expr(socket: &Path, expr: &str) -> String {
     let out = Command::new(common::nvim_binary())
@@ -361,7 +371,7 @@ fn plus_and_star_registers_use_the_system_clipboard() {
     assert_eq!(xclip(&s.display, &["-selection", "primary", "-o"], None), "one\ntwo\n");
     assert_eq!(remote_expr(&socket, "getregtype('*')"), "V");
     // System clipboard -> nvim: another program owns the selection now.
-    xclip(&s.display, &["-selection", "clipboard", "-i"], Some("from <x11> | \\ ok"));
+    set_x_clipboard(&s.display, "from <x11> | \\ ok");
     assert_eq!(remote_expr(&socket, "getreg('+')"), "from <x11> | \\ ok");
     assert_eq!(remote_expr(&socket, "getregtype('+')"), "v");
     std::fs::remove_file(socket).ok();
@@ -376,7 +386,7 @@ fn a_five_megabyte_paste_arrives_whole() {
     assert!(text.len() > 5_000_000, "{}", text.len());
     let expected = temp("paste-expected.txt");
     std::fs::write(&expected, &text).unwrap();
-    xclip(&s.display, &["-selection", "clipboard", "-i"], Some(&text));
+    set_x_clipboard(&s.display, &text);
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i", "ctrl+shift+v"]);
