@@ -76,11 +76,7 @@ fn xvfb() -> (Proc, String) {
                 // xdotool presses and releases each key in turn, but on a
                 // loaded machine the gap can pass the server's repeat delay
                 // and type a key twice: the tests want exactly what they type.
-                use x11rb::connection::Connection;
-                use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
-                let off = ChangeKeyboardControlAux::new().auto_repeat_mode(AutoRepeatMode::OFF);
-                conn.change_keyboard_control(&off).expect("keyboard control").check().expect("repeat off");
-                conn.flush().ok();
+                set_auto_repeat(&conn, false);
                 up = true;
                 break;
             }
@@ -91,6 +87,15 @@ fn xvfb() -> (Proc, String) {
         }
     }
     panic!("no free X display number");
+}
+
+/// Turns the X server's key auto-repeat on or off.
+fn set_auto_repeat(conn: &impl x11rb::connection::Connection, on: bool) {
+    use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
+    let mode = if on { AutoRepeatMode::ON } else { AutoRepeatMode::OFF };
+    let aux = ChangeKeyboardControlAux::new().auto_repeat_mode(mode);
+    conn.change_keyboard_control(&aux).expect("keyboard control").check().expect("auto-repeat set");
+    conn.flush().ok();
 }
 
 fn xdotool(display: &str, args: &[&str]) -> String {
@@ -217,6 +222,19 @@ impl Session {
     fn xdotool(&self, args: &[&str]) -> String {
         xdotool(&self.display, args)
     }
+
+    /// Sets a boolean UI option in nvim through `socket` and returns once
+    /// vireo has been told (nvim's `option_set` has reached the window).
+    fn set_bool_option(&self, socket: &Path, name: &str, on: bool) {
+        remote_expr(socket, &format!("execute('set {}{name}')", if on { "" } else { "no" }));
+        let want = vireo::model::OptionValue::Bool(on);
+        wait_for(&format!("vireo to hear of '{name}'"), Duration::from_secs(30), || {
+            self.frame().filter(|f| f.option(name) == Some(&want))
+        });
+        // The recording is written as bytes arrive, a moment before the
+        // window applies them.
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 impl Drop for Session {
@@ -300,10 +318,9 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
         &["-S", "tests/fixtures/files/click-float.lua", "tests/fixtures/files/numbers.txt"],
     );
     s.wait_row(0, "line 1");
-    let m = Fonts::bundled(1.0).metrics();
     let click = |row: u32, col: u32| {
-        let (x, y) = (col * m.width + m.width / 2, row * m.height + m.height / 2);
-        s.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+        let (x, y) = cell_centre(row, col);
+        s.xdotool(&["mousemove", &x, &y, "click", "1"]);
     };
     let cursor =
         || s.frame().map(|f| (f.cursor, f.windows.get(&f.cursor.grid).and_then(|w| w.placement.clone())));
@@ -761,12 +778,7 @@ fn every_button_drags_and_the_wheel_reach_nvim_with_modifiers() {
     );
     let (x, y) = cell_centre(2, 30);
     s.xdotool(&["mousemove", &x, &y]);
-    remote_expr(&socket, "execute('set mousemoveevent')");
-    wait_for("vireo to hear of 'mousemoveevent'", Duration::from_secs(30), || {
-        let on = vireo::model::OptionValue::Bool(true);
-        s.frame().filter(|f| f.option("mousemoveevent") == Some(&on))
-    });
-    std::thread::sleep(Duration::from_millis(100));
+    s.set_bool_option(&socket, "mousemoveevent", true);
     let (x, y) = cell_centre(2, 3);
     s.xdotool(&["mousemove", &x, &y]);
     let moves = wait_for("a mouse move", Duration::from_secs(30), || {
@@ -963,14 +975,10 @@ fn files_dropped_on_the_window_open_whatever_their_names() {
 
 #[test]
 fn a_held_key_repeats() {
-    use x11rb::connection::Connection;
-    use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
     let (s, socket) = Session::start_listening("repeat", "60x6");
     // The test servers start with auto-repeat off (see `xvfb`); on here.
     let (conn, _) = x11rb::connect(Some(&s.display)).expect("an X connection");
-    let on = ChangeKeyboardControlAux::new().auto_repeat_mode(AutoRepeatMode::ON);
-    conn.change_keyboard_control(&on).unwrap().check().unwrap();
-    conn.flush().unwrap();
+    set_auto_repeat(&conn, true);
     s.xdotool(&["windowfocus", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
@@ -1006,12 +1014,7 @@ fn the_pointer_hides_while_typing_with_mousehide() {
     s.xdotool(&["mousemove", &x, &y]);
     wait_for("the pointer shown again", Duration::from_secs(30), || shown().then_some(()));
     // With 'nomousehide' typing leaves it alone.
-    remote_expr(&socket, "execute('set nomousehide')");
-    wait_for("vireo to hear of 'nomousehide'", Duration::from_secs(30), || {
-        let off = vireo::model::OptionValue::Bool(false);
-        s.frame().filter(|f| f.option("mousehide") == Some(&off))
-    });
-    std::thread::sleep(Duration::from_millis(100));
+    s.set_bool_option(&socket, "mousehide", false);
     s.xdotool(&["key", "l"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(shown(), "'nomousehide' keeps the pointer while typing");
