@@ -14,6 +14,8 @@ pub fn nvim_binary() -> PathBuf {
     std::env::var_os("VIREO_NVIM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("nvim"))
 }
 
+pub mod window;
+
 pub fn settle() -> Settle {
     Settle { quiet: Duration::from_millis(300), max_wait: Duration::from_secs(15) }
 }

@@ -1,0 +1,297 @@
+//! A real vireo window under Xvfb, driven with xdotool and read back
+//! through its `--record` stream, for the window, fault and soak tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vireo::model::compose;
+use vireo::render::offscreen::Image;
+use vireo::replay;
+
+/// A child process stopped on drop: SIGTERM (so Xvfb removes its lock
+/// files), then SIGKILL if it lingers.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // It may have exited already; either way it is gone afterwards.
+        Command::new("kill").arg(self.0.id().to_string()).status().ok();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if self.0.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// One X session at a time: several at once on a small machine make
+/// timing-sensitive steps (a 5 MB clipboard transfer) flaky.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An Xvfb server on a display number nobody uses.
+pub fn xvfb() -> (Proc, String) {
+    // Tests in this file run in parallel: each call takes its own numbers.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for _ in 0..50 {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let num = 40 + (std::process::id() as usize * 7 + n) % 400;
+        if Path::new(&format!("/tmp/.X11-unix/X{num}")).exists()
+            || Path::new(&format!("/tmp/.X{num}-lock")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{num}");
+        let child = Command::new("Xvfb")
+            // -noreset: no server reset when the last client (our readiness
+            // probe) disconnects, which would refuse clients for a moment.
+            .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed for this test (apt-get install xvfb)");
+        let mut proc = Proc(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut up = false;
+        while Instant::now() < deadline {
+            if proc.0.try_wait().ok().flatten().is_some() {
+                break; // Lost a race for this display; try the next one.
+            }
+            // The socket appears before the server accepts clients: wait
+            // for a real connection.
+            if Path::new(&format!("/tmp/.X11-unix/X{num}")).exists()
+                && let Ok((conn, _)) = x11rb::connect(Some(&display))
+            {
+                // xdotool presses and releases each key in turn, but on a
+                // loaded machine the gap can pass the server's repeat delay
+                // and type a key twice: the tests want exactly what they type.
+                set_auto_repeat(&conn, false);
+                up = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if up {
+            return (proc, display);
+        }
+    }
+    panic!("no free X display number");
+}
+
+/// Turns the X server's key auto-repeat on or off.
+pub fn set_auto_repeat(conn: &impl x11rb::connection::Connection, on: bool) {
+    use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
+    let mode = if on { AutoRepeatMode::ON } else { AutoRepeatMode::OFF };
+    let aux = ChangeKeyboardControlAux::new().auto_repeat_mode(mode);
+    conn.change_keyboard_control(&aux).expect("keyboard control").check().expect("auto-repeat set");
+    conn.flush().ok();
+}
+
+pub fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool").args(args).env("DISPLAY", display).output().expect("xdotool is needed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn wait_for<T>(what: &str, timeout: Duration, mut poll: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = poll() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("vireo-e2e-{}-{name}", std::process::id()))
+}
+
+/// vireo in a fresh Xvfb, recording its stream so the test can read the
+/// screen state back.
+pub struct Session {
+    pub display: String,
+    pub window: String,
+    pub record: PathBuf,
+    pub vireo: Proc,
+    /// An input method, stopped after vireo and before the X server.
+    pub _im: Option<Proc>,
+    /// With an input method, vireo's debug log, which says when the
+    /// window turns the input method on.
+    pub log: Option<PathBuf>,
+    pub _xvfb: Proc,
+    // Last, so it is released after both processes are gone.
+    pub _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Session {
+    pub fn start(name: &str, size: &str, nvim_args: &[&str]) -> Session {
+        Session::start_with(name, size, nvim_args, |_| None)
+    }
+
+    /// Like [`Session::start`]; `im` may start an input method on the
+    /// display first and return it with its `XMODIFIERS` value.
+    pub fn start_with(
+        name: &str,
+        size: &str,
+        nvim_args: &[&str],
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+    ) -> Session {
+        let turn = one_at_a_time();
+        let (xvfb, display) = xvfb();
+        let (im, modifiers) = im(&display).unzip();
+        let record = temp(&format!("{name}.msgpack"));
+        let log = modifiers.as_ref().map(|_| temp(&format!("{name}.log")));
+        let stderr = match &log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::inherit(),
+        };
+        let vireo = Command::new(env!("CARGO_BIN_EXE_vireo"))
+            .args(["--size", size, "--record"])
+            .arg(&record)
+            .args(["--nvim"])
+            .arg(super::nvim_binary())
+            .args(["--", "--clean", "-n"])
+            .args(nvim_args)
+            .env("DISPLAY", &display)
+            .env("XMODIFIERS", modifiers.unwrap_or_default())
+            .env("VIREO_LOG", if log.is_some() { "warn,vireo::app=debug" } else { "warn" })
+            .stderr(stderr)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("vireo starts");
+        let vireo = Proc(vireo);
+        let window = wait_for("the vireo window", Duration::from_secs(60), || {
+            let id = xdotool(&display, &["search", "--class", "vireo"]);
+            id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
+        });
+        Session { display, window, record, vireo, _im: im, log, _xvfb: xvfb, _turn: turn }
+    }
+
+    /// Like [`Session::start`], with nvim also listening on a socket the
+    /// test can drive with `--remote-expr`; returns once nvim has drawn.
+    pub fn start_listening(name: &str, size: &str) -> (Session, PathBuf) {
+        Session::start_listening_with(name, size, |_| None)
+    }
+
+    pub fn start_listening_with(
+        name: &str,
+        size: &str,
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+    ) -> (Session, PathBuf) {
+        let socket = temp(&format!("{name}.sock"));
+        let s = Session::start_with(name, size, &["--listen", socket.to_str().unwrap()], im);
+        wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+        wait_for("nvim's first screen", Duration::from_secs(60), || s.frame());
+        (s, socket)
+    }
+
+    /// Waits for `row` of the screen to read `want`; the panic shows the screen.
+    pub fn wait_row(&self, row: usize, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.row(row).as_deref() != Some(want) {
+            let screen = self.screen().unwrap_or_default();
+            assert!(Instant::now() < deadline, "row {row} never read {want:?}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn frame(&self) -> Option<vireo::model::Frame> {
+        replay::final_frame(&std::fs::read(&self.record).ok()?).ok()?
+    }
+
+    pub fn screen(&self) -> Option<String> {
+        Some(compose::compose(&self.frame()?).text())
+    }
+
+    pub fn row(&self, row: usize) -> Option<String> {
+        Some(compose::compose(&self.frame()?).row_text(row))
+    }
+
+    pub fn xdotool(&self, args: &[&str]) -> String {
+        xdotool(&self.display, args)
+    }
+
+    /// Sets a boolean UI option in nvim through `socket` and returns once
+    /// vireo has been told (nvim's `option_set` has reached the window).
+    pub fn set_bool_option(&self, socket: &Path, name: &str, on: bool) {
+        remote_expr(socket, &format!("execute('set {}{name}')", if on { "" } else { "no" }));
+        let want = vireo::model::OptionValue::Bool(on);
+        wait_for(&format!("vireo to hear of '{name}'"), Duration::from_secs(30), || {
+            self.frame().filter(|f| f.option(name) == Some(&want))
+        });
+        // The recording is written as bytes arrive, a moment before the
+        // window applies them.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.record).ok();
+        if let Some(log) = &self.log {
+            std::fs::remove_file(log).ok();
+        }
+    }
+}
+
+/// `xclip` on the test's display.
+pub fn xclip(display: &str, args: &[&str], input: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = Command::new("xclip")
+        .args(args)
+        .env("DISPLAY", display)
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        // Writing, xclip forks a server that keeps running: it must not
+        // hold our pipe open.
+        .stdout(if input.is_some() { Stdio::null() } else { Stdio::piped() })
+        .spawn()
+        .expect("xclip is needed for this test (apt-get install xclip)");
+    if let Some(text) = input {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Puts `text` on the CLIPBOARD selection as another program: returns once
+/// that program owns it (xclip takes the selection in a child it forks, a
+/// moment after the parent returns).
+pub fn set_x_clipboard(display: &str, text: &str) {
+    xclip(display, &["-selection", "clipboard", "-i"], Some(text));
+    wait_for("xclip to own the clipboard", Duration::from_secs(30), || {
+        (xclip(display, &["-selection", "clipboard", "-o"], None) == text).then_some(())
+    });
+}
+
+/// Evaluates `expr` in the window's nvim through its --listen socket.
+pub fn remote_expr(socket: &Path, expr: &str) -> String {
+    let out = Command::new(super::nvim_binary())
+        .arg("--server")
+        .arg(socket)
+        .args(["--remote-expr", expr])
+        .output()
+        .expect("nvim runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn window_shot(s: &Session) -> Image {
+    let shot = temp("shot.png");
+    let status = Command::new("import")
+        .args(["-window", &s.window])
+        .arg(format!("PNG32:{}", shot.display()))
+        .env("DISPLAY", &s.display)
+        .status()
+        .expect("imagemagick's import is needed");
+    assert!(status.success());
+    let img = Image::read_png(&shot).unwrap();
+    std::fs::remove_file(&shot).ok();
+    img
+}
