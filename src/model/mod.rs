@@ -1,6 +1,33 @@
 //! The editor state as redraw events describe it. Pure data: this module
 //! imports nothing from the GPU, windowing or async crates, so it builds,
 //! tests and benchmarks on its own.
+//!
+//! # What the render side may rely on
+//!
+//! Redraw events come from another process, and the renderer multiplies
+//! and indexes with their coordinates. So the model keeps every number it
+//! publishes within [`MAX_COORD`] (the largest grid side it accepts), and
+//! every frame upholds:
+//!
+//! - each grid is at most `MAX_COORD` cells on each side and
+//!   [`grid::MAX_GRID_CELLS`] cells in all, with `height` rows of `width`
+//!   cells;
+//! - the cursor's row and column are below `MAX_COORD`, and inside its grid
+//!   when that grid existed at `grid_cursor_goto`;
+//! - split positions and sizes (`win_pos`) and the message row
+//!   (`msg_set_pos`) are at most `MAX_COORD`; float anchor positions are
+//!   finite and within `±MAX_COORD`;
+//! - viewports hold no negative line or column, `botline >= topline`, and
+//!   `curline < line_count` when nvim sent a line count; viewport margins
+//!   are at most `MAX_COORD`.
+//!
+//! An event that breaks these is clamped with a `log::warn!` naming the
+//! event and its values, or, where no clamped value means anything (a grid
+//! too big, a float at NaN), refused with a [`ModelError`].
+//!
+//! Positions are bounded, not checked against the screen: nvim's ordering is
+//! loose (a `win_pos` can come before the `grid_resize` that makes room for
+//! it), and composition clips whatever lies off screen.
 
 pub mod compose;
 pub mod event;
@@ -16,6 +43,9 @@ pub use highlight::{DefaultColors, HlAttr, HlTable, Underline};
 
 /// The global grid.
 pub const GLOBAL_GRID: GridId = 1;
+/// The largest cell coordinate or size a frame holds: no grid is larger, so
+/// anything beyond it is off every screen the model accepts.
+pub const MAX_COORD: usize = grid::MAX_GRID_DIM;
 /// nvim's z-index for the message grid when it does not send one.
 const MESSAGE_ZINDEX: u64 = 200;
 
@@ -51,6 +81,28 @@ pub struct Viewport {
     pub line_count: i64,
     /// Display lines scrolled since the previous `win_viewport`.
     pub scroll_delta: i64,
+}
+
+impl Viewport {
+    /// The viewport with every field in its range: no negative lines or
+    /// columns, `botline >= topline`, `curline` below a known `line_count`.
+    /// `scroll_delta` is signed by nature and kept as sent.
+    fn bounded(self) -> Viewport {
+        let line_count = self.line_count.max(0);
+        let topline = self.topline.max(0);
+        let mut curline = self.curline.max(0);
+        if line_count > 0 {
+            curline = curline.min(line_count - 1);
+        }
+        Viewport {
+            topline,
+            botline: self.botline.max(topline),
+            curline,
+            curcol: self.curcol.max(0),
+            line_count,
+            scroll_delta: self.scroll_delta,
+        }
+    }
 }
 
 /// `win_viewport_margins`: rows/columns of the grid outside the viewport.
@@ -154,7 +206,7 @@ impl Frame {
 }
 
 /// An event that could not be applied; the model is unchanged by it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     #[error("{event} for grid {grid}, which does not exist")]
     UnknownGrid { event: &'static str, grid: GridId },
@@ -164,6 +216,8 @@ pub enum ModelError {
     BadHighlightId(u32),
     #[error("grid {grid} size {width}x{height} is out of range")]
     BadSize { grid: GridId, width: usize, height: usize },
+    #[error("win_float_pos for grid {grid} at row {row}, col {col}, which is not a position")]
+    BadFloatPosition { grid: GridId, row: f64, col: f64 },
 }
 
 /// The whole UI state, fed with events in order; publishes a [`Frame`] at
@@ -314,9 +368,15 @@ impl Model {
                 .grid_mut("grid_scroll", grid)?
                 .scroll(top, bot, left, right, rows)
                 .map_err(|source| ModelError::OutOfRange { grid, source })?,
-            E::GridCursorGoto { grid, row, col } => self.cursor = Cursor { grid, row, col },
+            E::GridCursorGoto { grid, row, col } => self.cursor_goto(grid, row, col),
             E::WinPos { grid, win, row, col, width, height } => {
-                self.place(grid, win, Placement::Normal { row, col, width, height })
+                let [r, c, w, h] = [row, col, width, height].map(|n| n.min(MAX_COORD));
+                if [r, c, w, h] != [row, col, width, height] {
+                    log::warn!(
+                        "win_pos for grid {grid} at {row},{col} size {width}x{height}: clamped to {r},{c} size {w}x{h}"
+                    );
+                }
+                self.place(grid, win, Placement::Normal { row: r, col: c, width: w, height: h })
             }
             E::WinFloatPos {
                 grid,
@@ -329,6 +389,17 @@ impl Model {
                 zindex,
                 compindex,
             } => {
+                if !anchor_row.is_finite() || !anchor_col.is_finite() {
+                    return Err(ModelError::BadFloatPosition { grid, row: anchor_row, col: anchor_col });
+                }
+                let limit = MAX_COORD as f64;
+                let (row, col) = (anchor_row.clamp(-limit, limit), anchor_col.clamp(-limit, limit));
+                if (row, col) != (anchor_row, anchor_col) {
+                    log::warn!(
+                        "win_float_pos for grid {grid} at {anchor_row},{anchor_col}: clamped to {row},{col}"
+                    );
+                }
+                let (anchor_row, anchor_col) = (row, col);
                 let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
                 let placement = Placement::Float {
                     anchor,
@@ -343,6 +414,10 @@ impl Model {
             }
             E::WinExternalPos { grid, win } => self.place(grid, win, Placement::External),
             E::MsgSetPos { grid, row, scrolled, sep_char, zindex, compindex } => {
+                if row > MAX_COORD {
+                    log::warn!("msg_set_pos for grid {grid} at row {row}: clamped to {MAX_COORD}");
+                }
+                let row = row.min(MAX_COORD);
                 let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
                 let placement = Placement::Message {
                     row,
@@ -360,25 +435,56 @@ impl Model {
                 Arc::make_mut(&mut self.windows).remove(&grid);
             }
             E::WinViewport { grid, win, topline, botline, curline, curcol, line_count, scroll_delta } => {
-                let w = self.window_mut(grid);
-                w.win = Some(win);
-                w.viewport = Some(Viewport {
+                let sent = Viewport {
                     topline,
                     botline,
                     curline,
                     curcol,
                     line_count: line_count.unwrap_or(0),
                     scroll_delta: scroll_delta.unwrap_or(0),
-                });
-            }
-            E::WinViewportMargins { grid, win, top, bottom, left, right } => {
+                };
+                let viewport = sent.bounded();
+                if viewport != sent {
+                    log::warn!(
+                        "win_viewport for grid {grid}: topline {topline} botline {botline} curline {curline} \
+                         curcol {curcol} line_count {} clamped to {viewport:?}",
+                        sent.line_count
+                    );
+                }
                 let w = self.window_mut(grid);
                 w.win = Some(win);
-                w.margins = Margins { top, bottom, left, right };
+                w.viewport = Some(viewport);
+            }
+            E::WinViewportMargins { grid, win, top, bottom, left, right } => {
+                let [t, b, l, r] = [top, bottom, left, right].map(|n| n.min(MAX_COORD));
+                if [t, b, l, r] != [top, bottom, left, right] {
+                    log::warn!(
+                        "win_viewport_margins for grid {grid}: {top} {bottom} {left} {right} clamped to {t} {b} {l} {r}"
+                    );
+                }
+                let w = self.window_mut(grid);
+                w.win = Some(win);
+                w.margins = Margins { top: t, bottom: b, left: l, right: r };
             }
             E::WinExtmark { .. } => {}
         }
         Ok(None)
+    }
+
+    /// `grid_cursor_goto`, kept inside the cursor's grid (or, for a grid not
+    /// created yet, below [`MAX_COORD`]).
+    fn cursor_goto(&mut self, grid: GridId, row: usize, col: usize) {
+        let (rows, cols) = self.grids.get(&grid).map_or((MAX_COORD, MAX_COORD), |g| (g.height(), g.width()));
+        let cursor =
+            Cursor { grid, row: row.min(rows.saturating_sub(1)), col: col.min(cols.saturating_sub(1)) };
+        if (cursor.row, cursor.col) != (row, col) {
+            log::warn!(
+                "grid_cursor_goto {row},{col} is outside grid {grid} ({cols}x{rows}): clamped to {},{}",
+                cursor.row,
+                cursor.col
+            );
+        }
+        self.cursor = cursor;
     }
 
     fn grid_mut(&mut self, event: &'static str, grid: GridId) -> Result<&mut Grid, ModelError> {

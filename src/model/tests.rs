@@ -965,3 +965,188 @@ fn a_refused_event_does_not_stop_later_ones() {
     put(&mut m, 1, 0, 0, "ok");
     assert_eq!(texts(&flush(&mut m), 1), ["ok"]);
 }
+
+// ------------------------------------------------- hostile coordinates
+
+/// Collects the warnings logged on this thread while `f` runs (tests run on
+/// many threads at once; each sees only its own).
+fn warnings_of(f: impl FnOnce()) -> Vec<String> {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+    struct Capture;
+    impl log::Log for Capture {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Warn
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if record.level() == log::Level::Warn {
+                CAPTURED.with_borrow_mut(|c| {
+                    if let Some(c) = c {
+                        c.push(record.args().to_string());
+                    }
+                });
+            }
+        }
+        fn flush(&self) {}
+    }
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&Capture).expect("no other logger in the model's tests");
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+    CAPTURED.set(Some(Vec::new()));
+    f();
+    CAPTURED.take().unwrap_or_default()
+}
+
+#[track_caller]
+fn assert_one_warning(warnings: &[String], needles: &[&str]) {
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    for needle in needles {
+        assert!(warnings[0].contains(needle), "{needle:?} missing from {:?}", warnings[0]);
+    }
+}
+
+#[test]
+fn cursor_goto_outside_its_grid_is_clamped_to_the_grid() {
+    let mut m = Model::new();
+    resize(&mut m, 2, 10, 5);
+    let w = warnings_of(|| apply(&mut m, RedrawEvent::GridCursorGoto { grid: 2, row: 7, col: usize::MAX }));
+    assert_one_warning(&w, &["grid_cursor_goto", "7", &usize::MAX.to_string(), "grid 2"]);
+    assert_eq!(flush(&mut m).cursor, Cursor { grid: 2, row: 4, col: 9 });
+    // A grid not created yet: only the bound applies.
+    let w = warnings_of(|| apply(&mut m, RedrawEvent::GridCursorGoto { grid: 3, row: usize::MAX, col: 8 }));
+    assert_one_warning(&w, &["grid_cursor_goto", "grid 3"]);
+    assert_eq!(flush(&mut m).cursor, Cursor { grid: 3, row: MAX_COORD - 1, col: 8 });
+    // An empty grid has no cell at all: the top-left corner.
+    resize(&mut m, 4, 0, 0);
+    apply(&mut m, RedrawEvent::GridCursorGoto { grid: 4, row: 1, col: 1 });
+    assert_eq!(flush(&mut m).cursor, Cursor { grid: 4, row: 0, col: 0 });
+    // Inside the grid: kept, and nothing logged.
+    let w = warnings_of(|| apply(&mut m, RedrawEvent::GridCursorGoto { grid: 2, row: 4, col: 9 }));
+    assert_eq!(w, Vec::<String>::new());
+    assert_eq!(flush(&mut m).cursor, Cursor { grid: 2, row: 4, col: 9 });
+}
+
+#[test]
+fn win_pos_beyond_any_screen_is_clamped() {
+    let mut m = dotted(4, 2);
+    grid_with(&mut m, 2, 3, "ab");
+    let w = warnings_of(|| win_pos(&mut m, 2, usize::MAX, 1 << 40, 0, usize::MAX));
+    assert_one_warning(&w, &["win_pos", "grid 2", &usize::MAX.to_string()]);
+    let f = flush(&mut m);
+    let expected = Placement::Normal { row: MAX_COORD, col: MAX_COORD, width: 0, height: MAX_COORD };
+    assert_eq!(f.windows[&2].placement, Some(expected));
+    assert_eq!(screen(&f), ["....", "...."]);
+    // An ordinary position is kept as sent, without a warning.
+    let w = warnings_of(|| win_pos(&mut m, 2, 1, 1, 3, 2));
+    assert_eq!(w, Vec::<String>::new());
+    assert_eq!(screen(&flush(&mut m)), ["....", ".aaa"]);
+}
+
+#[test]
+fn win_float_pos_far_away_is_clamped_and_not_a_number_is_refused() {
+    let mut m = dotted(4, 2);
+    grid_with(&mut m, 2, 2, "f");
+    let w = warnings_of(|| float(&mut m, 2, Float::nw(1e300, -1e300)));
+    assert_one_warning(&w, &["win_float_pos", "grid 2"]);
+    let f = flush(&mut m);
+    let Some(Placement::Float { anchor_row, anchor_col, .. }) = f.windows[&2].placement else {
+        panic!("not a float: {:?}", f.windows[&2].placement);
+    };
+    assert_eq!((anchor_row, anchor_col), (MAX_COORD as f64, -(MAX_COORD as f64)));
+    // Kept on screen like any far float: bottom-left.
+    assert_eq!(screen(&f), ["....", "ff.."]);
+
+    float(&mut m, 2, Float::nw(0.0, 1.0));
+    let before = flush(&mut m);
+    for (row, col) in [(f64::NAN, 0.0), (0.0, f64::INFINITY), (f64::NEG_INFINITY, f64::NAN)] {
+        let event = RedrawEvent::WinFloatPos {
+            grid: 2,
+            win: 1002,
+            anchor: Anchor::NW,
+            anchor_grid: GLOBAL_GRID,
+            anchor_row: row,
+            anchor_col: col,
+            mouse_enabled: true,
+            zindex: None,
+            compindex: None,
+        };
+        let err = m.apply(event).expect_err("not a position");
+        assert!(matches!(err, ModelError::BadFloatPosition { grid: 2, .. }), "{err}");
+    }
+    assert_unchanged(&mut m, &before);
+    assert_eq!(screen(&before), [".ff.", "...."]);
+}
+
+#[test]
+fn msg_set_pos_beyond_any_screen_is_clamped() {
+    let mut m = dotted(4, 3);
+    grid_with(&mut m, 3, 4, "m");
+    let w = warnings_of(|| msg_set_pos(&mut m, 3, usize::MAX, true, "-"));
+    assert_one_warning(&w, &["msg_set_pos", "grid 3", &usize::MAX.to_string()]);
+    let f = flush(&mut m);
+    assert!(
+        matches!(f.windows[&3].placement, Some(Placement::Message { row: MAX_COORD, .. })),
+        "{:?}",
+        f.windows[&3].placement
+    );
+    // Off screen, separator included.
+    assert_eq!(screen(&f), ["....", "....", "...."]);
+    let w = warnings_of(|| msg_set_pos(&mut m, 3, 2, true, "-"));
+    assert_eq!(w, Vec::<String>::new());
+    assert_eq!(screen(&flush(&mut m)), ["....", "----", "mmmm"]);
+}
+
+#[test]
+fn win_viewport_out_of_range_is_clamped() {
+    let mut m = Model::new();
+    let viewport = |topline, botline, curline, curcol, line_count| RedrawEvent::WinViewport {
+        grid: 2,
+        win: 1002,
+        topline,
+        botline,
+        curline,
+        curcol,
+        line_count,
+        scroll_delta: Some(-7),
+    };
+    let w = warnings_of(|| apply(&mut m, viewport(-5, -9, i64::MAX, i64::MIN, Some(100))));
+    assert_one_warning(&w, &["win_viewport", "grid 2", "-5", &i64::MIN.to_string()]);
+    assert_eq!(
+        flush(&mut m).windows[&2].viewport,
+        Some(Viewport { topline: 0, botline: 0, curline: 99, curcol: 0, line_count: 100, scroll_delta: -7 })
+    );
+    // A negative line count, and a cursor line past it.
+    apply(&mut m, viewport(3, 2, -1, 4, Some(-2)));
+    assert_eq!(
+        flush(&mut m).windows[&2].viewport,
+        Some(Viewport { topline: 3, botline: 3, curline: 0, curcol: 4, line_count: 0, scroll_delta: -7 })
+    );
+    // Without a line count, curline has no upper bound to check.
+    let w = warnings_of(|| apply(&mut m, viewport(10, 30, 500, 5, None)));
+    assert_eq!(w, Vec::<String>::new());
+    assert_eq!(flush(&mut m).windows[&2].viewport.map(|v| v.curline), Some(500));
+}
+
+#[test]
+fn win_viewport_margins_beyond_any_grid_are_clamped() {
+    let mut m = Model::new();
+    let margins = RedrawEvent::WinViewportMargins {
+        grid: 2,
+        win: 1002,
+        top: usize::MAX,
+        bottom: 1,
+        left: MAX_COORD + 1,
+        right: 0,
+    };
+    let w = warnings_of(|| apply(&mut m, margins));
+    assert_one_warning(&w, &["win_viewport_margins", "grid 2"]);
+    assert_eq!(
+        flush(&mut m).windows[&2].margins,
+        Margins { top: MAX_COORD, bottom: 1, left: MAX_COORD, right: 0 }
+    );
+}
