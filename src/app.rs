@@ -21,6 +21,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState};
 use winit::window::{Icon, Window, WindowId};
 
+use crate::input::clipboard::ClipboardWorker;
 use crate::input::mouse::{self, LegacyWheel, WheelAccumulator};
 use crate::model::{Frame, GLOBAL_GRID, GridId, OptionValue};
 use crate::nvim::{self, Connection, Exit, StartOptions};
@@ -42,14 +43,16 @@ pub enum UserEvent {
 /// Why the window could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("could not open a window: {0}")]
-    EventLoop(#[from] winit::error::EventLoopError),
+    #[error("could not open a window: {}", event_loop_reason(.0))]
+    EventLoop(winit::error::EventLoopError),
     #[error(transparent)]
     Start(#[from] nvim::StartError),
     #[error(transparent)]
     Gpu(#[from] GpuError),
     #[error("could not open a window: {0}")]
     Window(String),
+    #[error("could not start a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// User settings that are not nvim options.
@@ -66,7 +69,14 @@ pub struct Settings {
 
 /// Runs the window until nvim exits; returns how it ended.
 pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Result<Exit, AppError> {
-    let event_loop = EventLoop::<UserEvent>::with_user_event().build()?;
+    // What the user asked for is checked before any window exists, so a
+    // missing nvim is reported as that, not as a window that flashed.
+    match &opts.target {
+        nvim::Target::Embed { binary, .. } => crate::rpc::transport::check_binary(binary),
+        nvim::Target::Server(addr) => crate::rpc::transport::check_server(addr),
+    }
+    .map_err(nvim::StartError::from)?;
+    let event_loop = EventLoop::<UserEvent>::with_user_event().build().map_err(AppError::EventLoop)?;
     let proxy = event_loop.create_proxy();
     let wake_proxy = proxy.clone();
     opts.wake = Some(Arc::new(move || {
@@ -75,7 +85,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
     }));
     let (cols, rows) = (opts.cols, opts.rows);
     // "+ and "* registers through the system clipboard, with no external tool.
-    let clipboard = Arc::new(std::sync::Mutex::new(crate::input::clipboard::Clipboard::default()));
+    let clipboard = ClipboardWorker::start().map_err(AppError::Thread)?;
     opts.requests = crate::input::clipboard::handlers(std::mem::take(&mut opts.requests), clipboard.clone());
     opts.init_lua.push(crate::input::clipboard::PROVIDER_LUA.to_owned());
     // nvim starts and attaches on the IO thread while the window and the
@@ -90,7 +100,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
             let db = scan_system_fonts();
             fonts_proxy.send_event(UserEvent::Fonts(Box::new(db))).ok();
         })
-        .map_err(|e| AppError::Window(e.to_string()))?;
+        .map_err(AppError::Thread)?;
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
@@ -103,6 +113,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
         initial_grid: (cols, rows),
         view: None,
         latest: None,
+        latest_drawn: false,
         exit: None,
         error: None,
         modifiers: ModifiersState::empty(),
@@ -113,7 +124,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
         ime_allowed: None,
         ime_area: None,
     };
-    event_loop.run_app(&mut app)?;
+    event_loop.run_app(&mut app).map_err(AppError::EventLoop)?;
     if let Some(e) = app.error {
         return Err(e);
     }
@@ -131,8 +142,8 @@ struct View {
 struct App {
     starting: Option<nvim::Starting>,
     settings: Settings,
-    /// Shared with the clipboard provider's request handlers.
-    clipboard: Arc<std::sync::Mutex<crate::input::clipboard::Clipboard>>,
+    /// The clipboard thread, shared with the provider's request handlers.
+    clipboard: ClipboardWorker,
     /// Set once nvim has attached (right after the window exists).
     conn: Option<Connection>,
     instance: wgpu::Instance,
@@ -141,6 +152,8 @@ struct App {
     initial_grid: (usize, usize),
     view: Option<View>,
     latest: Option<Frame>,
+    /// Whether `latest` has been drawn (its damage is spent).
+    latest_drawn: bool,
     exit: Option<Exit>,
     error: Option<AppError>,
     modifiers: ModifiersState,
@@ -171,22 +184,33 @@ struct MouseState {
 }
 
 /// Cursor blinking per 'guicursor': on for `blinkwait` after the cursor
-/// moves, then `blinkoff`/`blinkon` alternately.
+/// moves or the mode changes, then `blinkoff`/`blinkon` alternately. Other
+/// redraws (a `:terminal` printing, a clock in the status line) leave the
+/// phase alone, or the cursor would never blink while they go on.
 #[derive(Debug, Default)]
 struct Blink {
     since: Option<Instant>,
     timing: Option<(Duration, Duration, Duration)>,
+    /// The cursor position and mode the phase started with.
+    anchor: Option<(crate::model::Cursor, usize)>,
 }
 
 impl Blink {
-    fn reset(&mut self, frame: &Frame) {
-        self.since = Some(Instant::now());
-        self.timing = frame.mode.current().and_then(|m| match (m.blinkwait, m.blinkon, m.blinkoff) {
+    /// Restarts the phase at `now` if `frame` moved the cursor, changed the
+    /// mode or the mode's blink timing.
+    fn update(&mut self, frame: &Frame, now: Instant) {
+        let timing = frame.mode.current().and_then(|m| match (m.blinkwait, m.blinkon, m.blinkoff) {
             (Some(w), Some(on), Some(off)) if w > 0 && on > 0 && off > 0 => {
                 Some((Duration::from_millis(w), Duration::from_millis(on), Duration::from_millis(off)))
             }
             _ => None,
         });
+        let anchor = Some((frame.cursor, frame.mode.index));
+        if anchor != self.anchor || timing != self.timing || self.since.is_none() {
+            self.since = Some(now);
+            self.timing = timing;
+            self.anchor = anchor;
+        }
     }
 
     /// Whether the cursor shows now, and when that next changes.
@@ -236,14 +260,19 @@ impl App {
     fn drain(&mut self, event_loop: &ActiveEventLoop) {
         let Some(conn) = &self.conn else { return };
         let mut got = false;
-        while let Ok(frame) = conn.frames.try_recv() {
+        while let Ok(mut frame) = conn.frames.try_recv() {
+            // A frame replaced before it was drawn passes its damage on.
+            if let Some(skipped) = self.latest.take().filter(|_| !self.latest_drawn) {
+                frame.absorb_damage(&skipped);
+            }
             self.latest = Some(frame);
+            self.latest_drawn = false;
             got = true;
         }
         if got {
             log::trace!("frame received after {:?}", self.started.elapsed());
             if let Some(frame) = &self.latest {
-                self.blink.reset(frame);
+                self.blink.update(frame, Instant::now());
                 let title = if frame.title.is_empty() { "vireo" } else { &frame.title };
                 if title != self.title {
                     self.title = title.to_owned();
@@ -278,12 +307,15 @@ impl App {
                 present_start = Instant::now();
             });
         match drawn {
-            Ok(Drawn::Frame(stats)) => log::trace!(
-                "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
-                frame.seq,
-                present_start - start,
-                present_start.elapsed()
-            ),
+            Ok(Drawn::Frame(stats)) => {
+                self.latest_drawn = true;
+                log::trace!(
+                    "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
+                    frame.seq,
+                    present_start - start,
+                    present_start.elapsed()
+                );
+            }
             Ok(Drawn::Retry) => {
                 view.window.request_redraw();
                 return;
@@ -482,29 +514,36 @@ impl App {
     }
 
     /// Streams the clipboard into nvim with `nvim_paste`, in phases, so a
-    /// paste of any size arrives whole and undoes as one change.
+    /// paste of any size arrives whole and undoes as one change. The
+    /// transfer runs on the clipboard thread: a slow owner never freezes
+    /// the window.
     fn paste(&self) {
         let Some(conn) = &self.conn else { return };
-        let got = self.clipboard.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get("+");
-        let (lines, regtype) = match got {
-            Ok(v) => v,
-            Err(e) => {
-                log::warn!("paste: {e}");
-                return;
+        let session = conn.session.clone();
+        let queued = self.clipboard.submit(move |clipboard| {
+            let (lines, regtype) = match clipboard.get("+") {
+                Ok(v) => v,
+                Err(e) => {
+                    log::warn!("paste: {e}");
+                    return;
+                }
+            };
+            let mut text = lines.join("\n");
+            if regtype == "V" {
+                text.push('\n');
             }
-        };
-        let mut text = lines.join("\n");
-        if regtype == "V" {
-            text.push('\n');
-        }
-        const CHUNK: usize = 256 * 1024;
-        for (chunk, phase) in crate::input::clipboard::paste_chunks(&text, CHUNK) {
-            let args = vec![chunk.into(), false.into(), phase.into()];
-            // Failures come back as nvim_error_event and are logged.
-            if let Err(e) = conn.session.notify(Lane::Input, "nvim_paste", args) {
-                log::warn!("paste not sent: {e}");
-                return;
+            const CHUNK: usize = 256 * 1024;
+            for (chunk, phase) in crate::input::clipboard::paste_chunks(&text, CHUNK) {
+                let args = vec![chunk.into(), false.into(), phase.into()];
+                // Failures come back as nvim_error_event and are logged.
+                if let Err(e) = session.notify(Lane::Input, "nvim_paste", args) {
+                    log::warn!("paste not sent: {e}");
+                    return;
+                }
             }
+        });
+        if !queued {
+            log::error!("paste: the clipboard thread is gone");
         }
     }
 
@@ -603,6 +642,22 @@ impl App {
             }
         }
     }
+}
+
+/// winit's message without the source location it puts in front of OS
+/// errors ("os error at FILE:LINE: "), plus a hint when there is no display.
+fn event_loop_reason(e: &winit::error::EventLoopError) -> String {
+    let text = e.to_string();
+    let reason = match text.strip_prefix("os error at ").and_then(|rest| rest.split_once(": ")) {
+        Some((_location, reason)) => reason.trim_end_matches('.').to_owned(),
+        None => text,
+    };
+    if reason.contains("DISPLAY") {
+        return format!(
+            "{reason} (vireo needs an X11 or Wayland session; without one, --snapshot and --snapshot-text work)"
+        );
+    }
+    reason
 }
 
 fn is_x11(window: &Window) -> bool {
@@ -778,5 +833,46 @@ mod tests {
         assert_eq!(next, Some(start + Duration::from_millis(1350)));
         // No blinking: always on and no timer at all (zero idle work).
         assert_eq!(Blink::default().state(start), (true, None));
+    }
+
+    /// A frame with the cursor at `col` in mode `mode`, blinking per
+    /// `blinkwait700-blinkoff400-blinkon250`.
+    fn blinking_frame(col: usize, mode: usize) -> Frame {
+        use crate::model::{Model, RedrawEvent};
+        let info = crate::model::ModeInfo {
+            blinkwait: Some(700),
+            blinkon: Some(250),
+            blinkoff: Some(400),
+            ..Default::default()
+        };
+        let mut model = Model::new();
+        let events = [
+            RedrawEvent::GridResize { grid: 1, width: 10, height: 2 },
+            RedrawEvent::ModeInfoSet { cursor_style_enabled: true, modes: vec![info.clone(), info] },
+            RedrawEvent::ModeChange { mode: "normal".into(), index: mode },
+            RedrawEvent::GridCursorGoto { grid: 1, row: 0, col },
+        ];
+        for event in events {
+            model.apply(event).unwrap();
+        }
+        model.apply(RedrawEvent::Flush).unwrap().expect("flush publishes a frame")
+    }
+
+    #[test]
+    fn blink_restarts_only_when_the_cursor_moves_or_the_mode_changes() {
+        let mut blink = Blink::default();
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        blink.update(&blinking_frame(3, 0), start);
+        // A redraw that leaves cursor and mode alone (terminal output) keeps
+        // the phase: at 800 ms the cursor is in its first off period.
+        blink.update(&blinking_frame(3, 0), at(600));
+        assert!(!blink.state(at(800)).0, "the cursor blinks off on schedule");
+        // Moving restarts the wait: on for 700 ms from the move.
+        blink.update(&blinking_frame(4, 0), at(800));
+        assert_eq!(blink.state(at(900)), (true, Some(at(1500))));
+        // So does a mode change at the same position.
+        blink.update(&blinking_frame(4, 1), at(1600));
+        assert_eq!(blink.state(at(1700)), (true, Some(at(2300))));
     }
 }

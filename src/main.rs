@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     match run(cli, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("vireo: {e:#}");
+            eprintln!("vireo: {}", vireo::util::error_chain(e.as_ref()));
             ExitCode::from(1)
         }
     }

@@ -3,7 +3,7 @@
 //! `rpcrequest`, and vireo answers from the system clipboard (arboard).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use rmpv::Value;
 
@@ -95,27 +95,84 @@ fn split(text: &str, last: Option<&(String, String)>) -> (Vec<String>, String) {
     (lines, regtype)
 }
 
-/// Adds the provider's request handlers to `table`.
-pub fn handlers(table: RequestTable, clipboard: Arc<Mutex<Clipboard>>) -> RequestTable {
-    let for_set = clipboard.clone();
+/// How long nvim waits for a clipboard answer before it gets an error.
+/// Longer than arboard's own 4 s wait for a silent selection owner, so that
+/// case reports arboard's clearer message; a transfer still running after
+/// this is abandoned.
+pub const CLIPBOARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Work for the clipboard thread.
+type Job = Box<dyn FnOnce(&mut Clipboard) + Send>;
+
+/// The clipboard thread: it owns the [`Clipboard`] and runs transfers one
+/// at a time, so a slow or absent selection owner delays only clipboard
+/// work, never the IO thread (redraws) or the window (input).
+///
+/// ```text
+///   IO thread: rpcrequest ─► job ─┐                 ┌─► Responder (any thread)
+///   window: Ctrl+Shift+V ─► job ──┴─► vireo-clipboard ─► nvim_paste
+/// ```
+#[derive(Clone)]
+pub struct ClipboardWorker {
+    jobs: crossbeam_channel::Sender<Job>,
+}
+
+impl ClipboardWorker {
+    /// Starts the thread; it ends when the last worker handle is dropped.
+    pub fn start() -> std::io::Result<ClipboardWorker> {
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        std::thread::Builder::new().name("vireo-clipboard".into()).spawn(move || {
+            let mut clipboard = Clipboard::default();
+            for job in queue {
+                job(&mut clipboard);
+            }
+        })?;
+        Ok(ClipboardWorker { jobs })
+    }
+
+    /// Queues `job`; false if the thread is gone (it only ends with vireo).
+    pub fn submit(&self, job: impl FnOnce(&mut Clipboard) + Send + 'static) -> bool {
+        self.jobs.send(Box::new(job)).is_ok()
+    }
+}
+
+/// Adds the provider's request handlers to `table`; they answer from the
+/// clipboard thread.
+pub fn handlers(table: RequestTable, worker: ClipboardWorker) -> RequestTable {
+    handlers_with_timeout(table, worker, CLIPBOARD_TIMEOUT)
+}
+
+fn handlers_with_timeout(table: RequestTable, worker: ClipboardWorker, timeout: Duration) -> RequestTable {
+    let for_set = worker.clone();
     table
-        .on("vireo_clipboard_set", move |args| {
+        .on_deferred("vireo_clipboard_set", timeout, move |args, responder| {
             let (reg, lines, regtype) = match args.as_slice() {
                 [reg, Value::Array(lines), regtype, ..] => (
                     reg.as_str().unwrap_or("+").to_owned(),
                     lines.iter().map(|l| l.as_str().unwrap_or("").to_owned()).collect::<Vec<_>>(),
                     regtype.as_str().unwrap_or("v").to_owned(),
                 ),
-                _ => return Err("vireo_clipboard_set(reg, lines, regtype)".into()),
+                _ => {
+                    responder.answer(Err("vireo_clipboard_set(reg, lines, regtype)".into()));
+                    return;
+                }
             };
-            let mut c = for_set.lock().unwrap_or_else(PoisonError::into_inner);
-            c.set(&reg, &lines, &regtype).map(|()| Value::Nil).map_err(Value::from)
+            // Dropped unanswered (thread gone), the responder answers an error.
+            for_set.submit(move |c| {
+                responder.answer(c.set(&reg, &lines, &regtype).map(|()| Value::Nil).map_err(Value::from));
+            });
         })
-        .on("vireo_clipboard_get", move |args| {
+        .on_deferred("vireo_clipboard_get", timeout, move |args, responder| {
             let reg = args.first().and_then(Value::as_str).unwrap_or("+").to_owned();
-            let mut c = clipboard.lock().unwrap_or_else(PoisonError::into_inner);
-            let (lines, regtype) = c.get(&reg).map_err(Value::from)?;
-            Ok(Value::Array(vec![Value::Array(lines.into_iter().map(Value::from).collect()), regtype.into()]))
+            worker.submit(move |c| {
+                let got = c.get(&reg).map(|(lines, regtype)| {
+                    Value::Array(vec![
+                        Value::Array(lines.into_iter().map(Value::from).collect()),
+                        regtype.into(),
+                    ])
+                });
+                responder.answer(got.map_err(Value::from));
+            });
         })
 }
 
@@ -132,6 +189,30 @@ mod tests {
         assert_eq!(split("ab\ncd", Some(&own)).1, "b2");
         assert_eq!(split("other", Some(&own)).1, "v");
         assert_eq!(split("", None), (vec![String::new()], "v".into()));
+    }
+
+    /// A selection owner that never answers holds up the clipboard thread
+    /// only: nvim's other messages keep flowing and nvim gets an error.
+    #[test]
+    fn a_stuck_clipboard_never_stalls_the_session() {
+        use crate::rpc::tests::{rt, start};
+        let worker = ClipboardWorker::start().unwrap();
+        let (release, stuck) = crossbeam_channel::bounded::<()>(0);
+        // The transfer in progress: blocks the thread until released.
+        assert!(worker.submit(move |_| stuck.recv().unwrap_or_default()));
+        let table = handlers_with_timeout(RequestTable::default(), worker, Duration::from_millis(300));
+        rt().block_on(async {
+            let (_session, _task, mut peer, notes) = start(table);
+            let get = Value::Array(vec!["+".into()]);
+            peer.write(Value::Array(vec![0.into(), 5.into(), "vireo_clipboard_get".into(), get])).await;
+            peer.write(Value::Array(vec![2.into(), "redraw".into(), Value::Array(vec![])])).await;
+            let answer = peer.read().await;
+            assert_eq!(notes.lock().unwrap().len(), 1, "the notification after the request was handled");
+            let items = answer.as_array().unwrap();
+            assert_eq!(items[1], Value::from(5));
+            assert!(items[2].to_string().contains("no answer for 'vireo_clipboard_get'"), "{answer}");
+        });
+        release.send(()).ok();
     }
 }
 

@@ -30,6 +30,7 @@
 //! it), and composition clips whatever lies off screen.
 
 pub mod compose;
+mod damage;
 pub mod event;
 pub mod grid;
 pub mod highlight;

@@ -5,6 +5,7 @@ pub mod redraw;
 pub mod ui;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -77,7 +78,10 @@ pub enum StartError {
     Record { path: PathBuf, source: std::io::Error },
     #[error("the IO thread could not start: {0}")]
     Thread(std::io::Error),
-    #[error("nvim did not answer within {0:?}")]
+    #[error(
+        "nvim did not answer within {0:?} of starting, so vireo gave up attaching \
+         (is it Neovim >= 0.10, and not waiting at a prompt?)"
+    )]
     Timeout(Duration),
     #[error("nvim went away during start-up: {0}")]
     Ended(String),
@@ -142,13 +146,19 @@ pub struct Notification {
     pub params: Vec<Value>,
 }
 
+/// How many non-redraw notifications wait for the app before newer ones
+/// are dropped: plugins may `rpcnotify` vireo's channel at any rate, and
+/// memory must not grow with what nobody has read yet.
+pub const NOTIFICATION_BACKLOG: usize = 1024;
+
 /// A running UI session: the RPC handle plus the streams the app consumes.
 pub struct Connection {
     pub session: Session,
     pub api: ApiInfo,
     /// One frame per nvim `flush`.
     pub frames: Receiver<Frame>,
-    /// Non-redraw notifications, in order.
+    /// Non-redraw notifications, in order; at most [`NOTIFICATION_BACKLOG`]
+    /// wait here, later ones are dropped (and logged) until it drains.
     pub notifications: Receiver<Notification>,
     /// Receives exactly one value when the session is over.
     pub exit: Receiver<Exit>,
@@ -239,7 +249,7 @@ impl Starting {
 pub fn start_async(opts: StartOptions) -> Result<Starting, StartError> {
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
     let (frames_tx, frames_rx) = crossbeam_channel::unbounded();
-    let (notes_tx, notes_rx) = crossbeam_channel::unbounded();
+    let (notes_tx, notes_rx) = crossbeam_channel::bounded(NOTIFICATION_BACKLOG);
     let (exit_tx, exit_rx) = crossbeam_channel::bounded(1);
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
     let recorder: Option<Recorder> = match &opts.record {
@@ -298,6 +308,10 @@ struct Sink {
     ext: Arc<OnceLock<ExtTypes>>,
     frames: Sender<Frame>,
     notes: Sender<Notification>,
+    /// Notifications dropped since the backlog was last below its bound.
+    dropped: u64,
+    /// nvim said it is quitting ([`LEAVING`]).
+    leaving: Arc<AtomicBool>,
 }
 
 impl crate::rpc::NotificationSink for Sink {
@@ -318,11 +332,45 @@ impl crate::rpc::NotificationSink for Sink {
         }
         if method == "nvim_error_event" {
             log::error!("nvim reported an error for a notification vireo sent: {params:?}");
+            return;
         }
-        let params = params.iter().map(ValueRef::to_owned).collect();
-        self.notes.send(Notification { method: method.to_owned(), params }).ok();
+        if method == LEAVING {
+            self.leaving.store(true, Ordering::Release);
+            return;
+        }
+        let note = Notification {
+            method: method.to_owned(),
+            params: params.iter().map(ValueRef::to_owned).collect(),
+        };
+        match self.notes.try_send(note) {
+            Ok(()) => self.dropped = 0,
+            Err(crossbeam_channel::TrySendError::Full(note)) => {
+                if self.dropped == 0 {
+                    log::warn!(
+                        "dropping notifications from nvim ('{}'): {NOTIFICATION_BACKLOG} are waiting unread",
+                        note.method
+                    );
+                }
+                self.dropped += 1;
+            }
+            // The receiver is gone only while shutting down.
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {}
+        }
     }
 }
+
+/// The notification nvim sends from `VimLeavePre`: a server that closes the
+/// connection after it is quitting; one that closes without it was lost.
+const LEAVING: &str = "vireo_leaving";
+
+/// Run before attaching, with vireo's channel as `...`.
+const LEAVING_LUA: &str = r#"
+local chan = ...
+vim.api.nvim_create_autocmd('VimLeavePre', {
+  group = vim.api.nvim_create_augroup('vireo_leaving', {}),
+  callback = function() pcall(vim.rpcnotify, chan, 'vireo_leaving') end,
+})
+"#;
 
 async fn io_main(
     opts: StartOptions,
@@ -351,7 +399,16 @@ async fn io_main(
     if let Some(fill) = &opts.scroll_fill {
         ui.model_mut().set_scroll_fill(fill);
     }
-    let sink = Sink { wake: ch.wake.clone(), ui, ext: ext.clone(), frames: ch.frames, notes: ch.notes };
+    let leaving = Arc::new(AtomicBool::new(false));
+    let sink = Sink {
+        wake: ch.wake.clone(),
+        ui,
+        ext: ext.clone(),
+        frames: ch.frames,
+        notes: ch.notes,
+        dropped: 0,
+        leaving: leaving.clone(),
+    };
     let dispatch = Dispatch { sink, requests: opts.requests, recorder };
     let (session, task) = Session::start(reader, writer, dispatch);
 
@@ -384,23 +441,29 @@ async fn io_main(
             return;
         }
     };
-    let exit = match ended {
-        Ok(Ok(())) => match child.as_mut() {
-            Some(child) => match child.wait().await {
-                Ok(status) => exit_of(status),
-                Err(e) => Exit::Failed(format!("could not read nvim's exit status: {e}")),
-            },
-            None => Exit::ServerClosed,
+    let exit = match (ended, child.as_mut()) {
+        (Ok(Ok(())), Some(child)) => match child.wait().await {
+            Ok(status) => exit_of(status),
+            Err(e) => Exit::Failed(format!("could not read nvim's exit status: {e}")),
         },
-        Ok(Err(e)) => {
+        (Ok(Ok(())), None) if leaving.load(Ordering::Acquire) => Exit::ServerClosed,
+        (Ok(Ok(())), None) => Exit::Failed(format!(
+            "the nvim server at {} closed the connection without quitting (it may have crashed or been killed)",
+            server_address(&opts.target)
+        )),
+        (Ok(Err(e)), Some(child)) => {
             log::error!("{e}");
-            if let Some(child) = child.as_mut() {
-                // nvim sent garbage: stop it so it does not linger.
-                child.kill().await.ok();
-            }
-            Exit::Failed(session_error_text(&e))
+            Exit::Failed(format!("{}; {}", session_error_text(&e), preserve_and_stop(child).await))
         }
-        Err(e) => Exit::Failed(format!("the reader stopped: {e}")),
+        (Ok(Err(e)), None) => {
+            log::error!("{e}");
+            let addr = server_address(&opts.target);
+            Exit::Failed(format!(
+                "{}; nvim itself is still running with your buffers: reattach with `vireo --server {addr}`",
+                session_error_text(&e)
+            ))
+        }
+        (Err(e), _) => Exit::Failed(format!("the reader stopped: {e}")),
     };
     ch.exit.send(exit).ok();
     if let Some(wake) = &ch.wake {
@@ -410,6 +473,52 @@ async fn io_main(
 
 fn session_error_text(e: &SessionError) -> String {
     e.to_string()
+}
+
+fn server_address(target: &Target) -> &str {
+    match target {
+        Target::Server(addr) => addr,
+        Target::Embed { .. } => "(embedded)",
+    }
+}
+
+/// How long nvim gets to write its swap files after SIGTERM.
+const PRESERVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Stops an embedded nvim whose stream vireo can no longer read, without
+/// losing work: SIGTERM makes nvim sync every swap file before it exits
+/// (SIGKILL would lose what is not yet in them). Says what happened.
+async fn preserve_and_stop(child: &mut tokio::process::Child) -> String {
+    let recover = "recover unsaved changes with `nvim -r FILE` (`nvim -r` alone lists the swap files)";
+    if !terminate(child) {
+        return format!("nvim could not be told to stop; {recover}");
+    }
+    match tokio::time::timeout(PRESERVE_TIMEOUT, child.wait()).await {
+        Ok(Ok(_)) => {
+            format!("vireo stopped nvim with SIGTERM, which preserves buffers in swap files: {recover}")
+        }
+        Ok(Err(e)) => format!("nvim was sent SIGTERM (its exit status is unknown: {e}); {recover}"),
+        Err(_) => {
+            // Still running after the grace period: something is badly
+            // wrong; leaving it would orphan it, its swap files stay.
+            child.start_kill().ok();
+            format!("nvim did not stop within {PRESERVE_TIMEOUT:?} of SIGTERM and was killed; {recover}")
+        }
+    }
+}
+
+/// Sends SIGTERM; false if the process is already gone or cannot be signalled.
+#[cfg(unix)]
+fn terminate(child: &tokio::process::Child) -> bool {
+    let Some(pid) = child.id().and_then(|id| libc::pid_t::try_from(id).ok()) else { return false };
+    // SAFETY: kill(2) takes plain integers; `pid` is our own child, not yet
+    // reaped (tokio reaps it only in `wait`), so the number is still its.
+    unsafe { libc::kill(pid, libc::SIGTERM) == 0 }
+}
+
+#[cfg(not(unix))]
+fn terminate(child: &mut tokio::process::Child) -> bool {
+    child.start_kill().is_ok()
 }
 
 #[cfg(unix)]
@@ -447,6 +556,10 @@ async fn attach(
     let attributes = Value::Map(vec![("website".into(), "https://github.com/vireo-editor/vireo".into())]);
     let client = vec!["vireo".into(), version, "ui".into(), Value::Map(vec![]), attributes];
     session.call("nvim_set_client_info", client).await.map_err(rpc("nvim_set_client_info"))?;
+    // In the query lane like the calls around it, so it runs before the
+    // attach, without waiting for an answer (errors come as nvim_error_event).
+    let leaving = vec![LEAVING_LUA.into(), Value::Array(vec![api.channel.into()])];
+    session.notify(crate::rpc::Lane::Query, "nvim_exec_lua", leaving).map_err(rpc("vireo's start-up Lua"))?;
     for lua in init_lua {
         let args = vec![lua.as_str().into(), Value::Array(vec![api.channel.into()])];
         session.call("nvim_exec_lua", args).await.map_err(rpc("vireo's start-up Lua"))?;
@@ -521,7 +634,11 @@ mod tests {
                     while let Some(len) = scanner.next_message(&buf).unwrap() {
                         let req = rmpv::decode::read_value(&mut &buf[..len]).unwrap();
                         buf.drain(..len);
-                        let id = req.as_array().unwrap()[1].clone();
+                        let items = req.as_array().unwrap();
+                        if items[0].as_u64() != Some(0) {
+                            continue; // A notification: no answer.
+                        }
+                        let id = items[1].clone();
                         let reply = Value::Array(vec![1.into(), id, Value::Nil, info.clone()]);
                         let mut bytes = Vec::new();
                         rmpv::encode::write_value(&mut bytes, &reply).unwrap();

@@ -21,8 +21,9 @@ pub mod transport;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use rmpv::{Value, ValueRef};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -95,10 +96,20 @@ impl<F: FnMut(&str, &[ValueRef<'_>]) + Send + 'static> NotificationSink for F {
 /// while nvim is blocked waiting, so it must return quickly.
 pub type RequestHandler = Box<dyn FnMut(Vec<Value>) -> Result<Value, Value> + Send>;
 
+/// A handler that answers later, from any thread, through its [`Responder`]:
+/// for work that may block (clipboard transfers), which must never stall
+/// the IO thread and with it every redraw.
+pub type DeferredHandler = Box<dyn FnMut(Vec<Value>, Responder) + Send>;
+
+enum Handler {
+    Now(RequestHandler),
+    Later { handler: DeferredHandler, timeout: Duration },
+}
+
 /// Request handlers by method name. Unknown methods are answered with an error.
 #[derive(Default)]
 pub struct RequestTable {
-    handlers: HashMap<String, RequestHandler>,
+    handlers: HashMap<String, Handler>,
 }
 
 impl RequestTable {
@@ -107,17 +118,118 @@ impl RequestTable {
         method: &str,
         handler: impl FnMut(Vec<Value>) -> Result<Value, Value> + Send + 'static,
     ) -> Self {
-        self.handlers.insert(method.to_owned(), Box::new(handler));
+        self.handlers.insert(method.to_owned(), Handler::Now(Box::new(handler)));
         self
     }
 
-    fn answer(&mut self, method: &str, params: Vec<Value>) -> Result<Value, Value> {
+    /// Registers a handler that answers through a [`Responder`]. nvim gets
+    /// an error if no answer comes within `timeout` (it is blocked until it
+    /// hears back), or if the handler drops the responder unanswered.
+    pub fn on_deferred(
+        mut self,
+        method: &str,
+        timeout: Duration,
+        handler: impl FnMut(Vec<Value>, Responder) + Send + 'static,
+    ) -> Self {
+        self.handlers.insert(method.to_owned(), Handler::Later { handler: Box::new(handler), timeout });
+        self
+    }
+
+    /// Answers one request now, or hands it to a deferred handler.
+    fn dispatch(&mut self, method: &str, params: Vec<Value>, responder: Responder) {
         match self.handlers.get_mut(method) {
-            Some(handler) => handler(params),
-            None => Err(Value::Array(vec![
-                0.into(),
-                format!("vireo has no handler for request '{method}'").into(),
-            ])),
+            Some(Handler::Now(handler)) => {
+                responder.answer(handler(params));
+            }
+            Some(Handler::Later { handler, timeout }) => {
+                responder.answer_after(*timeout);
+                handler(params, responder);
+            }
+            None => {
+                let message = format!("vireo has no handler for request '{method}'");
+                responder.answer(Err(error_value(message)));
+            }
+        }
+    }
+}
+
+/// nvim's error shape: `[0 (exception), message]`.
+fn error_value(message: String) -> Value {
+    Value::Array(vec![0.into(), message.into()])
+}
+
+/// The one answer to one request from nvim. Clones share it: the first
+/// answer wins and later ones are ignored; if every clone is dropped
+/// unanswered, nvim gets an error rather than silence.
+#[derive(Clone)]
+pub struct Responder {
+    inner: Arc<ResponderInner>,
+}
+
+struct ResponderInner {
+    id: u64,
+    method: String,
+    session: Session,
+    answered: AtomicBool,
+}
+
+impl Responder {
+    fn new(id: u64, method: &str, session: &Session) -> Responder {
+        let inner = ResponderInner {
+            id,
+            method: method.to_owned(),
+            session: session.clone(),
+            answered: AtomicBool::new(false),
+        };
+        Responder { inner: Arc::new(inner) }
+    }
+
+    /// Sends the answer unless one was sent already; returns whether it was.
+    pub fn answer(&self, result: Result<Value, Value>) -> bool {
+        self.inner.answer(result)
+    }
+
+    /// Answers with an error after `timeout` unless answered before. Needs
+    /// a tokio runtime (the IO thread's); without one there is no timer.
+    fn answer_after(&self, timeout: Duration) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            log::warn!("no timer for request '{}': no runtime", self.inner.method);
+            return;
+        };
+        // Weak: a responder dropped early answers at once (see Drop).
+        let inner = Arc::downgrade(&self.inner);
+        runtime.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(inner) = inner.upgrade() else { return };
+            let message = format!("vireo got no answer for '{}' within {timeout:?}", inner.method);
+            if inner.answer(Err(error_value(message.clone()))) {
+                log::warn!("{message}");
+            }
+        });
+    }
+}
+
+impl ResponderInner {
+    fn answer(&self, result: Result<Value, Value>) -> bool {
+        if self.answered.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let (error, result) = match result {
+            Ok(result) => (Value::Nil, result),
+            Err(error) => (error, Value::Nil),
+        };
+        let response = Value::Array(vec![1.into(), self.id.into(), error, result]);
+        // A closed writer means nvim is gone; the reader sees EOF next.
+        self.session.send(Lane::Input, &response).ok();
+        true
+    }
+}
+
+impl Drop for ResponderInner {
+    fn drop(&mut self) {
+        let message = format!("vireo dropped the request '{}' without an answer", self.method);
+        if self.answer(Err(error_value(message.clone()))) {
+            log::error!("{message}");
         }
     }
 }
@@ -404,13 +516,8 @@ pub(crate) fn dispatch_message<S: NotificationSink>(
             };
             let method = lossy(method).ok_or_else(|| malformed("bad request method", &value))?;
             let params: Vec<Value> = params.iter().map(ValueRef::to_owned).collect();
-            let (error, result) = match dispatch.requests.answer(&method, params) {
-                Ok(result) => (Value::Nil, result),
-                Err(error) => (error, Value::Nil),
-            };
-            let response = Value::Array(vec![1.into(), id.into(), error, result]);
-            // A closed writer means nvim is gone; the reader sees EOF next.
-            session.send(Lane::Input, &response).ok();
+            let responder = Responder::new(id.into(), &method, session);
+            dispatch.requests.dispatch(&method, params, responder);
         }
         [ValueRef::Integer(t), id, error, result] if t.as_u64() == Some(1) => {
             let id = as_msgid(id).ok_or_else(|| malformed("bad response id", &value))?;
@@ -472,4 +579,4 @@ fn truncate_debug(v: &dyn fmt::Debug) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

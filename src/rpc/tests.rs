@@ -5,14 +5,14 @@ use std::time::Duration;
 use tokio::io::{DuplexStream, duplex};
 
 /// The far end of the pipe, playing nvim.
-struct Peer {
+pub(crate) struct Peer {
     stream: DuplexStream,
     buf: Vec<u8>,
     scanner: Scanner,
 }
 
 impl Peer {
-    async fn read(&mut self) -> Value {
+    pub(crate) async fn read(&mut self) -> Value {
         loop {
             if let Some(len) = self.scanner.next_message(&self.buf).unwrap() {
                 let v = rmpv::decode::read_value(&mut &self.buf[..len]).unwrap();
@@ -24,7 +24,7 @@ impl Peer {
         }
     }
 
-    async fn write(&mut self, v: Value) {
+    pub(crate) async fn write(&mut self, v: Value) {
         let mut bytes = Vec::new();
         rmpv::encode::write_value(&mut bytes, &v).unwrap();
         self.stream.write_all(&bytes).await.unwrap();
@@ -35,9 +35,9 @@ impl Peer {
     }
 }
 
-type Notes = Arc<Mutex<Vec<(String, Value)>>>;
+pub(crate) type Notes = Arc<Mutex<Vec<(String, Value)>>>;
 
-fn start(
+pub(crate) fn start(
     requests: RequestTable,
 ) -> (Session, tokio::task::JoinHandle<Result<(), SessionError>>, Peer, Notes) {
     let (ours, theirs) = duplex(1 << 16);
@@ -62,7 +62,7 @@ fn response(id: u32, error: Value, result: Value) -> Value {
     Value::Array(vec![1.into(), id.into(), error, result])
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
@@ -245,4 +245,46 @@ fn blocking_calls_work_from_plain_threads_and_time_out() {
     let (quick, slow) = worker.join().unwrap();
     assert_eq!(quick, Ok(Value::from(1)));
     assert_eq!(slow, Ok(None));
+}
+
+#[test]
+fn a_deferred_answer_leaves_the_reader_free_and_a_silent_one_times_out() {
+    rt().block_on(async {
+        let parked: Arc<Mutex<Vec<Responder>>> = Arc::default();
+        let keep = parked.clone();
+        let requests = RequestTable::default()
+            .on_deferred("later", Duration::from_secs(30), |args, responder| {
+                responder.answer(Ok(args[0].clone()));
+            })
+            .on_deferred("never", Duration::from_millis(200), move |_, responder| {
+                keep.lock().unwrap().push(responder);
+            });
+        let (_session, _task, mut peer, notes) = start(requests);
+        peer.write(Value::Array(vec![0.into(), 7.into(), "never".into(), Value::Array(vec![])])).await;
+        peer.write(Value::Array(vec![2.into(), "after".into(), Value::Array(vec![])])).await;
+        peer.write(Value::Array(vec![0.into(), 8.into(), "later".into(), Value::Array(vec!["x".into()])]))
+            .await;
+        // The answered request comes back first; the reader went on to the
+        // notification while "never" was still unanswered.
+        assert_eq!(peer.read().await, response(8, Value::Nil, "x".into()));
+        assert_eq!(notes.lock().unwrap().len(), 1);
+        let late = peer.read().await;
+        let items = late.as_array().unwrap();
+        assert_eq!(items[1], Value::from(7));
+        assert!(items[2].to_string().contains("no answer for 'never'"), "{late}");
+        // An answer after the timeout is not sent twice.
+        assert!(!parked.lock().unwrap()[0].answer(Ok(Value::Nil)));
+    });
+}
+
+#[test]
+fn a_responder_dropped_unanswered_still_answers_nvim() {
+    rt().block_on(async {
+        let requests =
+            RequestTable::default().on_deferred("dropped", Duration::from_secs(30), |_, r| drop(r));
+        let (_session, _task, mut peer, _) = start(requests);
+        peer.write(Value::Array(vec![0.into(), 3.into(), "dropped".into(), Value::Array(vec![])])).await;
+        let answer = peer.read().await;
+        assert!(answer.as_array().unwrap()[2].to_string().contains("without an answer"), "{answer}");
+    });
 }

@@ -20,9 +20,9 @@ pub enum ConnectError {
         .binary.display()
     )]
     NotFound { binary: PathBuf, path: String },
-    #[error("could not start '{}': {source}", .binary.display())]
+    #[error("could not start '{}': {}", .binary.display(), crate::util::io_reason(.source))]
     Spawn { binary: PathBuf, source: std::io::Error },
-    #[error("could not connect to nvim server at '{addr}': {source}")]
+    #[error("could not connect to the nvim server at '{addr}': {}", crate::util::io_reason(.source))]
     Server { addr: String, source: std::io::Error },
 }
 
@@ -54,6 +54,31 @@ pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, Connec
     let stdout = child.stdout.take().expect("stdout was configured as piped");
     let stdin = child.stdin.take().expect("stdin was configured as piped");
     Ok(Embedded { child, reader: Box::pin(stdout), writer: Box::pin(stdin) })
+}
+
+/// Checks, before anything else starts, that `binary` names a file that
+/// exists: a bare name is looked up on PATH as spawning would. Lets vireo
+/// report a missing nvim before it opens a window.
+pub fn check_binary(binary: &Path) -> Result<(), ConnectError> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = if binary.components().count() > 1 || binary.is_absolute() {
+        binary.is_file()
+    } else {
+        std::env::split_paths(&path).any(|dir| dir.join(binary).is_file())
+    };
+    if found {
+        return Ok(());
+    }
+    Err(ConnectError::NotFound { binary: binary.to_owned(), path: path.to_string_lossy().into_owned() })
+}
+
+/// Checks that a unix-socket address exists before vireo opens a window.
+pub fn check_server(addr: &str) -> Result<(), ConnectError> {
+    if is_tcp_address(addr) || Path::new(addr).exists() {
+        return Ok(());
+    }
+    let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such socket");
+    Err(ConnectError::Server { addr: addr.to_owned(), source })
 }
 
 /// Connects to `nvim --listen ADDR`: `HOST:PORT` is TCP, anything else is a
@@ -96,6 +121,17 @@ mod tests {
         assert!(!is_tcp_address("/tmp/nvim.sock"));
         assert!(!is_tcp_address("./dir:1/sock"));
         assert!(!is_tcp_address("sock"));
+    }
+
+    #[test]
+    fn a_binary_is_checked_on_path_before_starting() {
+        assert!(check_binary(Path::new("sh")).is_ok());
+        assert!(check_binary(Path::new("/bin/sh")).is_ok());
+        let err = check_binary(Path::new("nvim-that-is-not-there")).unwrap_err().to_string();
+        assert!(err.contains("'nvim-that-is-not-there'") && err.contains("PATH="), "{err}");
+        assert!(check_binary(Path::new("./missing/nvim")).is_err());
+        assert!(check_server("/nonexistent/nvim.sock").unwrap_err().to_string().contains("no such socket"));
+        assert!(check_server("localhost:6666").is_ok());
     }
 
     #[test]
