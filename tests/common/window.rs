@@ -144,25 +144,38 @@ impl Session {
         nvim_args: &[&str],
         im: impl FnOnce(&str) -> Option<(Proc, String)>,
     ) -> Session {
+        let mut args: Vec<std::ffi::OsString> = vec!["--size".into(), size.into(), "--nvim".into()];
+        args.push(super::nvim_binary().into());
+        args.extend(["--", "--clean", "-n"].map(Into::into));
+        args.extend(nvim_args.iter().map(Into::into));
+        Session::launch(name, &args, im, false)
+    }
+
+    /// vireo with `args` (plus `--record`) on a fresh display. vireo's
+    /// stderr goes to [`Session::log`] when there is an input method (with
+    /// the window's debug log) or `capture` is set, else to the test's.
+    pub fn launch(
+        name: &str,
+        args: &[std::ffi::OsString],
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+        capture: bool,
+    ) -> Session {
         let turn = one_at_a_time();
         let (xvfb, display) = xvfb();
         let (im, modifiers) = im(&display).unzip();
         let record = temp(&format!("{name}.msgpack"));
-        let log = modifiers.as_ref().map(|_| temp(&format!("{name}.log")));
+        let log = (modifiers.is_some() || capture).then(|| temp(&format!("{name}.log")));
         let stderr = match &log {
             Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
             None => Stdio::inherit(),
         };
         let vireo = Command::new(env!("CARGO_BIN_EXE_vireo"))
-            .args(["--size", size, "--record"])
+            .arg("--record")
             .arg(&record)
-            .args(["--nvim"])
-            .arg(super::nvim_binary())
-            .args(["--", "--clean", "-n"])
-            .args(nvim_args)
+            .args(args)
             .env("DISPLAY", &display)
-            .env("XMODIFIERS", modifiers.unwrap_or_default())
-            .env("VIREO_LOG", if log.is_some() { "warn,vireo::app=debug" } else { "warn" })
+            .env("XMODIFIERS", modifiers.clone().unwrap_or_default())
+            .env("VIREO_LOG", if modifiers.is_some() { "warn,vireo::app=debug" } else { "warn" })
             .stderr(stderr)
             .stdin(Stdio::null())
             .spawn()
@@ -173,6 +186,28 @@ impl Session {
             id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
         });
         Session { display, window, record, vireo, _im: im, log, _xvfb: xvfb, _turn: turn }
+    }
+
+    /// What vireo wrote to stderr so far (with a captured log).
+    pub fn stderr(&self) -> String {
+        self.log.as_ref().and_then(|l| std::fs::read_to_string(l).ok()).unwrap_or_default()
+    }
+
+    /// Waits for vireo to exit; its exit code (None if killed by a signal).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let status = wait_for("vireo to exit", timeout, || self.vireo.0.try_wait().ok().flatten());
+        status.code()
+    }
+
+    /// vireo's resident memory in kB (`VmRSS`).
+    pub fn resident_kb(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.vireo.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("vireo is running")
     }
 
     /// Like [`Session::start`], with nvim also listening on a socket the
