@@ -8,7 +8,8 @@
 //! ```
 //!
 //! A float's anchor point is relative to its anchor grid; the corner named
-//! by `anchor` sits there, and the result is kept on screen:
+//! by `anchor` sits there, and the result is kept on screen and, below the
+//! message grid's zindex, above the command line ([`keep_on_screen`]):
 //!
 //! ```text
 //!   NW: (r, c) is the top-left       NE: (r, c) is the top-right
@@ -17,7 +18,10 @@
 
 use compact_str::CompactString;
 
-use super::{Anchor, Cell, Frame, GLOBAL_GRID, GridId, Placement};
+use super::{Anchor, Cell, Frame, GLOBAL_GRID, GridId, MESSAGE_ZINDEX, Placement};
+
+/// The window handle nvim gives the popupmenu in `win_float_pos`.
+const POPUPMENU_WIN: i64 = -1;
 
 /// One grid's place on the screen. Coordinates can be negative or run past
 /// the screen edge; drawing clips them.
@@ -66,22 +70,51 @@ fn origin(frame: &Frame, grid: GridId, depth: usize) -> Option<(i64, i64)> {
         Placement::Normal { row, col, .. } => Some((coord(*row), coord(*col))),
         Placement::Message { row, .. } => Some((coord(*row), 0)),
         Placement::External => None,
-        Placement::Float { anchor, anchor_grid, anchor_row, anchor_col, .. } => {
+        Placement::Float { anchor, anchor_grid, anchor_row, anchor_col, zindex, cmdline_rows, .. } => {
             let (base_row, base_col) = origin(frame, *anchor_grid, depth + 1)?;
             let (h, w) = (own.height as i64, own.width as i64);
             let south = matches!(anchor, Anchor::SW | Anchor::SE);
             let east = matches!(anchor, Anchor::NE | Anchor::SE);
-            // nvim truncates the fractional position, then keeps the float
-            // inside the screen. Saturating: absurd positions from a broken
-            // stream clamp like any other off-screen float.
+            // nvim truncates the fractional position toward zero first.
+            // Saturating: absurd positions from a broken stream clamp like
+            // any other off-screen float.
             let row = base_row.saturating_add(*anchor_row as i64).saturating_sub(if south { h } else { 0 });
             let col = base_col.saturating_add(*anchor_col as i64).saturating_sub(if east { w } else { 0 });
-            let (sw, sh) = screen_size(frame);
-            let row = row.min(sh as i64 - h).max(0);
-            let col = col.min(sw as i64 - w).max(0);
-            Some((row, col))
+            if window.win == Some(POPUPMENU_WIN) {
+                // nvim lays the popupmenu out itself and composes it where
+                // it says, unclamped.
+                return Some((row, col));
+            }
+            Some(keep_on_screen(frame, (row, col), (h, w), *zindex, *cmdline_rows))
         }
     }
+}
+
+/// Where nvim's compositor moves a float that would leave the screen: up
+/// and left until it fits, but never past the top-left corner, and above
+/// the command line unless it is drawn over the message grid. The rows of
+/// the command line are those when nvim placed the float.
+///
+/// ```text
+///   ┌──────────────────────┐       ┌──────────────────────┐
+///   │                      │       │          ┌───┐       │
+///   │          ┌───┐       │  ──►  │          │   │       │
+///   │ status   │   │       │       │ status   └───┘       │
+///   │ :cmdline │   │       │       │ :cmdline             │
+///   └──────────└───┘───────┘       └──────────────────────┘
+/// ```
+fn keep_on_screen(
+    frame: &Frame,
+    (row, col): (i64, i64),
+    (h, w): (i64, i64),
+    zindex: u64,
+    cmdline_rows: usize,
+) -> (i64, i64) {
+    let (sw, sh) = screen_size(frame);
+    let above = if zindex < MESSAGE_ZINDEX { coord(cmdline_rows) } else { 0 };
+    let row = row.min(coord(sh) - h - above).max(0);
+    let col = col.min(coord(sw) - w).max(0);
+    (row, col)
 }
 
 /// A cell position as a signed screen coordinate; positions past `i64::MAX`

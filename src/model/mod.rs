@@ -34,6 +34,7 @@ mod damage;
 pub mod event;
 pub mod grid;
 pub mod highlight;
+mod orphan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -65,6 +66,10 @@ pub enum Placement {
         mouse_enabled: bool,
         zindex: u64,
         compindex: u64,
+        /// The command line's height (`cmdheight`) when nvim placed the
+        /// float: nvim keeps floats below the message grid's zindex above
+        /// those rows, and leaves them where they are when it changes.
+        cmdline_rows: usize,
     },
     /// Shown as a separate top-level window (`win_external_pos`).
     External,
@@ -247,6 +252,13 @@ pub struct Model {
     /// Composition order for floats when nvim sends no compindex.
     next_compindex: u64,
     scroll_fill: Option<String>,
+    /// The message grid's row when not scrolled: the command line's top.
+    cmdline_row: Option<usize>,
+    /// Floats placed since the last flush; they get the command line's
+    /// height as it is at the flush, which nvim sends after them.
+    floats_placed: Vec<GridId>,
+    /// Grids created since the last flush and not placed yet.
+    unplaced: std::collections::BTreeSet<GridId>,
 }
 
 impl Default for Model {
@@ -279,6 +291,9 @@ impl Model {
             seq: 0,
             next_compindex: 0,
             scroll_fill: None,
+            cmdline_row: None,
+            floats_placed: Vec::new(),
+            unplaced: Default::default(),
         }
     }
 
@@ -352,11 +367,15 @@ impl Model {
                         }
                         self.grids.insert(grid, g);
                         self.destroyed.retain(|&d| d != grid);
+                        self.unplaced.insert(grid);
                     }
                 }
             }
             E::GridClear { grid } => self.grid_mut("grid_clear", grid)?.clear(),
             E::GridDestroy { grid } => {
+                if self.unplaced.remove(&grid) {
+                    self.keep_orphan(grid);
+                }
                 self.grids.remove(&grid);
                 Arc::make_mut(&mut self.windows).remove(&grid);
                 self.destroyed.push(grid);
@@ -410,7 +429,9 @@ impl Model {
                     mouse_enabled,
                     zindex: zindex.unwrap_or(50),
                     compindex,
+                    cmdline_rows: 0,
                 };
+                self.floats_placed.push(grid);
                 self.place(grid, win, placement)
             }
             E::WinExternalPos { grid, win } => self.place(grid, win, Placement::External),
@@ -419,6 +440,10 @@ impl Model {
                     log::warn!("msg_set_pos for grid {grid} at row {row}: clamped to {MAX_COORD}");
                 }
                 let row = row.min(MAX_COORD);
+                if !scrolled {
+                    self.cmdline_row = Some(row);
+                }
+                self.unplaced.remove(&grid);
                 let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
                 let placement = Placement::Message {
                     row,
@@ -497,10 +522,29 @@ impl Model {
     }
 
     fn place(&mut self, grid: GridId, win: i64, placement: Placement) {
+        self.unplaced.remove(&grid);
         let w = self.window_mut(grid);
         w.win = Some(win);
         w.placement = Some(placement);
         w.hidden = false;
+    }
+
+    /// The command line's height now: the screen's rows below the message
+    /// grid's unscrolled row.
+    fn cmdline_rows(&self) -> usize {
+        let screen = self.grids.get(&GLOBAL_GRID).map_or(0, Grid::height);
+        self.cmdline_row.map_or(0, |row| screen.saturating_sub(row))
+    }
+
+    fn settle_floats(&mut self) {
+        let rows = self.cmdline_rows();
+        for grid in std::mem::take(&mut self.floats_placed) {
+            if let Some(Window { placement: Some(Placement::Float { cmdline_rows, .. }), .. }) =
+                Arc::make_mut(&mut self.windows).get_mut(&grid)
+            {
+                *cmdline_rows = rows;
+            }
+        }
     }
 
     fn bump_compindex(&mut self) -> u64 {
@@ -524,6 +568,8 @@ impl Model {
         }
         let grids = &self.grids;
         self.published.retain(|id, _| grids.contains_key(id));
+        self.settle_floats();
+        self.unplaced.clear();
         self.seq += 1;
         Frame {
             seq: self.seq,
