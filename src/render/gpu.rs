@@ -59,7 +59,14 @@ impl Gpu {
         log::info!("graphics adapter: {:?}", adapter.get_info());
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("vireo"),
-            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            // The adapter's own texture and buffer sizes: a big window or
+            // snapshot (1000x400 cells is 9000x8000 pixels) needs buffers
+            // beyond the 256 MiB of the portable defaults to read frames
+            // back.
+            required_limits: wgpu::Limits {
+                max_buffer_size: adapter.limits().max_buffer_size,
+                ..wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits())
+            },
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device(e.to_string()))?;

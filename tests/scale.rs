@@ -1,0 +1,372 @@
+//! Bad input at scale, without a window: huge lines, huge buffers, many
+//! highlight groups, a huge grid, long combining sequences and hostile
+//! `guifont` values, each through a real nvim. Snapshots run the `vireo`
+//! binary and sample its peak memory; the others run a session in this
+//! process and render it offscreen.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{lines, settled, start};
+use vireo::model::compose;
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::{Image, Offscreen};
+use vireo::rpc::RequestTable;
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("vireo-scale-{}-{name}", std::process::id()))
+}
+
+/// One run of the `vireo` binary.
+struct Run {
+    status: Option<i32>,
+    stderr: String,
+    /// Peak resident memory of the vireo process (not nvim's), in MiB.
+    peak_mib: u64,
+    took: Duration,
+}
+
+/// Runs `vireo ARGS` with `env`, sampling its peak resident memory
+/// (`VmHWM`) until it exits.
+fn vireo(args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let err_file = temp(&format!("stderr-{}.txt", args.len()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+    cmd.args(args)
+        .env("VIREO_NVIM", common::nvim_binary())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err_file).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("vireo runs");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    let status = loop {
+        // The high-water mark only grows: the last reading before the exit
+        // is the peak, short of whatever the last few milliseconds add.
+        if let Ok(status) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))
+        {
+            peak_kib = peak_kib.max(kib.trim().trim_end_matches("kB").trim().parse().unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "vireo still running after 2 minutes");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stderr = std::fs::read_to_string(&err_file).unwrap_or_default();
+    std::fs::remove_file(&err_file).ok();
+    let run = Run { status: status.code(), stderr, peak_mib: peak_kib / 1024, took: started.elapsed() };
+    eprintln!("vireo {args:?}: {:.1} s, peak {} MiB", run.took.as_secs_f64(), run.peak_mib);
+    run
+}
+
+/// The bundled font's cell size at scale 1: what snapshots use when
+/// `guifont` names nothing.
+fn cell_size() -> (u32, u32) {
+    let m = Fonts::bundled(1.0).metrics();
+    (m.width, m.height)
+}
+
+/// Whether any pixel of the cell at `row`, `col` differs from the cell's
+/// top-left pixel (the background): something was drawn in it.
+fn has_ink(img: &Image, row: u32, col: u32, (cw, ch): (u32, u32)) -> bool {
+    let bg = img.pixel(col * cw, row * ch);
+    (row * ch..(row + 1) * ch).any(|y| (col * cw..(col + 1) * cw).any(|x| img.pixel(x, y) != bg))
+}
+
+#[test]
+fn a_ten_megabyte_line_is_shown_to_its_end() {
+    // 1 250 000 eight-byte words: "0000000 0000001 ... 1249999 ".
+    let words = 1_250_000;
+    let text: String = (0..words).map(|i| format!("{i:07} ")).collect();
+    assert_eq!(text.len(), 10_000_000);
+    let file = temp("long.txt");
+    std::fs::write(&file, format!("{}\n", text.trim_end())).unwrap();
+    let out = temp("long.txt.screen");
+    let run = vireo(
+        &[
+            "--snapshot-text",
+            out.to_str().unwrap(),
+            "--size",
+            "80x24",
+            "--keys",
+            "$",
+            file.to_str().unwrap(),
+            "--",
+            "--clean",
+            "-n",
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let screen = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = screen.lines().collect();
+    // The end of the line fills the window, ten words a row; the first row
+    // starts with nvim's "<<<" for the part scrolled off.
+    for (k, row) in rows[1..22].iter().enumerate() {
+        let first = words - 210 + k * 10;
+        let want: Vec<String> = (first..first + 10).map(|i| format!("{i:07}")).collect();
+        assert_eq!(*row, want.join(" "), "row {}; the screen:\n{screen}", k + 1);
+    }
+    assert!(rows[0].starts_with("<<<"), "{screen}");
+    assert!(rows[22].contains("1,9999999"), "the cursor is on the last byte: {screen}");
+    assert!(run.peak_mib < 512, "vireo used {} MiB", run.peak_mib);
+
+    // Without wrapping, drawn: the last words at the top left.
+    let png = temp("long.png");
+    let run = vireo(
+        &[
+            "--snapshot",
+            png.to_str().unwrap(),
+            "--snapshot-text",
+            out.to_str().unwrap(),
+            "--size",
+            "80x24",
+            "--keys",
+            ":set nowrap<CR>$",
+            file.to_str().unwrap(),
+            "--",
+            "--clean",
+            "-n",
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let screen = std::fs::read_to_string(&out).unwrap();
+    let top = screen.lines().next().unwrap();
+    assert!(top.ends_with(" 1249997 1249998 1249999"), "{screen}");
+    let img = Image::read_png(&png).unwrap();
+    let cell = cell_size();
+    assert_eq!((img.width, img.height), (80 * cell.0, 24 * cell.1));
+    for (col, c) in top.chars().enumerate() {
+        assert_eq!(has_ink(&img, 0, col as u32, cell), c != ' ', "column {col} ({c:?}) of {top:?}");
+    }
+    assert!(run.peak_mib < 1024, "vireo used {} MiB", run.peak_mib);
+    for f in [file, out, png] {
+        std::fs::remove_file(f).ok();
+    }
+}
+
+#[test]
+fn a_million_line_buffer_scrolls_to_its_end() {
+    let file = temp("million.txt");
+    let text: String = (1..=1_000_000).map(|i| format!("{i}\n")).collect();
+    std::fs::write(&file, text).unwrap();
+    let out = temp("million.screen");
+    let run = vireo(
+        &[
+            "--snapshot-text",
+            out.to_str().unwrap(),
+            "--size",
+            "80x24",
+            "--keys",
+            "G",
+            file.to_str().unwrap(),
+            "--",
+            "--clean",
+            "-n",
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let screen = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = screen.lines().collect();
+    let want: Vec<String> = (999_979..=1_000_000).map(|i| i.to_string()).collect();
+    assert_eq!(rows[..22], want, "{screen}");
+    assert!(rows[22].contains("1000000,1") && rows[22].ends_with("Bot"), "{screen}");
+    assert!(run.peak_mib < 512, "vireo used {} MiB", run.peak_mib);
+    std::fs::remove_file(file).ok();
+    std::fs::remove_file(out).ok();
+}
+
+/// The background nvim is told to give highlight group `i`.
+fn group_bg(i: u32) -> u32 {
+    i.wrapping_mul(2654435761) >> 8
+}
+
+#[test]
+fn ten_thousand_highlight_groups_are_defined_and_drawn() {
+    // 50 rows of 200 cells, each cell in a group of its own.
+    let (cols, rows) = (200u32, 50u32);
+    let script = temp("groups.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"
+local cols, rows = {cols}, {rows}
+for i = 1, cols * rows do
+  local bg = math.floor((i * 2654435761) % 2^32 / 256)
+  vim.api.nvim_set_hl(0, 'Scale' .. i, {{ fg = 0xffffff - bg, bg = bg, bold = i % 2 == 0, italic = i % 3 == 0 }})
+end
+local lines = {{}}
+for r = 1, rows do
+  local l = {{}}
+  for c = 1, cols do l[c] = string.char(48 + (r + c) % 10) end
+  lines[r] = table.concat(l)
+end
+vim.api.nvim_buf_set_lines(0, 0, -1, false, lines)
+local ns = vim.api.nvim_create_namespace('scale')
+for r = 0, rows - 1 do
+  for c = 0, cols - 1 do
+    vim.api.nvim_buf_set_extmark(0, ns, r, c, {{ end_col = c + 1, hl_group = 'Scale' .. (r * cols + c + 1) }})
+  end
+end
+vim.o.laststatus = 0
+vim.o.ruler = false
+"#
+        ),
+    )
+    .unwrap();
+    let conn =
+        start(cols as usize, rows as usize + 1, &["-S", script.to_str().unwrap()], RequestTable::default());
+    let mut latest = None;
+    let started = Instant::now();
+    let frame = settled(&conn, &mut latest, None);
+    eprintln!("10 000 groups defined and drawn by nvim in {:.1} s", started.elapsed().as_secs_f64());
+    let screen = compose::compose(&frame);
+    for r in 0..rows {
+        let want: String = (0..cols).map(|c| char::from(b'0' + ((r + 1 + c + 1) % 10) as u8)).collect();
+        assert_eq!(screen.row_text(r as usize), want, "row {r}");
+    }
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let started = Instant::now();
+    let (img, _) = offscreen.render(&frame, CursorState { visible: false }).unwrap();
+    eprintln!("rendered {}x{} px in {:.1} s", img.width, img.height, started.elapsed().as_secs_f64());
+    let m = offscreen.renderer.metrics();
+    let mut ids = std::collections::HashSet::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let group = r * cols + c + 1;
+            let cell = screen.cell(r as usize, c as usize);
+            ids.insert(cell.hl);
+            let want = group_bg(group);
+            assert_eq!(frame.hl.get(cell.hl).bg, Some(want), "cell {r},{c}: group {group}");
+            let [red, green, blue, _] = img.pixel(c * m.width, r * m.height);
+            let got = u32::from_be_bytes([0, red, green, blue]);
+            assert_eq!(got, want, "cell {r},{c} drawn in {got:06x}, not group {group}'s {want:06x}");
+        }
+    }
+    assert_eq!(ids.len(), (cols * rows) as usize, "every cell has its own highlight");
+    conn.shutdown();
+    std::fs::remove_file(script).ok();
+}
+
+/// Fills every row but the last of a 1000-column screen, each row its own.
+const HUGE_LUA: &str = r#"
+local lines = {}
+for r = 1, 399 do
+  lines[r] = string.format('%04d', r) .. string.rep(string.char(65 + r % 26), 996)
+end
+vim.api.nvim_buf_set_lines(0, 0, -1, false, lines)
+vim.o.laststatus = 0
+vim.o.ruler = false
+"#;
+
+fn huge_row(r: usize) -> String {
+    let n = r + 1;
+    format!("{n:04}{}", char::from(b'A' + (n % 26) as u8).to_string().repeat(996))
+}
+
+#[test]
+fn a_grid_of_1000_by_400_cells_snapshots_as_text_and_renders() {
+    let (cols, rows) = (1000usize, 400usize);
+    let script = temp("huge.lua");
+    std::fs::write(&script, HUGE_LUA).unwrap();
+    let text_out = temp("huge.txt");
+    let run = vireo(
+        &[
+            "--snapshot-text",
+            text_out.to_str().unwrap(),
+            "--size",
+            &format!("{cols}x{rows}"),
+            "--",
+            "--clean",
+            "-n",
+            "-S",
+            script.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let screen = std::fs::read_to_string(&text_out).unwrap();
+    let text_rows: Vec<&str> = screen.lines().collect();
+    assert_eq!(text_rows.len(), rows);
+    for (r, row) in text_rows[..rows - 1].iter().enumerate() {
+        assert_eq!(*row, huge_row(r), "row {r}");
+    }
+    assert!(run.peak_mib < 512, "vireo used {} MiB", run.peak_mib);
+
+    // Drawn: a 9000x8000-pixel image with the bundled font. (In this
+    // process rather than through `--snapshot`: encoding a PNG that size
+    // takes half a minute in a debug build.)
+    let conn = start(cols, rows, &["-S", script.to_str().unwrap()], RequestTable::default());
+    let mut latest = None;
+    let frame = settled(&conn, &mut latest, None);
+    assert_eq!(lines(&frame)[398], huge_row(398));
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let started = Instant::now();
+    let (img, _) = offscreen.render(&frame, CursorState { visible: false }).unwrap();
+    eprintln!("rendered {}x{} px in {:.1} s", img.width, img.height, started.elapsed().as_secs_f64());
+    let cell = cell_size();
+    assert_eq!((img.width, img.height), (cols as u32 * cell.0, rows as u32 * cell.1));
+    // The far corners of the text were drawn.
+    for (r, c) in [(0, 0), (0, 999), (398, 0), (398, 999), (200, 500)] {
+        assert!(has_ink(&img, r, c, cell), "nothing drawn in cell {r},{c}");
+    }
+    conn.shutdown();
+    for f in [script, text_out] {
+        std::fs::remove_file(f).ok();
+    }
+}
+
+#[test]
+fn a_hundred_combining_marks_on_one_cell_stay_on_that_cell() {
+    // Row 1: a + 100 acute accents, then b. Row 2: a + 100 marks of 79
+    // kinds (none of the double-width ones), then b. Row 3: plain "ab" to compare with.
+    let acute: String = std::iter::repeat_n('\u{301}', 100).collect();
+    let mixed: String = (0..100).map(|i| char::from_u32(0x300 + i % 0x4f).unwrap()).collect();
+    let lines_lua = format!("{{ 'a{acute}b', 'a{mixed}b', 'ab' }}");
+    let script = temp("marks.lua");
+    std::fs::write(&script, format!("vim.api.nvim_buf_set_lines(0, 0, -1, false, {lines_lua})\n")).unwrap();
+    let conn = start(20, 6, &["-S", script.to_str().unwrap()], RequestTable::default());
+    let mut latest = None;
+    let frame = settled(&conn, &mut latest, None);
+    let screen = compose::compose(&frame);
+    let firsts = [format!("a{acute}"), format!("a{mixed}"), "a".to_owned()];
+    for (row, first) in firsts.iter().enumerate() {
+        // nvim keeps as many marks as fit in its cell and sends those.
+        let cell = &screen.cell(row, 0).text;
+        assert!(first.starts_with(cell.as_str()) && cell.starts_with('a'), "row {row}: {cell:?}");
+        assert_eq!(screen.cell(row, 1).text, "b", "row {row}");
+    }
+    for row in 0..2 {
+        let marks = screen.cell(row, 0).text.chars().count() - 1;
+        eprintln!("row {row}: nvim sent {marks} of the 100 marks");
+        assert!(marks >= 10, "row {row}: only {marks} marks");
+    }
+
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let (img, _) = offscreen.render(&frame, CursorState { visible: false }).unwrap();
+    let m = offscreen.renderer.metrics();
+    // The b after the marks is drawn exactly where the plain one is.
+    let b = |row: u32| -> Vec<[u8; 4]> {
+        let (x0, y0) = (m.width, row * m.height);
+        (y0..y0 + m.height)
+            .flat_map(|y| (x0..x0 + m.width).map(move |x| (x, y)))
+            .map(|(x, y)| img.pixel(x, y))
+            .collect()
+    };
+    assert_eq!(b(0), b(2), "the b after 100 acute accents moved");
+    assert_eq!(b(1), b(2), "the b after 100 mixed marks moved");
+    assert!(has_ink(&img, 0, 0, (m.width, m.height)), "the a with its marks was drawn");
+    conn.shutdown();
+    std::fs::remove_file(script).ok();
+}
