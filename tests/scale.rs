@@ -33,7 +33,10 @@ struct Run {
 /// Runs `vireo ARGS` with `env`, sampling its peak resident memory
 /// (`VmHWM`) until it exits.
 fn vireo(args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let err_file = temp(&format!("stderr-{}.txt", args.len()));
+    // Tests run in parallel: each run its own file.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let err_file = temp(&format!("stderr-{n}.txt"));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
     cmd.args(args)
         .env("VIREO_NVIM", common::nvim_binary())
@@ -64,7 +67,9 @@ fn vireo(args: &[&str], env: &[(&str, &Path)]) -> Run {
     let stderr = std::fs::read_to_string(&err_file).unwrap_or_default();
     std::fs::remove_file(&err_file).ok();
     let run = Run { status: status.code(), stderr, peak_mib: peak_kib / 1024, took: started.elapsed() };
-    eprintln!("vireo {args:?}: {:.1} s, peak {} MiB", run.took.as_secs_f64(), run.peak_mib);
+    let mut line = format!("{args:?}");
+    line.truncate(200);
+    eprintln!("vireo {line}: {:.1} s, peak {} MiB", run.took.as_secs_f64(), run.peak_mib);
     run
 }
 
@@ -369,4 +374,133 @@ fn a_hundred_combining_marks_on_one_cell_stay_on_that_cell() {
     assert!(has_ink(&img, 0, 0, (m.width, m.height)), "the a with its marks was drawn");
     conn.shutdown();
     std::fs::remove_file(script).ok();
+}
+
+/// Deterministic noise.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut i = 0;
+    while i + from.len() <= data.len() {
+        if &data[i..i + from.len()] == from {
+            data[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+}
+
+const BUNDLED_REGULAR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/JetBrainsMono-Regular.ttf");
+
+/// The bundled regular font renamed to `family` (14 characters, as many as
+/// "JetBrains Mono", so the name table keeps its layout) with its `table`
+/// overwritten by noise: a file the font scan accepts, since it reads only
+/// the names.
+fn broken_font(family: &str, table: &[u8; 4]) -> Vec<u8> {
+    let mut font = std::fs::read(BUNDLED_REGULAR).unwrap();
+    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>();
+    replace_all(&mut font, &utf16("JetBrains Mono"), &utf16(family));
+    replace_all(&mut font, b"JetBrains Mono", family.as_bytes());
+    let be32 = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap()) as usize;
+    let tables = u16::from_be_bytes([font[4], font[5]]) as usize;
+    let record = (0..tables).map(|i| 12 + 16 * i).find(|&r| &font[r..r + 4] == table).expect("the table");
+    let (offset, len) = (be32(&font[record + 8..record + 12]), be32(&font[record + 12..record + 16]));
+    font[offset..offset + len].copy_from_slice(&noise(offset as u64, len));
+    font
+}
+
+/// A snapshot of `hello world` at 40x5 with `guifont` set to `guifont`,
+/// with `home` as the home directory (fonts in `home/.local/share/fonts`).
+fn font_snapshot(name: &str, guifont: &str, home: &Path) -> (Run, Image) {
+    let png = temp(&format!("{name}.png"));
+    let data = home.join(".local/share");
+    let run = vireo(
+        &[
+            "--snapshot",
+            png.to_str().unwrap(),
+            "--size",
+            "40x5",
+            "--keys",
+            "ihello world<Esc>",
+            "--",
+            "--clean",
+            "-n",
+            "-c",
+            &format!("set guifont={}", guifont.replace(' ', "\\ ")),
+        ],
+        &[("HOME", home), ("XDG_DATA_HOME", &data)],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let img = Image::read_png(&png).unwrap();
+    std::fs::remove_file(png).ok();
+    (run, img)
+}
+
+#[test]
+fn corrupt_font_files_are_skipped_with_a_warning_and_text_still_drawn() {
+    let home = temp("font-home");
+    let fonts = home.join(".local/share/fonts");
+    std::fs::create_dir_all(&fonts).unwrap();
+    // Noise, a font cut short, and fonts with good names but broken
+    // outlines, glyph index, units, advances or character map.
+    std::fs::write(fonts.join("Corrupt.ttf"), noise(1, 20_000)).unwrap();
+    let real = std::fs::read(BUNDLED_REGULAR).unwrap();
+    std::fs::write(fonts.join("Truncated.ttf"), &real[..4096]).unwrap();
+    let broken = [
+        ("BrokenMonoGlyf", b"glyf"),
+        ("BrokenMonoLoca", b"loca"),
+        ("BrokenMonoHead", b"head"),
+        ("BrokenMonoHmtx", b"hmtx"),
+        ("BrokenMonoCmap", b"cmap"),
+    ];
+    for (family, table) in broken {
+        std::fs::write(fonts.join(format!("{family}.ttf")), broken_font(family, table)).unwrap();
+    }
+    let names: Vec<&str> = broken.iter().map(|(f, _)| *f).chain(["Corrupt", "Truncated"]).collect();
+    let (run, img) = font_snapshot("corrupt", &format!("{}:h14", names.join(",")), &home);
+    // Drawn exactly as with the bundled font named.
+    let clean = temp("font-home-clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    let (_, want) = font_snapshot("bundled", "JetBrains Mono:h14", &clean);
+    assert_eq!((img.width, img.height), (want.width, want.height), "the cell size");
+    assert!(img == want, "the text is drawn differently from the bundled font's");
+    for (family, _) in broken {
+        let warning = format!(
+            "guifont: the font '{family}' ({}) cannot be used",
+            fonts.join(format!("{family}.ttf")).display()
+        );
+        assert!(run.stderr.contains(&warning), "no warning about {family}:\n{}", run.stderr);
+    }
+    let fallback = "is installed and usable; using JetBrains Mono";
+    assert_eq!(run.stderr.matches(fallback).count(), 1, "said once:\n{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    std::fs::remove_dir_all(home).ok();
+    std::fs::remove_dir_all(clean).ok();
+}
+
+#[test]
+fn a_guifont_naming_fifty_fonts_takes_the_first_installed_one() {
+    let mut names: Vec<String> = (1..=48).map(|i| format!("Missing Font {i:02}")).collect();
+    names.extend(["DejaVu Sans Mono".to_owned(), "JetBrains Mono".to_owned()]);
+    let home = temp("font-home-fifty");
+    std::fs::create_dir_all(&home).unwrap();
+    let (run, img) = font_snapshot("fifty", &format!("{}:h13", names.join(",")), &home);
+    assert!(!run.stderr.contains("guifont"), "{}", run.stderr);
+    // Whichever of the last two is installed (the second is bundled).
+    let (_, want) = font_snapshot("two", "DejaVu Sans Mono,JetBrains Mono:h13", &home);
+    assert!(img == want, "drawn differently from the first installed font's");
+    std::fs::remove_dir_all(home).ok();
 }

@@ -1,9 +1,10 @@
 //! Fonts: `guifont` parsing, the bundled font, cell metrics, and the
 //! deferred scan of system fonts (which must not hold up the first frame).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use glyphon::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping, fontdb};
+use glyphon::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping, SwashCache, fontdb};
 
 /// True for characters that are emoji by default (pictographs, emoticons,
 /// symbols with emoji presentation): these prefer a colour emoji font.
@@ -146,6 +147,13 @@ pub struct Fonts {
     pub ligatures: bool,
     metrics: CellMetrics,
     system_fonts_loaded: bool,
+    /// Installed families already checked by [`Fonts::probe`], by lower-case
+    /// name: whether they can draw text. Each is checked, and a broken one
+    /// warned about, once per font database.
+    usable: HashMap<String, bool>,
+    /// The `guifont` families last warned about as all missing, so that the
+    /// warning is given once, not on every size or linespace change.
+    warned_missing: Option<Vec<String>>,
 }
 
 fn bundled_db() -> fontdb::Database {
@@ -197,6 +205,8 @@ impl Fonts {
                 stroke: 1.0,
             },
             system_fonts_loaded,
+            usable: HashMap::new(),
+            warned_missing: None,
         };
         fonts.update();
         fonts
@@ -206,6 +216,7 @@ impl Fonts {
     pub fn install_system_fonts(&mut self, db: fontdb::Database) {
         self.system = FontSystem::new_with_locale_and_db("en-US".into(), db);
         self.system_fonts_loaded = true;
+        self.usable.clear();
         self.update();
     }
 
@@ -322,17 +333,87 @@ impl Fonts {
     }
 
     fn has_family(&self, name: &str) -> bool {
-        self.system.db().faces().any(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+        self.face_of(name).is_some()
+    }
+
+    fn face_of(&self, name: &str) -> Option<&fontdb::FaceInfo> {
+        self.system.db().faces().find(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// The first of `families` that is installed and can draw text.
+    fn first_usable(&mut self, families: &[String]) -> Option<String> {
+        families.iter().find(|name| self.has_family(name) && self.is_usable(name)).cloned()
+    }
+
+    /// Whether the installed family `name` can draw text; checked once,
+    /// with a warning naming the file when it cannot.
+    fn is_usable(&mut self, name: &str) -> bool {
+        let key = name.to_lowercase();
+        if let Some(&usable) = self.usable.get(&key) {
+            return usable;
+        }
+        let verdict = self.probe(name);
+        if let Err(why) = &verdict {
+            let file = match self.face_of(name).map(|f| &f.source) {
+                Some(fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _)) => {
+                    format!(" ({})", path.display())
+                }
+                _ => String::new(),
+            };
+            log::warn!("guifont: the font '{name}'{file} cannot be used: {why}; skipping it");
+        }
+        self.usable.insert(key, verdict.is_ok());
+        verdict.is_ok()
+    }
+
+    /// Checks that `family` draws text: "M" must shape to one of its own
+    /// glyphs, of a sane width and line height, that rasterises to
+    /// something. The font database reads only a file's names, so a corrupt
+    /// font passes its scan and would otherwise draw nothing, or make cells
+    /// a pixel or hundreds of pixels wide.
+    fn probe(&mut self, family: &str) -> Result<(), String> {
+        const PX: f32 = 32.0;
+        let mut buffer = Buffer::new(&mut self.system, Metrics::new(PX, PX * 2.0));
+        buffer.set_text("M", &Attrs::new().family(Family::Name(family)), Shaping::Advanced, None);
+        buffer.shape_until_scroll(&mut self.system, false);
+        let glyph = buffer.layout_runs().next().and_then(|r| r.glyphs.first().cloned());
+        let glyph = glyph.ok_or("it shapes no glyph for 'M'")?;
+        let own = self
+            .system
+            .db()
+            .face(glyph.font_id)
+            .is_some_and(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(family)));
+        if !own || glyph.glyph_id == 0 {
+            return Err("it has no glyph for 'M'".into());
+        }
+        let width = glyph.w / PX;
+        if !(0.2..=2.0).contains(&width) {
+            return Err(format!("its 'M' is {width:.2} em wide"));
+        }
+        let font = self.system.get_font(glyph.font_id, glyph.font_weight).ok_or("it cannot be read")?;
+        let m = font.as_swash().metrics(&[]);
+        let height = (m.ascent + m.descent) / f32::from(m.units_per_em.max(1));
+        if !(0.5..=3.0).contains(&height) {
+            return Err(format!("its lines are {height:.2} em high"));
+        }
+        let key = glyph.physical((0.0, 0.0), 1.0).cache_key;
+        let image = SwashCache::new().get_image_uncached(&mut self.system, key);
+        if !image.is_some_and(|i| i.data.iter().any(|&b| b != 0)) {
+            return Err("its 'M' draws nothing".into());
+        }
+        Ok(())
     }
 
     /// Recomputes the family choice and the cell metrics.
     fn update(&mut self) {
-        self.family = self.first_available(&self.spec.families).unwrap_or_else(|| {
-            if !self.spec.families.is_empty() && self.system_fonts_loaded {
+        let families = self.spec.families.clone();
+        self.family = self.first_usable(&families).unwrap_or_else(|| {
+            let warned = self.warned_missing.as_ref() == Some(&families);
+            if !families.is_empty() && self.system_fonts_loaded && !warned {
                 log::warn!(
-                    "none of the guifont fonts {:?} is installed; using {BUNDLED_FAMILY}",
-                    self.spec.families
+                    "none of the guifont fonts {families:?} is installed and usable; using {BUNDLED_FAMILY}"
                 );
+                self.warned_missing = Some(families);
             }
             BUNDLED_FAMILY.into()
         });
