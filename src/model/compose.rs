@@ -266,3 +266,99 @@ fn blit(frame: &Frame, screen: &mut Screen, layer: &Layer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::grid_origin;
+    use crate::model::{Anchor, CellUpdate, GridId, Model, RedrawEvent};
+
+    fn apply(m: &mut Model, e: RedrawEvent<'static>) {
+        m.apply(e).unwrap();
+    }
+
+    /// A 10x8 screen of dots whose message grid (grid 2) is at `msg_row`.
+    fn screen(msg_row: usize) -> Model {
+        let mut m = Model::new();
+        apply(&mut m, RedrawEvent::GridResize { grid: 1, width: 10, height: 8 });
+        for row in 0..8 {
+            let cells = vec![CellUpdate { text: ".".into(), hl: Some(0), repeat: Some(10) }];
+            apply(&mut m, RedrawEvent::GridLine { grid: 1, row, col_start: 0, cells, wrap: false });
+        }
+        apply(&mut m, RedrawEvent::GridResize { grid: 2, width: 10, height: 8 });
+        msg(&mut m, msg_row, false);
+        m.publish();
+        m
+    }
+
+    fn msg(m: &mut Model, row: usize, scrolled: bool) {
+        let sep_char = Cow::Borrowed("-");
+        apply(m, RedrawEvent::MsgSetPos { grid: 2, row, scrolled, sep_char, zindex: None, compindex: None });
+    }
+
+    /// A 3x2 float (grid `grid`) at `row`, `col` of the screen.
+    fn float(m: &mut Model, grid: GridId, win: i64, (row, col): (f64, f64), zindex: u64) {
+        apply(m, RedrawEvent::GridResize { grid, width: 3, height: 2 });
+        apply(
+            m,
+            RedrawEvent::WinFloatPos {
+                grid,
+                win,
+                anchor: Anchor::NW,
+                anchor_grid: 1,
+                anchor_row: row,
+                anchor_col: col,
+                mouse_enabled: true,
+                zindex: Some(zindex),
+                compindex: None,
+            },
+        );
+    }
+
+    fn origin(m: &mut Model, grid: GridId) -> Option<(i64, i64)> {
+        grid_origin(&m.publish(), grid)
+    }
+
+    #[test]
+    fn floats_under_the_message_grid_end_above_the_command_line() {
+        // Two command line rows: the lowest a 2-row float may start is 4.
+        let mut m = screen(6);
+        float(&mut m, 3, 1003, (7.0, 20.0), 50);
+        assert_eq!(origin(&mut m, 3), Some((4, 7)));
+        // Over the message grid, only the screen's edge counts.
+        float(&mut m, 4, 1004, (7.0, 0.0), 200);
+        assert_eq!(origin(&mut m, 4), Some((6, 0)));
+        // A float taller than the space left starts at the top.
+        float(&mut m, 3, 1003, (7.0, 0.0), 50);
+        apply(&mut m, RedrawEvent::GridResize { grid: 3, width: 3, height: 7 });
+        assert_eq!(origin(&mut m, 3), Some((0, 0)));
+    }
+
+    #[test]
+    fn a_float_keeps_the_command_line_height_nvim_placed_it_with() {
+        let mut m = screen(7);
+        float(&mut m, 3, 1003, (7.0, 0.0), 50);
+        assert_eq!(origin(&mut m, 3), Some((5, 0)));
+        // The command line grows: nvim does not move the float.
+        msg(&mut m, 4, false);
+        assert_eq!(origin(&mut m, 3), Some((5, 0)));
+        // Scrolled messages do not change the command line's height.
+        msg(&mut m, 1, true);
+        float(&mut m, 3, 1003, (7.0, 0.0), 50);
+        assert_eq!(origin(&mut m, 3), Some((2, 0)));
+        // nvim sends the message grid's new row after the floats it placed
+        // with it, in the same flush.
+        float(&mut m, 3, 1003, (7.0, 0.0), 50);
+        msg(&mut m, 7, false);
+        assert_eq!(origin(&mut m, 3), Some((5, 0)));
+    }
+
+    #[test]
+    fn the_popupmenu_is_composed_where_nvim_lays_it_out() {
+        // nvim's own layout keeps it on screen; a float would move to (5, 7).
+        let mut m = screen(7);
+        float(&mut m, 3, -1, (7.0, 8.0), 100);
+        assert_eq!(origin(&mut m, 3), Some((7, 8)));
+    }
+}
