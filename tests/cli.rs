@@ -179,5 +179,70 @@ fn server_mode_attaches_over_a_unix_socket_and_tcp() {
 fn a_server_that_is_not_there_is_reported() {
     let out = vireo(&["--server", "127.0.0.1:1", "--snapshot-text", "/dev/null"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("could not connect to nvim server at '127.0.0.1:1'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not connect to the nvim server at '127.0.0.1:1'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// vireo as a user starts it, without a display unless `display` is set.
+fn vireo_without_display(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+    cmd.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("WAYLAND_SOCKET");
+    cmd.env("VIREO_NVIM", common::nvim_binary()).stdin(Stdio::null());
+    cmd.output().expect("vireo runs")
+}
+
+#[test]
+fn no_display_is_said_once_in_the_users_terms() {
+    let out = vireo_without_display(&["--", "--clean", "-n"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+    assert!(err.starts_with("vireo: could not open a window: neither WAYLAND_DISPLAY"), "{err}");
+    assert!(err.contains("--snapshot"), "a hint for headless use: {err}");
+    assert!(!err.contains(".rs:") && !err.contains("registry"), "no source locations: {err}");
+}
+
+#[test]
+fn a_missing_nvim_is_reported_before_any_window() {
+    // Without a display: the nvim problem is what the user hears of.
+    let out = vireo_without_display(&["--nvim", "/nonexistent/bin/nvim"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("could not find the nvim binary '/nonexistent/bin/nvim'"), "{err}");
+    assert!(!err.contains("window"), "{err}");
+    let out = vireo_without_display(&["--nvim", "nvim-not-on-any-path"]);
+    assert!(stderr(&out).contains("'nvim-not-on-any-path' (looked on PATH="), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_server_is_said_once() {
+    for mode in [&["--snapshot-text", "/dev/null"][..], &[]] {
+        let mut args = vec!["--server", "/nonexistent/nvim.sock"];
+        args.extend_from_slice(mode);
+        let out = vireo_without_display(&args);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert_eq!(err.matches("/nonexistent/nvim.sock").count(), 1, "{err}");
+        assert!(err.contains("could not connect to the nvim server"), "{err}");
+        assert!(!err.contains("os error"), "{err}");
+    }
+}
+
+/// A program that takes vireo's messages and never answers: vireo gives up
+/// with a message after its start-up timeout instead of hanging.
+#[test]
+fn an_nvim_that_never_answers_is_a_clear_error_not_a_hang() {
+    let fake = temp("mute-nvim");
+    std::fs::write(&fake, "#!/bin/sh\ncat >/dev/null\n").unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    let started = Instant::now();
+    let out = vireo(&["--nvim", fake.to_str().unwrap(), "--snapshot-text", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("nvim did not answer within 20s"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    std::fs::remove_file(fake).ok();
 }
