@@ -286,11 +286,17 @@ impl App {
             }
             self.update_ime();
         }
-        let Some(conn) = &self.conn else { return };
-        if let Ok(exit) = conn.exit.try_recv() {
-            self.exit = Some(exit);
-            event_loop.exit();
-        }
+        let Some(conn) = self.conn.as_ref().filter(|_| self.exit.is_none()) else { return };
+        let exit = match conn.exit.try_recv() {
+            Ok(exit) => exit,
+            Err(crossbeam_channel::TryRecvError::Empty) => return,
+            // Only a crashed IO thread drops the sender without a word.
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Exit::Failed(
+                "vireo's IO thread stopped; nvim exits by itself and keeps its swap files".into(),
+            ),
+        };
+        self.exit = Some(exit);
+        event_loop.exit();
     }
 
     fn render(&mut self) {

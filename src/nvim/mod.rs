@@ -265,6 +265,9 @@ pub fn start_async(opts: StartOptions) -> Result<Starting, StartError> {
     let io_thread = std::thread::Builder::new()
         .name("vireo-io".into())
         .spawn(move || {
+            // Declared first, dropped last: the UI wakes to find the
+            // channels closed even if this thread panics.
+            let _wake_on_exit = WakeOnExit(opts.wake.clone());
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -291,6 +294,17 @@ pub fn start_async(opts: StartOptions) -> Result<Starting, StartError> {
         io_thread,
         shutdown: shutdown_tx,
     })
+}
+
+/// Wakes the UI when the IO thread ends, however it ends.
+struct WakeOnExit(Option<Wake>);
+
+impl Drop for WakeOnExit {
+    fn drop(&mut self) {
+        if let Some(wake) = &self.0 {
+            wake();
+        }
+    }
 }
 
 struct IoChannels {
@@ -438,6 +452,10 @@ async fn io_main(
         r = &mut task => r,
         _ = shutdown => {
             task.abort();
+            if let Some(child) = child.as_mut() {
+                // Only tools that own the whole session shut it down.
+                child.start_kill().ok();
+            }
             return;
         }
     };

@@ -42,7 +42,10 @@ pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, Connec
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .kill_on_drop(true)
+        // Never SIGKILL on drop (a panicking IO thread drops it): nvim then
+        // sees its input close and exits by itself, keeping unsaved work in
+        // its swap files. Shutting down on purpose kills it explicitly.
+        .kill_on_drop(false)
         .spawn()
         .map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => ConnectError::NotFound {
