@@ -1,8 +1,13 @@
 //! Property tests: random, mutated and hostile input never panics the framing
-//! scanner, the redraw decoder, the model, the compositor or an RPC session,
-//! and every published frame stays internally consistent.
+//! scanner, the redraw decoder, the model, the compositor, the renderer
+//! (offscreen, on the same code as the window) or an RPC session, and every
+//! published frame keeps the bounds the model promises the renderer.
+//! Inputs that the coverage-guided fuzzer (`tools/fuzz.sh`) found to crash
+//! are replayed from tests/fixtures/fuzz-regressions/.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -12,6 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use vireo::model::Frame;
 use vireo::model::compose::compose;
+use vireo::render::CursorState;
+use vireo::render::font::Fonts;
+use vireo::render::offscreen::Offscreen;
 use vireo::replay::replay;
 use vireo::rpc::framing::{FramingError, Scanner};
 use vireo::rpc::{Dispatch, RequestTable, RpcError, Session, SessionError};
@@ -48,19 +56,17 @@ fn replay_checked(bytes: &[u8]) -> Result<Outcome, TestCaseError> {
     Ok(Outcome { frames, ok: result.is_ok() })
 }
 
+/// The fuzz target's input runner, shared so that saved crashes replay
+/// exactly as the fuzzer ran them.
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
 /// Checks what the render side relies on, and that the frame composes.
 fn frame_problem(frame: &Frame, previous_seq: u64) -> Result<(), String> {
     if frame.seq != previous_seq + 1 {
         return Err(format!("frame seq {} after {previous_seq}", frame.seq));
     }
-    for (id, grid) in &frame.grids {
-        if grid.rows.len() != grid.height {
-            return Err(format!("grid {id}: {} rows, height {}", grid.rows.len(), grid.height));
-        }
-        if let Some(row) = grid.rows.iter().position(|r| r.cells.len() != grid.width) {
-            return Err(format!("grid {id}: row {row} is not {} cells wide", grid.width));
-        }
-    }
+    harness::frame_problem(frame)?;
     for (id, damage) in &frame.damage {
         let Some(grid) = frame.grid(*id) else {
             return Err(format!("damage for grid {id}, which is not in the frame"));
@@ -583,6 +589,208 @@ proptest! {
             bytes[i] = byte;
         }
         replay_checked(&bytes)?;
+    }
+}
+
+// ------------------------------------------------------ offscreen rendering
+
+/// Error lines logged by the renderer and wgpu. GPU validation errors are
+/// logged rather than raised (a bad frame must not take the editor and its
+/// unsaved work down), so this is how a test sees them.
+static RENDER_ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+struct RenderErrorCounter;
+
+impl log::Log for RenderErrorCounter {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Error
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let target = record.target();
+        if record.level() <= log::Level::Error
+            && (target.starts_with("vireo::render") || target.starts_with("wgpu"))
+        {
+            RENDER_ERRORS.fetch_add(1, Ordering::SeqCst);
+            eprintln!("{target}: {}", record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// One renderer for the whole file: opening a device and loading fonts is
+/// slow. Installs the error counter on first use.
+fn offscreen() -> std::sync::MutexGuard<'static, Offscreen> {
+    static OFFSCREEN: OnceLock<Mutex<Offscreen>> = OnceLock::new();
+    let offscreen = OFFSCREEN.get_or_init(|| {
+        log::set_logger(&RenderErrorCounter).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Error);
+        Mutex::new(Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device (mesa-vulkan-drivers)"))
+    });
+    // A failed case poisons the lock; the renderer is still usable.
+    offscreen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Frames rendered per case: the last ones of the stream, where most has
+/// happened.
+const RENDERED_FRAMES: usize = 4;
+
+/// Replays `bytes` and renders its last frames offscreen, with the cursor
+/// shown on every other frame and maybe an IME preedit at the cursor: no
+/// panic, no GPU error. Returns how many frames were rendered.
+fn render_checked(bytes: &[u8], preedit: bool) -> Result<usize, TestCaseError> {
+    let mut frames = Vec::new();
+    // A mutated stream may stop with a replay error: the frames before it
+    // still render.
+    replay(bytes, |frame| frames.push(frame)).ok();
+    let skip = frames.len().saturating_sub(RENDERED_FRAMES);
+    let mut offscreen = offscreen();
+    // Each case starts from a clean renderer, so that a failure reproduces
+    // (and shrinks) on its own.
+    offscreen.renderer.invalidate();
+    offscreen.renderer.set_preedit(preedit.then(|| "日本".to_owned()));
+    let errors_before = RENDER_ERRORS.load(Ordering::SeqCst);
+    for (i, frame) in frames.iter().enumerate().skip(skip) {
+        let cursor = CursorState { visible: i % 2 == 0 };
+        offscreen.render_and_wait(frame, cursor).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    }
+    prop_assert_eq!(RENDER_ERRORS.load(Ordering::SeqCst), errors_before, "the renderer logged errors");
+    Ok(frames.len() - skip)
+}
+
+/// A redraw message setting the cell size: the largest `guifont` with the
+/// largest `linespace`, the smallest of both, or the defaults.
+fn cell_size_message() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![(":h200", 200), (":h1", -50), ("", 0)]).prop_map(|(font, linespace)| {
+        let batch = Value::Array(vec![
+            "option_set".into(),
+            Value::Array(vec!["guifont".into(), font.into()]),
+            Value::Array(vec!["linespace".into(), linespace.into()]),
+        ]);
+        Value::Array(vec![2.into(), "redraw".into(), Value::Array(vec![batch])])
+    })
+}
+
+proptest! {
+    // Rendering on a software GPU is slow: few cases, each a whole stream.
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Generated streams (hostile sizes and positions included) render
+    /// offscreen without a panic or a GPU error.
+    #[test]
+    fn generated_redraw_streams_render_offscreen(
+        cell_size in cell_size_message(),
+        stream in redraw_stream(),
+        preedit in any::<bool>(),
+    ) {
+        let bytes: Vec<u8> = std::iter::once(&cell_size).chain(&stream).flat_map(encode).collect();
+        render_checked(&bytes, preedit)?;
+    }
+
+    /// Real recordings with a few bytes overwritten render the same way.
+    #[test]
+    fn mutated_recordings_render_offscreen(
+        pick in any::<Index>(),
+        edits in prop::collection::vec((any::<Index>(), any::<u8>()), 1..8),
+        preedit in any::<bool>(),
+    ) {
+        let streams = fixture_streams();
+        let mut bytes = streams[pick.index(streams.len())].clone();
+        for (at, byte) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        render_checked(&bytes, preedit)?;
+    }
+}
+
+/// A `redraw` notification of `(name, args)` batches of one tuple each.
+fn redraw(batches: &[(&str, Vec<Value>)]) -> Value {
+    let batches = batches
+        .iter()
+        .map(|(name, args)| Value::Array(vec![(*name).into(), Value::Array(args.clone())]))
+        .collect();
+    Value::Array(vec![2.into(), "redraw".into(), Value::Array(batches)])
+}
+
+/// Sizes and positions at the edge of what the model accepts: a float of
+/// 10 000 columns (wider than any GPU texture at any cell size), a split
+/// 10 000 rows tall far off screen, the message grid and the cursor past
+/// every edge. They render without a GPU error, at the default and the
+/// largest cell size.
+#[test]
+fn grids_and_positions_at_the_limits_render_offscreen() {
+    let max = vireo::model::MAX_COORD as u64;
+    // The largest integer the decoder takes.
+    let huge = i64::MAX as u64;
+    let line = |grid: u64| {
+        let cells = vec![Value::Array(vec!["x".into(), 0.into(), Value::from(max)])];
+        ("grid_line", vec![grid.into(), 0.into(), 0.into(), Value::Array(cells), false.into()])
+    };
+    let float = vec![
+        2.into(),
+        1002.into(),
+        "NW".into(),
+        1.into(),
+        1e300.into(),
+        (-1e300).into(),
+        true.into(),
+        50.into(),
+        1.into(),
+    ];
+    for (font, linespace) in [("", 0), (":h200", 200)] {
+        let stream = [
+            redraw(&[
+                ("option_set", vec!["guifont".into(), font.into()]),
+                ("option_set", vec!["linespace".into(), linespace.into()]),
+                ("grid_resize", vec![1.into(), 30.into(), 8.into()]),
+                ("grid_resize", vec![2.into(), max.into(), 2.into()]),
+                ("grid_resize", vec![3.into(), 3.into(), max.into()]),
+                ("grid_resize", vec![4.into(), max.into(), 1.into()]),
+                line(1),
+                line(2),
+                line(3),
+                line(4),
+                ("win_float_pos", float.clone()),
+                ("win_pos", vec![3.into(), 1003.into(), huge.into(), 5.into(), huge.into(), huge.into()]),
+                ("msg_set_pos", vec![4.into(), 7.into(), true.into(), "-".into()]),
+                ("grid_cursor_goto", vec![2.into(), huge.into(), huge.into()]),
+                ("flush", vec![]),
+            ]),
+            redraw(&[
+                ("msg_set_pos", vec![4.into(), huge.into(), true.into(), "-".into()]),
+                ("win_pos", vec![3.into(), 1003.into(), 0.into(), 0.into(), 3.into(), max.into()]),
+                ("grid_cursor_goto", vec![3.into(), huge.into(), 1.into()]),
+                ("flush", vec![]),
+            ]),
+        ];
+        let bytes: Vec<u8> = stream.iter().flat_map(encode).collect();
+        let outcome = replay_checked(&bytes).expect("frames keep their bounds");
+        assert_eq!(outcome.frames, 2);
+        for preedit in [false, true] {
+            assert_eq!(render_checked(&bytes, preedit).expect("renders cleanly"), 2, "{font}");
+        }
+    }
+}
+
+/// Every input the coverage-guided fuzzer found to crash or to break a
+/// frame's bounds, run as the fuzzer ran it, then rendered offscreen.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = Path::new("tests/fixtures/fuzz-regressions");
+    assert!(dir.join("README.md").is_file(), "{} explains the folder", dir.display());
+    let mut inputs: Vec<_> = std::fs::read_dir(dir)
+        .expect("the regression folder exists")
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.file_name().is_some_and(|name| name != "README.md"))
+        .collect();
+    inputs.sort();
+    for path in inputs {
+        let bytes = std::fs::read(&path).expect("a readable regression input");
+        harness::run(&bytes);
+        replay_checked(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        render_checked(&bytes, true).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
 

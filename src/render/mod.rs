@@ -17,6 +17,7 @@
 pub mod boxdraw;
 mod composite;
 pub mod font;
+pub mod geometry;
 pub mod gpu;
 pub mod offscreen;
 pub mod rects;
@@ -29,13 +30,12 @@ use glyphon::{Cache, Resolution, SwashCache, TextArea, TextAtlas, TextBounds, Te
 use wgpu::util::DeviceExt;
 
 use crate::model::compose::{self, LayerKind};
-use crate::model::{
-    CursorShape, DefaultColors, Frame, GLOBAL_GRID, GridId, HlTable, OptionValue, Placement, Row, Underline,
-};
-use boxdraw::CellBox;
+use crate::model::{DefaultColors, Frame, GLOBAL_GRID, GridId, HlTable, OptionValue, Row};
 use composite::CompositePipeline;
 use font::{CellMetrics, Fonts};
-use rects::{Blend, Rect, RectPipeline, push_merged, rgba};
+pub(crate) use geometry::merge_bands;
+use geometry::{overlay_band, row_rects};
+use rects::{Blend, Rect, RectPipeline, rgba};
 use text::ShapedRow;
 
 /// What the caller decides about the cursor for this frame.
@@ -104,52 +104,17 @@ fn damaged_bands(
     let mut bands: Vec<(u32, u32)> = Vec::new();
     for update in updates {
         let Some(placed) = visible.iter().find(|l| l.grid == update.grid) else { continue };
-        for &r in &update.dirty {
-            if r >= placed.height {
-                continue;
-            }
-            let y = placed.row + r as i64;
-            let y0 = (y * m.height as i64).clamp(0, height as i64) as u32;
-            let y1 = ((y + 1) * m.height as i64).clamp(0, height as i64) as u32;
-            if y1 > y0 {
-                bands.push((y0, y1));
-            }
-        }
+        bands.extend(update.dirty.iter().filter_map(|&r| geometry::row_band(placed, r, m, height)));
     }
     merge_bands(bands)
-}
-
-/// Sorts bands and joins those that touch or overlap.
-pub(crate) fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    bands.sort_unstable();
-    let mut merged: Vec<(u32, u32)> = Vec::new();
-    for (a, b) in bands {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    merged
-}
-
-/// The rows of pixels the cursor (or preedit) covers: its rects and the
-/// glyph drawn from `glyph_top`, one cell high. Glyphs may overhang their
-/// cell, so whole rows are taken.
-fn overlay_band(rects: &[Rect], glyph_top: Option<f32>, cell_height: u32, height: u32) -> Option<(u32, u32)> {
-    let spans = rects
-        .iter()
-        .map(|r| (r.pos[1], r.pos[1] + r.size[1]))
-        .chain(glyph_top.map(|y| (y, y + cell_height as f32)));
-    let (top, bottom) = spans.fold((f32::MAX, f32::MIN), |(t, b), (y0, y1)| (t.min(y0), b.max(y1)));
-    let y0 = (top.floor().max(0.0) as u32).min(height);
-    let y1 = (bottom.ceil().max(0.0) as u32).min(height);
-    (y1 > y0).then_some((y0, y1))
 }
 
 /// A grid's pixels, kept between frames.
 struct Layer {
     cols: usize,
     rows: usize,
+    /// The texture's size in pixels: the grid's, cut to the target.
+    size: (u32, u32),
     view: wgpu::TextureView,
     globals: wgpu::BindGroup,
     viewport: Viewport,
@@ -165,6 +130,8 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     format: wgpu::TextureFormat,
+    /// The device's largest texture side: layer textures are cut to it.
+    max_texture_side: u32,
     pub fonts: Fonts,
     swash: SwashCache,
     cache: Cache,
@@ -186,14 +153,6 @@ pub struct Renderer {
     overlay: Option<(u32, u32)>,
 }
 
-/// Straight RGBA for a highlight's background, honouring `blend`.
-fn background(frame: &Frame, hl: u32) -> ([f32; 4], u32) {
-    let attr = frame.hl.get(hl);
-    let c = attr.resolve(&frame.defaults);
-    let alpha = 1.0 - f32::from(attr.blend) / 100.0;
-    (rgba(c.bg, alpha), c.fg)
-}
-
 impl Renderer {
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat, fonts: Fonts) -> Self {
         let cache = Cache::new(&device);
@@ -203,6 +162,7 @@ impl Renderer {
         Renderer {
             rects: RectPipeline::new(&device, format),
             composite: CompositePipeline::new(&device, format),
+            max_texture_side: device.limits().max_texture_dimension_2d,
             device,
             queue,
             format,
@@ -229,11 +189,7 @@ impl Renderer {
     /// The cursor's cell on the target in pixels (x, y, width, height),
     /// e.g. to place the IME candidate window.
     pub fn cursor_area(&self, frame: &Frame) -> Option<(f32, f32, f32, f32)> {
-        let m = self.fonts.metrics();
-        let (row, col) = compose::grid_origin(frame, frame.cursor.grid)?;
-        let x = ((col + frame.cursor.col as i64) * m.width as i64) as f32;
-        let y = ((row + frame.cursor.row as i64) * m.height as i64) as f32;
-        Some((x, y, m.width as f32, m.height as f32))
+        geometry::cursor_cell(frame, self.fonts.metrics())
     }
 
     pub fn format(&self) -> wgpu::TextureFormat {
@@ -324,7 +280,7 @@ impl Renderer {
         // and every pass must see the final atlas.
         let mut updates = Vec::new();
         for placed in &visible {
-            if let Some(update) = self.prepare_layer(frame, placed.grid) {
+            if let Some(update) = self.prepare_layer(frame, placed.grid, (width, height)) {
                 stats.rows_drawn += update.dirty.len();
                 stats.rows_shaped += update.shaped;
                 updates.push(update);
@@ -345,13 +301,10 @@ impl Renderer {
         let mut separators = Vec::new();
         for placed in &visible {
             let Some(layer) = self.layers.get(&placed.grid) else { continue };
-            let placement = composite::Placement {
-                pos: [(placed.col * m.width as i64) as f32, (placed.row * m.height as i64) as f32],
-                size: [(placed.width as u32 * m.width) as f32, (placed.height as u32 * m.height) as f32],
-            };
+            let placement = geometry::layer_placement(placed, m);
             self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
             if placed.kind == LayerKind::Message {
-                self.push_separator(frame, placed.grid, width, &mut separators);
+                separators.extend(geometry::separator(frame, placed.grid, width, m));
             }
         }
 
@@ -495,15 +448,29 @@ impl Renderer {
 
     /// Brings one layer's texture up to date with the frame: returns the
     /// rects to draw for its dirty rows (text is prepared in its renderer).
-    fn prepare_layer(&mut self, frame: &Frame, grid_id: GridId) -> Option<LayerUpdate> {
+    /// A layer's texture is at most the `target` size: every layer's origin
+    /// is on screen or below/right of it (splits and the message grid sit
+    /// at cell positions, floats are kept on screen), so pixels past the
+    /// target's size are never shown, and a hostile grid of 10 000 columns
+    /// costs no more memory than the window.
+    fn prepare_layer(&mut self, frame: &Frame, grid_id: GridId, target: (u32, u32)) -> Option<LayerUpdate> {
         let grid = frame.grid(grid_id)?;
         let m = self.fonts.metrics();
-        let fits = self.layers.get(&grid_id).is_some_and(|l| l.cols == grid.width && l.rows == grid.height);
+        let limit = (target.0.min(self.max_texture_side), target.1.min(self.max_texture_side));
+        let size = geometry::layer_texture_size(grid.width, grid.height, m, limit);
+        let fits = self
+            .layers
+            .get(&grid_id)
+            .is_some_and(|l| l.cols == grid.width && l.rows == grid.height && l.size == size);
         if !fits {
-            let layer = self.new_layer(grid.width, grid.height, m);
+            let layer = self.new_layer(grid.width, grid.height, size);
             self.layers.insert(grid_id, layer);
         }
         let layer = self.layers.get_mut(&grid_id)?;
+        // The model publishes `height` rows of `width` cells, at most
+        // MAX_COORD on a side; the indexing below relies on it.
+        debug_assert!(grid.rows.len() == grid.height && layer.drawn.len() == grid.height);
+        debug_assert!(grid.width <= crate::model::MAX_COORD && grid.height <= crate::model::MAX_COORD);
         let dirty: Vec<usize> = (0..grid.height)
             .filter(|&r| !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r])))
             .collect();
@@ -533,7 +500,7 @@ impl Renderer {
             );
             layer.drawn[r] = Some(row.clone());
         }
-        let width_px = grid.width as u32 * m.width;
+        let (width_px, height_px) = size;
         let areas = dirty.iter().flat_map(|&r| {
             let top = (r as u32 * m.height) as f32;
             let bounds = TextBounds {
@@ -554,10 +521,7 @@ impl Renderer {
                 }
             })
         });
-        layer.viewport.update(
-            &self.queue,
-            Resolution { width: width_px.max(1), height: (grid.height as u32 * m.height).max(1) },
-        );
+        layer.viewport.update(&self.queue, Resolution { width: width_px, height: height_px });
         if let Err(e) = layer.text.prepare(
             &self.device,
             &self.queue,
@@ -572,8 +536,7 @@ impl Renderer {
         Some(LayerUpdate { grid: grid_id, dirty, shaped, replace, over })
     }
 
-    fn new_layer(&mut self, cols: usize, rows: usize, m: CellMetrics) -> Layer {
-        let (w, h) = ((cols as u32 * m.width).max(1), (rows as u32 * m.height).max(1));
+    fn new_layer(&mut self, cols: usize, rows: usize, (w, h): (u32, u32)) -> Layer {
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("grid layer"),
             size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
@@ -601,6 +564,7 @@ impl Renderer {
         Layer {
             cols,
             rows,
+            size: (w, h),
             globals: rects::globals_bind_group(&self.device, &self.rects.globals_layout, w, h),
             view,
             viewport: Viewport::new(&self.device, &self.cache),
@@ -610,23 +574,6 @@ impl Renderer {
             placement,
             composite,
         }
-    }
-
-    /// The row above a scrolled message area, filled with MsgSeparator.
-    fn push_separator(&self, frame: &Frame, grid: GridId, width: u32, out: &mut Vec<Rect>) {
-        let Some(Placement::Message { row, scrolled: true, .. }) =
-            frame.windows.get(&grid).and_then(|w| w.placement.as_ref())
-        else {
-            return;
-        };
-        if *row == 0 {
-            return;
-        }
-        let m = self.fonts.metrics();
-        let hl = frame.hl_groups.get("MsgSeparator").copied().unwrap_or(0);
-        let (color, _) = background(frame, hl);
-        let y = ((*row - 1) as u32 * m.height) as f32;
-        out.push(Rect::solid(0.0, y, width as f32, m.height as f32, color));
     }
 
     /// IME preedit at the cursor: the text on the default background,
@@ -661,130 +608,16 @@ impl Renderer {
         out: &mut Vec<Rect>,
     ) -> Option<(glyphon::Buffer, f32, f32, glyphon::Color)> {
         let m = self.fonts.metrics();
-        let cursor = frame.cursor;
-        let (origin_row, origin_col) = compose::grid_origin(frame, cursor.grid)?;
-        let grid = frame.grid(cursor.grid)?;
-        let cell = grid.rows.get(cursor.row)?.cells.get(cursor.col)?.clone();
-        let wide = grid.rows[cursor.row].cells.get(cursor.col + 1).is_some_and(|c| c.is_continuation());
-        let info = frame.mode.current().cloned().unwrap_or_default();
-        let cell_colors = frame.hl.get(cell.hl).resolve(&frame.defaults);
-        // attr_id 0: the cell's colours swapped.
-        let (cursor_bg, cursor_fg) = match info.attr_id.filter(|&id| id != 0) {
-            Some(id) => {
-                let attr = frame.hl.get(id);
-                let c = attr.resolve(&frame.defaults);
-                if attr.fg.is_none() && attr.bg.is_none() && !attr.reverse {
-                    (cell_colors.fg, cell_colors.bg)
-                } else {
-                    (c.bg, c.fg)
-                }
-            }
-            None => (cell_colors.fg, cell_colors.bg),
-        };
-        let x = ((origin_col + cursor.col as i64) * m.width as i64) as f32;
-        let y = ((origin_row + cursor.row as i64) * m.height as i64) as f32;
-        let cw = m.width as f32 * if wide { 2.0 } else { 1.0 };
+        let glyph = geometry::cursor(frame, m, out)?;
         let ch = m.height as f32;
-        let pct = info.cell_percentage.unwrap_or(100).clamp(1, 100) as f32 / 100.0;
-        let color = rgba(cursor_bg, 1.0);
-        match info.cursor_shape.unwrap_or(CursorShape::Block) {
-            CursorShape::Block => out.push(Rect::solid(x, y, cw, ch, color)),
-            CursorShape::Vertical => out.push(Rect::solid(x, y, (cw * pct).round().max(1.0), ch, color)),
-            CursorShape::Horizontal => {
-                let h = (ch * pct).round().max(1.0);
-                out.push(Rect::solid(x, y + ch - h, cw, h, color));
-            }
-        }
-        let block = info.cursor_shape.unwrap_or(CursorShape::Block) == CursorShape::Block;
-        if !block || cell.text.trim().is_empty() || boxdraw::is_geometry(&cell.text) {
-            if block && boxdraw::is_geometry(&cell.text) {
-                let ch_char = cell.text.chars().next().unwrap_or(' ');
-                boxdraw::push_rects(
-                    out,
-                    ch_char,
-                    CellBox { x, y, w: m.width as f32, h: ch },
-                    m.stroke,
-                    rgba(cursor_fg, 1.0),
-                );
-            }
-            return None;
-        }
         let mut buffer = glyphon::Buffer::new(&mut self.fonts.system, glyphon::Metrics::new(m.font_px, ch));
         buffer.set_monospace_width(Some(m.width as f32));
         buffer.set_size(None, Some(ch));
-        let attr = frame.hl.get(cell.hl);
-        let attrs = self.fonts.attrs(attr.bold, attr.italic).color(text::color(cursor_fg));
-        buffer.set_text(&cell.text, &attrs, glyphon::Shaping::Advanced, None);
+        let attr = frame.hl.get(glyph.hl);
+        let attrs = self.fonts.attrs(attr.bold, attr.italic).color(text::color(glyph.fg));
+        buffer.set_text(&glyph.text, &attrs, glyphon::Shaping::Advanced, None);
         buffer.shape_until_scroll(&mut self.fonts.system, false);
-        Some((buffer, x, y, text::color(cursor_fg)))
-    }
-}
-
-/// Backgrounds (into `replace`) and decorations and box drawing (into
-/// `over`) for grid row `r`.
-fn row_rects(
-    frame: &Frame,
-    row: &Row,
-    r: usize,
-    m: CellMetrics,
-    replace: &mut Vec<Rect>,
-    over: &mut Vec<Rect>,
-) {
-    let (cw, ch) = (m.width as f32, m.height as f32);
-    let y = r as f32 * ch;
-    for (col, cell) in row.cells.iter().enumerate() {
-        let x = col as f32 * cw;
-        let (bg, _) = background(frame, cell.hl);
-        push_merged(replace, Rect::solid(x, y, cw, ch, bg));
-        let attr = frame.hl.get(cell.hl);
-        let colors = attr.resolve(&frame.defaults);
-        let sp = rgba(attr.sp.unwrap_or(colors.fg), 1.0);
-        let t = m.stroke;
-        let uy = (y + m.baseline + m.underline_offset).min(y + ch - t);
-        match attr.underline {
-            Underline::None => {}
-            Underline::Line => push_merged(over, Rect::solid(x, uy, cw, t, sp)),
-            Underline::Double => {
-                // Two lines a stroke apart, moved up if they would leave the cell.
-                let top = uy.min(y + ch - 3.0 * t);
-                over.push(Rect::solid(x, top, cw, t, sp));
-                over.push(Rect::solid(x, top + 2.0 * t, cw, t, sp));
-            }
-            Underline::Curl => {
-                let h = (t * 3.0).max(3.0);
-                let top = (uy - h / 2.0).min(y + ch - h);
-                over.push(Rect::shaped(x, top, cw, h, sp, rects::Kind::Curl, t));
-            }
-            Underline::Dotted => {
-                // Dots on a pitch of 2 strokes, aligned to absolute x.
-                let mut dx = (x / (2.0 * t)).ceil() * 2.0 * t;
-                while dx < x + cw {
-                    over.push(Rect::solid(dx, uy, t.min(x + cw - dx), t, sp));
-                    dx += 2.0 * t;
-                }
-            }
-            Underline::Dashed => {
-                let (dash, pitch) = (3.0 * t, 5.0 * t);
-                let mut dx = (x / pitch).floor() * pitch;
-                while dx < x + cw {
-                    let (a, b) = (dx.max(x), (dx + dash).min(x + cw));
-                    if b > a {
-                        over.push(Rect::solid(a, uy, b - a, t, sp));
-                    }
-                    dx += pitch;
-                }
-            }
-        }
-        if attr.strikethrough {
-            let sy = (y + m.baseline - m.font_px * 0.3).round();
-            push_merged(over, Rect::solid(x, sy, cw, t, rgba(colors.fg, 1.0)));
-        }
-        if boxdraw::is_geometry(&cell.text) {
-            let c = cell.text.chars().next().unwrap_or(' ');
-            let wide = row.cells.get(col + 1).is_some_and(|n| n.is_continuation());
-            let w = if wide { cw * 2.0 } else { cw };
-            boxdraw::push_rects(over, c, CellBox { x, y, w, h: ch }, m.stroke, rgba(colors.fg, 1.0));
-        }
+        Some((buffer, glyph.x, glyph.y, text::color(glyph.fg)))
     }
 }
 
@@ -809,5 +642,6 @@ fn load_pass<'e>(
 /// The global grid's size in pixels at the current metrics.
 pub fn frame_pixels(frame: &Frame, m: CellMetrics) -> (u32, u32) {
     let (cols, rows) = frame.grid(GLOBAL_GRID).map_or((0, 0), |g| (g.width, g.height));
-    (cols as u32 * m.width, rows as u32 * m.height)
+    let side = |cells: usize, size: u32| u32::try_from(cells).unwrap_or(u32::MAX).saturating_mul(size);
+    (side(cols, m.width), side(rows, m.height))
 }

@@ -73,30 +73,30 @@ impl Offscreen {
         Ok(Offscreen { gpu, renderer, kept: None })
     }
 
-    /// Renders `frame` at exactly columns × cell width by rows × cell height.
+    /// Renders `frame` at exactly columns × cell width by rows × cell height
+    /// (an empty grid as one pixel; a side past the device's limit is cut).
     pub fn render(&mut self, frame: &Frame, cursor: CursorState) -> Result<(Image, RenderStats), GpuError> {
-        let (width, height) = frame_pixels(frame, self.renderer.metrics());
-        // Fonts may change with the frame's options: measure after syncing.
-        let (width, height) = if width == 0 { (1, 1) } else { (width, height) };
-        let texture = self.target(width, height);
+        let size = frame_pixels(frame, self.renderer.metrics());
+        let texture = self.target(size);
         let stats = self.renderer.render(frame, &texture, cursor);
-        let (w2, h2) = frame_pixels(frame, self.renderer.metrics());
-        if (w2, h2) != (width, height) && w2 > 0 {
+        // Fonts may change with the frame's options: measure after syncing.
+        let resized = frame_pixels(frame, self.renderer.metrics());
+        if resized != size {
             // guifont/linespace in this frame changed the cell size: again.
-            let texture = self.target(w2, h2);
+            let texture = self.target(resized);
             let stats = self.renderer.render(frame, &texture, cursor);
-            return Ok((self.read_back(&texture, w2, h2)?, stats));
+            return Ok((self.read_back(&texture)?, stats));
         }
-        Ok((self.read_back(&texture, width, height)?, stats))
+        Ok((self.read_back(&texture)?, stats))
     }
 
     /// Renders into a kept target and waits for the GPU, without reading
     /// the image back: what a window pays per frame, for benchmarks.
     pub fn render_and_wait(&mut self, frame: &Frame, cursor: CursorState) -> Result<RenderStats, GpuError> {
-        let (width, height) = frame_pixels(frame, self.renderer.metrics());
-        let fits = self.kept.as_ref().is_some_and(|t| (t.width(), t.height()) == (width, height));
+        let size = self.target_size(frame_pixels(frame, self.renderer.metrics()));
+        let fits = self.kept.as_ref().is_some_and(|t| (t.width(), t.height()) == size);
         if !fits {
-            self.kept = Some(self.target(width.max(1), height.max(1)));
+            self.kept = Some(self.target(size));
         }
         let stats = self.renderer.render(frame, self.kept.as_ref().expect("target was just made"), cursor);
         self.gpu
@@ -106,11 +106,20 @@ impl Offscreen {
         Ok(stats)
     }
 
-    fn target(&self, width: u32, height: u32) -> wgpu::Texture {
+    /// `(width, height)` made a valid texture size: each side at least one
+    /// pixel (a texture cannot be empty) and at most the device's limit.
+    fn target_size(&self, (width, height): (u32, u32)) -> (u32, u32) {
+        let max = self.gpu.device.limits().max_texture_dimension_2d;
+        (width.clamp(1, max), height.clamp(1, max))
+    }
+
+    fn target(&self, size: (u32, u32)) -> wgpu::Texture {
+        let (width, height) = self.target_size(size);
         self.gpu.render_target("offscreen target", width, height, FORMAT)
     }
 
-    fn read_back(&self, texture: &wgpu::Texture, width: u32, height: u32) -> Result<Image, GpuError> {
+    fn read_back(&self, texture: &wgpu::Texture) -> Result<Image, GpuError> {
+        let (width, height) = (texture.width(), texture.height());
         let device = &self.gpu.device;
         let padded =
             (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;

@@ -1,0 +1,247 @@
+//! The CPU side of drawing a frame: where each layer goes in pixels and
+//! the rects of rows, message separators and the cursor. Nothing here
+//! touches the GPU, so it is tested and fuzzed without a device (`fuzz/`).
+//!
+//! The pixel arithmetic relies on the model's bounds (see `crate::model`):
+//! every cell coordinate and size is at most `MAX_COORD` (10 000) and a
+//! cell is at most a few hundred pixels (a 200-point `guifont` plus
+//! `linespace`), so products stay far below `i64`, `u32` and even `f32`'s
+//! exact range. It saturates anyway, so a broken bound draws off screen
+//! instead of overflowing.
+
+use compact_str::CompactString;
+
+use super::boxdraw::{self, CellBox};
+use super::composite::Placement;
+use super::font::CellMetrics;
+use super::rects::{self, Rect, push_merged, rgba};
+use crate::model::compose::{self, Layer};
+use crate::model::{CursorShape, Frame, GridId, MAX_COORD, Placement as WindowPlacement, Row, Underline};
+
+/// `cells` cells of `size` pixels each, as a pixel coordinate.
+fn px(cells: i64, size: u32) -> f32 {
+    cells.saturating_mul(i64::from(size)) as f32
+}
+
+/// Where a layer's texture is drawn on the target, in pixels.
+pub fn layer_placement(placed: &Layer, m: CellMetrics) -> Placement {
+    debug_assert!(placed.width <= MAX_COORD && placed.height <= MAX_COORD, "{placed:?}");
+    let size = |cells: usize, size: u32| u32::try_from(cells).unwrap_or(u32::MAX).saturating_mul(size) as f32;
+    Placement {
+        pos: [px(placed.col, m.width), px(placed.row, m.height)],
+        size: [size(placed.width, m.width), size(placed.height, m.height)],
+    }
+}
+
+/// The texture size for a `cols` x `rows` grid, cut to `limit` (width,
+/// height: the target's size within the device's limit), at least one
+/// pixel on each side.
+pub fn layer_texture_size(cols: usize, rows: usize, m: CellMetrics, limit: (u32, u32)) -> (u32, u32) {
+    let side = |cells: usize, size: u32, max: u32| {
+        u32::try_from(cells).unwrap_or(u32::MAX).saturating_mul(size).clamp(1, max.max(1))
+    };
+    (side(cols, m.width, limit.0), side(rows, m.height, limit.1))
+}
+
+/// The band of target pixel rows (y0, y1) that row `r` of a placed layer
+/// covers, cut to a target `height` pixels high; `None` when off it.
+pub fn row_band(placed: &Layer, r: usize, m: CellMetrics, height: u32) -> Option<(u32, u32)> {
+    if r >= placed.height {
+        return None;
+    }
+    let y = placed.row.saturating_add(i64::try_from(r).ok()?);
+    let edge = |y: i64| y.saturating_mul(i64::from(m.height)).clamp(0, i64::from(height)) as u32;
+    let (y0, y1) = (edge(y), edge(y.saturating_add(1)));
+    (y1 > y0).then_some((y0, y1))
+}
+
+/// The MsgSeparator row above a scrolled message grid, `width` pixels wide.
+pub fn separator(frame: &Frame, grid: GridId, width: u32, m: CellMetrics) -> Option<Rect> {
+    let Some(WindowPlacement::Message { row, scrolled: true, .. }) =
+        frame.windows.get(&grid).and_then(|w| w.placement.as_ref())
+    else {
+        return None;
+    };
+    let above = i64::try_from(row.checked_sub(1)?).ok()?;
+    let hl = frame.hl_groups.get("MsgSeparator").copied().unwrap_or(0);
+    let (color, _) = background(frame, hl);
+    Some(Rect::solid(0.0, px(above, m.height), width as f32, m.height as f32, color))
+}
+
+/// The cursor's cell on the target in pixels (x, y, width, height), if its
+/// grid is placed. The cell itself need not exist.
+pub fn cursor_cell(frame: &Frame, m: CellMetrics) -> Option<(f32, f32, f32, f32)> {
+    let (row, col) = compose::grid_origin(frame, frame.cursor.grid)?;
+    let cell = |origin: i64, at: usize| origin.saturating_add(i64::try_from(at).unwrap_or(i64::MAX));
+    let x = px(cell(col, frame.cursor.col), m.width);
+    let y = px(cell(row, frame.cursor.row), m.height);
+    Some((x, y, m.width as f32, m.height as f32))
+}
+
+/// The text a block cursor draws over itself, in the cursor's colours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorGlyph {
+    pub text: CompactString,
+    /// The cell's highlight, for bold and italic.
+    pub hl: u32,
+    pub x: f32,
+    pub y: f32,
+    pub fg: u32,
+}
+
+/// Pushes the cursor's rect(s) (and box drawing in a block cursor); returns
+/// the glyph a block cursor must draw on top, if any. Nothing when the
+/// cursor's grid is not placed or the cursor is outside it.
+pub fn cursor(frame: &Frame, m: CellMetrics, out: &mut Vec<Rect>) -> Option<CursorGlyph> {
+    let cursor = frame.cursor;
+    let (x, y, _, ch) = cursor_cell(frame, m)?;
+    let grid = frame.grid(cursor.grid)?;
+    let row = grid.rows.get(cursor.row)?;
+    let cell = row.cells.get(cursor.col)?;
+    let wide = row.cells.get(cursor.col + 1).is_some_and(|c| c.is_continuation());
+    let info = frame.mode.current().cloned().unwrap_or_default();
+    let cell_colors = frame.hl.get(cell.hl).resolve(&frame.defaults);
+    // attr_id 0: the cell's colours swapped.
+    let (cursor_bg, cursor_fg) = match info.attr_id.filter(|&id| id != 0) {
+        Some(id) => {
+            let attr = frame.hl.get(id);
+            let c = attr.resolve(&frame.defaults);
+            if attr.fg.is_none() && attr.bg.is_none() && !attr.reverse {
+                (cell_colors.fg, cell_colors.bg)
+            } else {
+                (c.bg, c.fg)
+            }
+        }
+        None => (cell_colors.fg, cell_colors.bg),
+    };
+    let cw = m.width as f32 * if wide { 2.0 } else { 1.0 };
+    let pct = info.cell_percentage.unwrap_or(100).clamp(1, 100) as f32 / 100.0;
+    let color = rgba(cursor_bg, 1.0);
+    let shape = info.cursor_shape.unwrap_or(CursorShape::Block);
+    match shape {
+        CursorShape::Block => out.push(Rect::solid(x, y, cw, ch, color)),
+        CursorShape::Vertical => out.push(Rect::solid(x, y, (cw * pct).round().max(1.0), ch, color)),
+        CursorShape::Horizontal => {
+            let h = (ch * pct).round().max(1.0);
+            out.push(Rect::solid(x, y + ch - h, cw, h, color));
+        }
+    }
+    let block = shape == CursorShape::Block;
+    if !block || cell.text.trim().is_empty() || boxdraw::is_geometry(&cell.text) {
+        if block && boxdraw::is_geometry(&cell.text) {
+            let ch_char = cell.text.chars().next().unwrap_or(' ');
+            let cell_box = CellBox { x, y, w: m.width as f32, h: ch };
+            boxdraw::push_rects(out, ch_char, cell_box, m.stroke, rgba(cursor_fg, 1.0));
+        }
+        return None;
+    }
+    Some(CursorGlyph { text: cell.text.clone(), hl: cell.hl, x, y, fg: cursor_fg })
+}
+
+/// Straight RGBA for a highlight's background, honouring `blend`.
+pub fn background(frame: &Frame, hl: u32) -> ([f32; 4], u32) {
+    let attr = frame.hl.get(hl);
+    let c = attr.resolve(&frame.defaults);
+    let alpha = 1.0 - f32::from(attr.blend) / 100.0;
+    (rgba(c.bg, alpha), c.fg)
+}
+
+/// Sorts bands and joins those that touch or overlap.
+pub fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    bands.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for (a, b) in bands {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// The rows of pixels the cursor (or preedit) covers: its rects and the
+/// glyph drawn from `glyph_top`, one cell high. Glyphs may overhang their
+/// cell, so whole rows are taken.
+pub fn overlay_band(
+    rects: &[Rect],
+    glyph_top: Option<f32>,
+    cell_height: u32,
+    height: u32,
+) -> Option<(u32, u32)> {
+    let spans = rects
+        .iter()
+        .map(|r| (r.pos[1], r.pos[1] + r.size[1]))
+        .chain(glyph_top.map(|y| (y, y + cell_height as f32)));
+    let (top, bottom) = spans.fold((f32::MAX, f32::MIN), |(t, b), (y0, y1)| (t.min(y0), b.max(y1)));
+    let y0 = (top.floor().max(0.0) as u32).min(height);
+    let y1 = (bottom.ceil().max(0.0) as u32).min(height);
+    (y1 > y0).then_some((y0, y1))
+}
+
+/// Backgrounds (into `replace`) and decorations and box drawing (into
+/// `over`) for grid row `r`.
+pub fn row_rects(
+    frame: &Frame,
+    row: &Row,
+    r: usize,
+    m: CellMetrics,
+    replace: &mut Vec<Rect>,
+    over: &mut Vec<Rect>,
+) {
+    let (cw, ch) = (m.width as f32, m.height as f32);
+    let y = r as f32 * ch;
+    for (col, cell) in row.cells.iter().enumerate() {
+        let x = col as f32 * cw;
+        let (bg, _) = background(frame, cell.hl);
+        push_merged(replace, Rect::solid(x, y, cw, ch, bg));
+        let attr = frame.hl.get(cell.hl);
+        let colors = attr.resolve(&frame.defaults);
+        let sp = rgba(attr.sp.unwrap_or(colors.fg), 1.0);
+        let t = m.stroke;
+        let uy = (y + m.baseline + m.underline_offset).min(y + ch - t);
+        match attr.underline {
+            Underline::None => {}
+            Underline::Line => push_merged(over, Rect::solid(x, uy, cw, t, sp)),
+            Underline::Double => {
+                // Two lines a stroke apart, moved up if they would leave the cell.
+                let top = uy.min(y + ch - 3.0 * t);
+                over.push(Rect::solid(x, top, cw, t, sp));
+                over.push(Rect::solid(x, top + 2.0 * t, cw, t, sp));
+            }
+            Underline::Curl => {
+                let h = (t * 3.0).max(3.0);
+                let top = (uy - h / 2.0).min(y + ch - h);
+                over.push(Rect::shaped(x, top, cw, h, sp, rects::Kind::Curl, t));
+            }
+            Underline::Dotted => {
+                // Dots on a pitch of 2 strokes, aligned to absolute x.
+                let mut dx = (x / (2.0 * t)).ceil() * 2.0 * t;
+                while dx < x + cw {
+                    over.push(Rect::solid(dx, uy, t.min(x + cw - dx), t, sp));
+                    dx += 2.0 * t;
+                }
+            }
+            Underline::Dashed => {
+                let (dash, pitch) = (3.0 * t, 5.0 * t);
+                let mut dx = (x / pitch).floor() * pitch;
+                while dx < x + cw {
+                    let (a, b) = (dx.max(x), (dx + dash).min(x + cw));
+                    if b > a {
+                        over.push(Rect::solid(a, uy, b - a, t, sp));
+                    }
+                    dx += pitch;
+                }
+            }
+        }
+        if attr.strikethrough {
+            let sy = (y + m.baseline - m.font_px * 0.3).round();
+            push_merged(over, Rect::solid(x, sy, cw, t, rgba(colors.fg, 1.0)));
+        }
+        if boxdraw::is_geometry(&cell.text) {
+            let c = cell.text.chars().next().unwrap_or(' ');
+            let wide = row.cells.get(col + 1).is_some_and(|n| n.is_continuation());
+            let w = if wide { cw * 2.0 } else { cw };
+            boxdraw::push_rects(over, c, CellBox { x, y, w, h: ch }, m.stroke, rgba(colors.fg, 1.0));
+        }
+    }
+}
