@@ -45,7 +45,7 @@ macro_rules! replay_tests {
 
 replay_tests!(
     intro, insert, splits, help, scrolling, wrapped, float, popupmenu, messages, tabs, wide, terminal,
-    cmdheight, visual, inccommand, float_edges, float_cmdheight, float_windows, float_big,
+    cmdheight, visual, inccommand, at_edges, cmdheight0, anchored, oversized, stacking,
 );
 
 #[test]

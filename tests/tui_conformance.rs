@@ -233,5 +233,5 @@ macro_rules! conformance {
 
 conformance!(
     intro, insert, splits, help, scrolling, wrapped, float, popupmenu, messages, tabs, wide, terminal,
-    cmdheight, visual, inccommand, float_edges, float_cmdheight, float_windows, float_big,
+    cmdheight, visual, inccommand, at_edges, cmdheight0, anchored, oversized, stacking,
 );

@@ -35,6 +35,7 @@ pub mod event;
 pub mod grid;
 pub mod highlight;
 mod orphan;
+mod stacking;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -420,7 +421,7 @@ impl Model {
                     );
                 }
                 let (anchor_row, anchor_col) = (row, col);
-                let compindex = compindex.unwrap_or_else(|| self.bump_compindex());
+                let compindex = self.float_compindex(grid, compindex);
                 let placement = Placement::Float {
                     anchor,
                     anchor_grid,
@@ -511,6 +512,7 @@ impl Model {
             );
         }
         self.cursor = cursor;
+        self.raise_float(grid);
     }
 
     fn grid_mut(&mut self, event: &'static str, grid: GridId) -> Result<&mut Grid, ModelError> {
