@@ -100,7 +100,7 @@ fn a_ten_megabyte_line_is_shown_to_its_end() {
         &[
             "--snapshot-text",
             out.to_str().unwrap(),
-            "--size",
+            "--grid",
             "80x24",
             "--keys",
             "$",
@@ -133,7 +133,7 @@ fn a_ten_megabyte_line_is_shown_to_its_end() {
             png.to_str().unwrap(),
             "--snapshot-text",
             out.to_str().unwrap(),
-            "--size",
+            "--grid",
             "80x24",
             "--keys",
             ":set nowrap<CR>$",
@@ -170,7 +170,7 @@ fn a_million_line_buffer_scrolls_to_its_end() {
         &[
             "--snapshot-text",
             out.to_str().unwrap(),
-            "--size",
+            "--grid",
             "80x24",
             "--keys",
             "G",
@@ -290,7 +290,7 @@ fn a_grid_of_1000_by_400_cells_snapshots_as_text_and_renders() {
         &[
             "--snapshot-text",
             text_out.to_str().unwrap(),
-            "--size",
+            "--grid",
             &format!("{cols}x{rows}"),
             "--",
             "--clean",
@@ -430,7 +430,7 @@ fn font_snapshot(name: &str, guifont: &str, home: &Path) -> (Run, Image) {
         &[
             "--snapshot",
             png.to_str().unwrap(),
-            "--size",
+            "--grid",
             "40x5",
             "--keys",
             "ihello world<Esc>",
