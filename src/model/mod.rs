@@ -421,14 +421,15 @@ impl Model {
                     );
                 }
                 let (anchor_row, anchor_col) = (row, col);
-                let compindex = self.float_compindex(grid, compindex);
+                let zindex = zindex.unwrap_or(50);
+                let compindex = self.float_compindex(grid, zindex, compindex);
                 let placement = Placement::Float {
                     anchor,
                     anchor_grid,
                     anchor_row,
                     anchor_col,
                     mouse_enabled,
-                    zindex: zindex.unwrap_or(50),
+                    zindex,
                     compindex,
                     cmdline_rows: 0,
                 };

@@ -4,6 +4,8 @@
 //! ```text
 //!   a float placed, or shown again        → on top of its zindex
 //!   a float that moves (win_float_pos)     → stays where it is
+//!   a float given a lower zindex           → on top of the new zindex
+//!   a float given a higher zindex          → at the bottom of the new one
 //!   the cursor enters a float              → on top of its zindex
 //! ```
 //!
@@ -16,18 +18,40 @@ use std::sync::Arc;
 use super::{GridId, Model, Placement, Window};
 
 impl Model {
-    /// The `compindex` for a `win_float_pos` of `grid`: nvim's when it sent
-    /// one, else the float's own if it is shown already, else a new top.
-    pub(super) fn float_compindex(&mut self, grid: GridId, sent: Option<u64>) -> u64 {
+    /// The `compindex` for a `win_float_pos` of `grid` at `zindex`: nvim's
+    /// when it sent one; else, for a float shown already, its own, or when
+    /// its zindex changed, the top of its new zindex when lowered and the
+    /// bottom when raised; else a new top.
+    pub(super) fn float_compindex(&mut self, grid: GridId, zindex: u64, sent: Option<u64>) -> u64 {
         if let Some(compindex) = sent {
             return compindex;
         }
-        match self.windows.get(&grid) {
-            Some(Window { hidden: false, placement: Some(Placement::Float { compindex, .. }), .. }) => {
-                *compindex
-            }
-            _ => self.bump_compindex(),
+        let Some(Window {
+            hidden: false,
+            placement: Some(Placement::Float { zindex: old, compindex, .. }),
+            ..
+        }) = self.windows.get(&grid)
+        else {
+            return self.bump_compindex();
+        };
+        let (old, own) = (*old, *compindex);
+        if zindex == old {
+            own
+        } else if zindex < old {
+            self.bump_compindex()
+        } else {
+            self.shown_floats(grid, zindex).min().map_or(own, |lowest| lowest.saturating_sub(1))
         }
+    }
+
+    /// The compindex of each shown float at `zindex`, other than `grid`.
+    fn shown_floats(&self, grid: GridId, zindex: u64) -> impl Iterator<Item = u64> + '_ {
+        self.windows.iter().filter_map(move |(&id, w)| match w.placement {
+            Some(Placement::Float { zindex: z, compindex, .. }) if id != grid && !w.hidden && z == zindex => {
+                Some(compindex)
+            }
+            _ => None,
+        })
     }
 
     /// Brings the float `grid` that the cursor entered to the top of its
@@ -40,12 +64,7 @@ impl Model {
             return;
         };
         let (zindex, compindex) = (*zindex, *compindex);
-        let covered = self.windows.iter().any(|(&id, w)| {
-            id != grid
-                && !w.hidden
-                && matches!(w.placement, Some(Placement::Float { zindex: z, compindex: c, .. })
-                    if z == zindex && c > compindex)
-        });
+        let covered = self.shown_floats(grid, zindex).any(|c| c > compindex);
         if !covered {
             return;
         }
@@ -68,6 +87,10 @@ mod tests {
     }
 
     fn float(m: &mut Model, grid: GridId, col: f64) {
+        float_at(m, grid, col, 50);
+    }
+
+    fn float_at(m: &mut Model, grid: GridId, col: f64, zindex: u64) {
         apply(m, RedrawEvent::GridResize { grid, width: 2, height: 1 });
         apply(
             m,
@@ -79,7 +102,7 @@ mod tests {
                 anchor_row: 0.0,
                 anchor_col: col,
                 mouse_enabled: true,
-                zindex: Some(50),
+                zindex: Some(zindex),
                 compindex: None,
             },
         );
@@ -105,5 +128,21 @@ mod tests {
         apply(&mut m, RedrawEvent::WinHide { grid: 2 });
         float(&mut m, 2, 3.0);
         assert_eq!(order(&mut m), [4, 3, 2], "shown again, on top");
+    }
+
+    #[test]
+    fn a_float_given_another_zindex_goes_to_the_near_end_of_its_new_zindex() {
+        let mut m = Model::new();
+        apply(&mut m, RedrawEvent::GridResize { grid: 1, width: 9, height: 3 });
+        float_at(&mut m, 2, 0.0, 50);
+        float_at(&mut m, 3, 0.0, 50);
+        float_at(&mut m, 4, 0.0, 60);
+        float_at(&mut m, 5, 0.0, 60);
+        float_at(&mut m, 6, 0.0, 70);
+        assert_eq!(order(&mut m), [2, 3, 4, 5, 6]);
+        float_at(&mut m, 2, 0.0, 60);
+        assert_eq!(order(&mut m), [3, 2, 4, 5, 6], "raised: the bottom of 60");
+        float_at(&mut m, 6, 0.0, 50);
+        assert_eq!(order(&mut m), [3, 6, 2, 4, 5], "lowered: the top of 50");
     }
 }
