@@ -172,7 +172,7 @@ fn start(strict: bool) -> (Session, PathBuf) {
     let binary = std::env::var_os("VIREO_SOAK_BIN").map(PathBuf::from);
     let binary = binary.unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vireo")));
     let vireo = Command::new(binary)
-        .args(["--size", &format!("{}x{}", HOME_SIZE.0, HOME_SIZE.1), "--record"])
+        .args(["--grid", &format!("{}x{}", HOME_SIZE.0, HOME_SIZE.1), "--record"])
         .arg(&record)
         .arg("--nvim")
         .arg(common::nvim_binary())
