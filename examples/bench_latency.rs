@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conn = wait(Duration::from_secs(10), || x11rb::connect(Some(&display)).ok())?.0;
     let _app = Proc(
         Command::new(&vireo)
-            .args(["--nvim", &nvim, "--size", "100x30", "--", "--clean", "-n"])
+            .args(["--nvim", &nvim, "--grid", "100x30", "--", "--clean", "-n"])
             .env("DISPLAY", &display)
             .stderr(Stdio::null())
             .spawn()

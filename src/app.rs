@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
-use winit::dpi::LogicalSize;
+use winit::dpi::{LogicalSize, PhysicalSize};
 use winit::event::{
     DeviceEvent, ElementState, KeyEvent, MouseButton, MouseScrollDelta, StartCause, WindowEvent,
 };
@@ -30,6 +30,7 @@ use crate::render::font::{Fonts, scan_system_fonts};
 use crate::render::gpu::{Gpu, GpuError};
 use crate::render::{CursorState, Renderer};
 use crate::rpc::Lane;
+use crate::settings::{Settings, WindowFrame};
 
 /// Events the IO thread and helpers send into the winit loop.
 #[derive(Debug)]
@@ -55,20 +56,20 @@ pub enum AppError {
     Thread(std::io::Error),
 }
 
-/// User settings that are not nvim options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settings {
-    /// Form ligatures inside runs of one highlight.
-    pub ligatures: bool,
-    /// Alt acts as Meta (`<M-x>`); when false, Alt+key sends the character
-    /// the layout composed (macOS Option, some European layouts).
-    pub alt_is_meta: bool,
-    /// Where the input method may be used.
-    pub ime: crate::input::ImePolicy,
-}
-
 /// Runs the window until nvim exits; returns how it ended.
-pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Result<Exit, AppError> {
+pub fn run(
+    mut opts: StartOptions,
+    settings: Settings,
+    problems: Vec<String>,
+    started: Instant,
+) -> Result<Exit, AppError> {
+    if let (None, Some(px)) = (settings.grid, settings.size) {
+        // A size in pixels: the grid that fits it at the bundled font's
+        // cell size, which is what the first frame is drawn with.
+        let m = Fonts::bundled(1.0).metrics();
+        opts.cols = (px.width / m.width).max(1) as usize;
+        opts.rows = (px.height / m.height).max(1) as usize;
+    }
     // What the user asked for is checked before any window exists, so a
     // missing nvim is reported as that, not as a window that flashed.
     match &opts.target {
@@ -105,6 +106,7 @@ pub fn run(mut opts: StartOptions, settings: Settings, started: Instant) -> Resu
     let mut app = App {
         starting: Some(starting),
         settings,
+        problems,
         clipboard,
         conn: None,
         instance,
@@ -142,6 +144,8 @@ struct View {
 struct App {
     starting: Option<nvim::Starting>,
     settings: Settings,
+    /// Settings that could not be applied, shown in nvim once it is attached.
+    problems: Vec<String>,
     /// The clipboard thread, shared with the provider's request handlers.
     clipboard: ClipboardWorker,
     /// Set once nvim has attached (right after the window exists).
@@ -233,14 +237,25 @@ impl App {
         fonts.ligatures = self.settings.ligatures;
         let m = fonts.metrics();
         let (cols, rows) = self.initial_grid;
-        // Logical pixels: on a HiDPI screen the window scales with the font.
-        let size = LogicalSize::new(cols as u32 * m.width, rows as u32 * m.height);
+        let s = &self.settings;
+        let size: winit::dpi::Size = match (s.grid, s.size) {
+            (None, Some(px)) => PhysicalSize::new(px.width, px.height).into(),
+            // Logical pixels: on a HiDPI screen the window scales with the font.
+            _ => LogicalSize::new(cols as u32 * m.width, rows as u32 * m.height).into(),
+        };
         let attrs = Window::default_attributes()
             .with_title("vireo")
             .with_inner_size(size)
+            .with_maximized(s.maximized)
+            .with_fullscreen(s.fullscreen.then_some(winit::window::Fullscreen::Borderless(None)))
+            .with_decorations(s.frame == WindowFrame::Full)
             .with_window_icon(load_icon());
         #[cfg(all(unix, not(target_os = "macos")))]
-        let attrs = winit::platform::x11::WindowAttributesExtX11::with_name(attrs, "vireo", "vireo");
+        let attrs = {
+            use winit::platform::{wayland::WindowAttributesExtWayland, x11::WindowAttributesExtX11};
+            let attrs = WindowAttributesExtX11::with_name(attrs, &s.x11_wm_class, &s.x11_wm_class);
+            WindowAttributesExtWayland::with_name(attrs, &s.wayland_app_id, "vireo")
+        };
         let window = Arc::new(event_loop.create_window(attrs).map_err(|e| AppError::Window(e.to_string()))?);
         let surface =
             self.instance.create_surface(window.clone()).map_err(|e| GpuError::Surface(e.to_string()))?;
@@ -404,7 +419,7 @@ impl App {
         }
         let text = event.text.as_deref();
         log::debug!("key {:?} text {:?} mods {:?}", event.logical_key, text, self.modifiers);
-        if !self.settings.alt_is_meta
+        if !self.settings.input_alt_is_meta.any()
             && let Some(composed) = crate::input::keys::alt_composed(text, self.modifiers)
         {
             if let Some(conn) = &self.conn
@@ -454,7 +469,7 @@ impl App {
     /// its candidate window at the cursor.
     fn update_ime(&mut self) {
         let (Some(view), Some(frame)) = (&self.view, &self.latest) else { return };
-        let allowed = crate::input::ime_wanted(&frame.mode.name, self.settings.ime);
+        let allowed = crate::input::ime_wanted(&frame.mode.name, self.settings.input_ime);
         let changed = self.ime_allowed != Some(allowed);
         if changed {
             view.window.set_ime_allowed(allowed);
@@ -703,7 +718,10 @@ impl ApplicationHandler<UserEvent> for App {
                 self.view = Some(view);
                 log::debug!("renderer ready after {:?}", self.started.elapsed());
                 match self.starting.take().map(nvim::Starting::wait) {
-                    Some(Ok(conn)) => self.conn = Some(conn),
+                    Some(Ok(conn)) => {
+                        conn.echo_errors(&std::mem::take(&mut self.problems));
+                        self.conn = Some(conn);
+                    }
                     Some(Err(e)) => {
                         self.error = Some(e.into());
                         event_loop.exit();

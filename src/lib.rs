@@ -8,6 +8,7 @@
 //! - [`render`]: wgpu drawing; [`present`]: frames onto the window.
 
 pub mod app;
+pub mod cli;
 pub mod input;
 pub mod model;
 pub mod nvim;
@@ -15,5 +16,6 @@ pub mod present;
 pub mod render;
 pub mod replay;
 pub mod rpc;
+pub mod settings;
 pub mod snapshot;
 pub mod util;

@@ -5,91 +5,47 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
 
+use vireo::cli::{Cli, Loaded};
 use vireo::model::compose;
 use vireo::nvim::{self, StartOptions, Target};
 use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
 use vireo::rpc::RequestTable;
+use vireo::settings::GridSize;
 use vireo::snapshot::{self, Settle};
 
-/// A GPU-rendered desktop GUI for Neovim.
-#[derive(Debug, Parser)]
-#[command(name = "vireo", version, about)]
-struct Cli {
-    /// Files to open.
-    files: Vec<PathBuf>,
-
-    /// Arguments passed to nvim as they are (after `--`).
-    #[arg(last = true, value_name = "NVIM_ARGS")]
-    nvim_args: Vec<String>,
-
-    /// The nvim binary (default: $VIREO_NVIM, else `nvim` on PATH).
-    #[arg(long, value_name = "PATH")]
-    nvim: Option<PathBuf>,
-
-    /// Connect to a running `nvim --listen ADDR` (unix socket or HOST:PORT)
-    /// instead of starting one.
-    #[arg(long, value_name = "ADDR", conflicts_with = "nvim")]
-    server: Option<String>,
-
-    /// Grid size in cells.
-    #[arg(long, value_name = "COLSxROWS", default_value = "100x30", value_parser = parse_size)]
-    size: (usize, usize),
-
-    /// Write the composed screen as text to OUT and exit (no window).
-    #[arg(long, value_name = "OUT")]
-    snapshot_text: Option<PathBuf>,
-
-    /// Render the screen offscreen to a PNG and exit (no window needed).
-    #[arg(long, value_name = "OUT.png")]
-    snapshot: Option<PathBuf>,
-
-    /// Keys to type (Neovim notation, e.g. `ihello<Esc>`) before a snapshot.
-    #[arg(long, value_name = "KEYS")]
-    keys: Option<String>,
-
-    /// Save every byte nvim sends to FILE (for bug reports and replay tests).
-    #[arg(long, value_name = "FILE")]
-    record: Option<PathBuf>,
-
-    /// Draw `->`, `!=` and friends as plain characters, never as ligatures.
-    #[arg(long)]
-    no_ligatures: bool,
-
-    /// Alt (Option) types the characters the keyboard layout composes
-    /// instead of acting as Meta (`<M-x>`).
-    #[arg(long)]
-    alt_composes: bool,
-
-    /// Where the input method (IME) may be used.
-    #[arg(long, value_enum, default_value_t = vireo::input::ImePolicy::Typing)]
-    ime: vireo::input::ImePolicy,
-
-    /// Snapshots: how long nvim must stay quiet to count as settled.
-    #[arg(long, value_name = "MS", default_value_t = 400)]
-    settle_ms: u64,
-}
-
-fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let (c, r) = s.split_once(['x', 'X']).ok_or("expected COLSxROWS, e.g. 100x30")?;
-    let cols: usize = c.parse().map_err(|_| format!("bad column count '{c}'"))?;
-    let rows: usize = r.parse().map_err(|_| format!("bad row count '{r}'"))?;
-    if !(1..=1000).contains(&cols) || !(1..=1000).contains(&rows) {
-        return Err("columns and rows must be between 1 and 1000".into());
-    }
-    Ok((cols, rows))
-}
-
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::new().filter_or("VIREO_LOG", "warn"))
-        .format_timestamp_millis()
-        .init();
     let started = Instant::now();
-    let cli = Cli::parse();
-    match run(cli, started) {
+    let (cli, matches) = Cli::parse_with_sources();
+    if let Some(shell) = cli.print_completions {
+        vireo::cli::write_completions(shell, &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    if cli.print_man {
+        return match vireo::cli::write_man(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vireo: writing the man page: {}", vireo::util::io_reason(&e));
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(conflict) = cli.conflict(&matches) {
+        eprintln!("vireo: {conflict}");
+        return ExitCode::from(2);
+    }
+    let var = |name: &str| std::env::var(name).ok();
+    let loaded = cli.settings(&matches, &var);
+    if let Err(e) = init_logging(loaded.settings.log_file.as_deref()) {
+        eprintln!("vireo: {e:#}");
+        return ExitCode::from(1);
+    }
+    for problem in &loaded.problems {
+        log::warn!("{problem}");
+    }
+    match run(cli, loaded, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("vireo: {}", vireo::util::error_chain(e.as_ref()));
@@ -98,7 +54,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, started: Instant) -> anyhow::Result<u8> {
+/// `VIREO_LOG` sets the level (default: warnings); `--log-file` the place.
+fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let mut logger = env_logger::Builder::from_env(env_logger::Env::new().filter_or("VIREO_LOG", "warn"));
+    logger.format_timestamp_millis();
+    if let Some(path) = file {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening the log file {}", path.display()))?;
+        logger.target(env_logger::Target::Pipe(Box::new(out)));
+    }
+    logger.init();
+    Ok(())
+}
+
+fn run(cli: Cli, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
+    let settings = loaded.settings;
+    if let Some(dir) = &settings.chdir {
+        std::env::set_current_dir(dir).with_context(|| format!("--chdir {}", dir.display()))?;
+    }
     let target = match &cli.server {
         Some(addr) => {
             if !cli.files.is_empty() || !cli.nvim_args.is_empty() {
@@ -107,17 +83,14 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<u8> {
             Target::Server(addr.clone())
         }
         None => {
-            let binary = cli
-                .nvim
-                .clone()
-                .or_else(|| std::env::var_os("VIREO_NVIM").map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from("nvim"));
+            let binary = settings.neovim_bin.clone().unwrap_or_else(|| PathBuf::from("nvim"));
             let mut args = cli.nvim_args.clone();
             args.extend(cli.files.iter().map(|f| f.to_string_lossy().into_owned()));
             Target::Embed { binary, args }
         }
     };
-    let (cols, rows) = cli.size;
+    let grid = settings.grid.unwrap_or(GridSize { cols: 100, rows: 30 });
+    let (cols, rows) = (grid.cols, grid.rows);
     let opts = StartOptions {
         target,
         cols,
@@ -129,12 +102,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<u8> {
         wake: None,
     };
     if cli.snapshot_text.is_none() && cli.snapshot.is_none() {
-        let settings = vireo::app::Settings {
-            ligatures: !cli.no_ligatures,
-            alt_is_meta: !cli.alt_composes,
-            ime: cli.ime,
-        };
-        let exit = vireo::app::run(opts, settings, started)?;
+        let exit = vireo::app::run(opts, settings, loaded.problems, started)?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }
@@ -143,6 +111,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<u8> {
     // Scan fonts while nvim starts: PNG snapshots wait for them anyway.
     let fonts = cli.snapshot.is_some().then(|| std::thread::spawn(|| Fonts::with_system_fonts(1.0)));
     let conn = nvim::start(opts).context("starting nvim")?;
+    conn.echo_errors(&loaded.problems);
     let settle = Settle { quiet: Duration::from_millis(cli.settle_ms), ..Settle::default() };
     let frame = match snapshot::run(&conn, cli.keys.as_deref(), settle) {
         Ok(frame) => frame,
@@ -162,7 +131,7 @@ fn run(cli: Cli, started: Instant) -> anyhow::Result<u8> {
     }
     if let (Some(out), Some(fonts)) = (&cli.snapshot, fonts) {
         let mut fonts = fonts.join().map_err(|_| anyhow::anyhow!("the font scan panicked"))?;
-        fonts.ligatures = !cli.no_ligatures;
+        fonts.ligatures = settings.ligatures;
         let mut offscreen = Offscreen::new(fonts).context("starting the renderer")?;
         let (image, _) = offscreen.render(&frame, CursorState { visible: true }).context("rendering")?;
         image.write_png(out)?;

@@ -7,8 +7,15 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn vireo(args: &[&str]) -> Output {
+    vireo_env(args, &[])
+}
+
+/// vireo with `vars` set, never reading the user's own config.
+fn vireo_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
     cmd.args(args).env("VIREO_NVIM", common::nvim_binary()).stdin(Stdio::null());
+    cmd.env("XDG_CONFIG_HOME", temp("xdg-config")).env("XDG_STATE_HOME", temp("xdg-state"));
+    cmd.envs(vars.iter().copied());
     cmd.output().expect("vireo runs")
 }
 
@@ -43,7 +50,7 @@ fn snapshot_text_writes_exactly_rows_lines() {
     let out = vireo(&[
         "--snapshot-text",
         out_file.to_str().unwrap(),
-        "--size",
+        "--grid",
         "50x7",
         "--keys",
         "ione<CR>two<Esc>",
@@ -66,7 +73,7 @@ fn files_and_nvim_args_are_passed_through() {
     let out = vireo(&[
         "--snapshot-text",
         out_file.to_str().unwrap(),
-        "--size",
+        "--grid",
         "60x10",
         "tests/fixtures/files/numbers.txt",
         "--",
@@ -92,12 +99,12 @@ fn nvim_failing_before_the_snapshot_gives_its_status() {
 
 #[test]
 fn bad_options_are_refused_clearly() {
-    let out = vireo(&["--size", "0x5", "--snapshot-text", "/dev/null"]);
+    let out = vireo(&["--grid", "0x5", "--snapshot-text", "/dev/null"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("between 1 and 1000"), "{}", stderr(&out));
-    let out = vireo(&["--size", "80by24", "--snapshot-text", "/dev/null"]);
+    let out = vireo(&["--grid", "80by24", "--snapshot-text", "/dev/null"]);
     assert!(stderr(&out).contains("COLSxROWS"), "{}", stderr(&out));
-    let out = vireo(&["--snapshot", "/nonexistent/dir/x.png", "--size", "20x5", "--", "--clean"]);
+    let out = vireo(&["--snapshot", "/nonexistent/dir/x.png", "--grid", "20x5", "--", "--clean"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("/nonexistent/dir/x.png"), "{}", stderr(&out));
     let out = vireo(&["--server", "/tmp/nope.sock", "file.txt", "--snapshot-text", "/dev/null"]);
@@ -145,7 +152,7 @@ fn server_mode_attaches_over_a_unix_socket_and_tcp() {
         sock.to_str().unwrap(),
         "--snapshot-text",
         out_file.to_str().unwrap(),
-        "--size",
+        "--grid",
         "40x8",
         "--keys",
         "iover a socket<Esc>",
@@ -164,7 +171,7 @@ fn server_mode_attaches_over_a_unix_socket_and_tcp() {
         &addr,
         "--snapshot-text",
         out_file.to_str().unwrap(),
-        "--size",
+        "--grid",
         "40x8",
         "--keys",
         "iover tcp<Esc>",
@@ -245,4 +252,83 @@ fn an_nvim_that_never_answers_is_a_clear_error_not_a_hang() {
     assert!(err.contains("nvim did not answer within 20s"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(60));
     std::fs::remove_file(fake).ok();
+}
+
+#[test]
+fn an_old_style_size_in_cells_points_to_grid() {
+    let out = vireo(&["--size", "80x24", "--snapshot-text", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("use --grid 80x24"), "{}", stderr(&out));
+}
+
+/// Rows of a text snapshot taken with `args` and `vars`.
+fn snapshot_rows(args: &[&str], vars: &[(&str, &str)]) -> usize {
+    let out_file = temp(&format!("rows-{}.txt", args.len() + vars.len()));
+    let mut all = vec!["--snapshot-text", out_file.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--", "--clean", "-n"]);
+    let out = vireo_env(&all, vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = std::fs::read_to_string(&out_file).unwrap().lines().count();
+    std::fs::remove_file(out_file).ok();
+    rows
+}
+
+#[test]
+fn settings_layers_rank_env_then_file_then_command_line() {
+    let config = temp("layers.toml");
+    std::fs::write(&config, "grid = \"40x6\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    assert_eq!(snapshot_rows(&[], &[("VIREO_GRID", "40x5")]), 5, "environment over the default");
+    assert_eq!(snapshot_rows(&["--config", config], &[("VIREO_GRID", "40x5")]), 6, "file over environment");
+    let cli = ["--config", config, "--grid", "40x7"];
+    assert_eq!(snapshot_rows(&cli, &[("VIREO_GRID", "40x5")]), 7, "command line over file");
+    assert_eq!(snapshot_rows(&[], &[("VIREO_CONFIG", config)]), 6, "$VIREO_CONFIG names the file");
+    let skip = ["--no-config"];
+    assert_eq!(snapshot_rows(&skip, &[("VIREO_CONFIG", config), ("VIREO_GRID", "40x5")]), 5, "--no-config");
+    std::fs::remove_file(config).ok();
+}
+
+#[test]
+fn config_file_problems_are_shown_in_nvim_and_the_rest_applies() {
+    let config = temp("bad.toml");
+    std::fs::write(&config, "grid = \"200x8\"\nfullscreen = \"yes\"\nno_such_knob = 1\n").unwrap();
+    let out_file = temp("bad-config.txt");
+    let out = vireo(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot-text",
+        out_file.to_str().unwrap(),
+        "--keys",
+        ":messages<CR>",
+        "--",
+        "--clean",
+        "-n",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let screen = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(screen.lines().count(), 8, "the good key applied: {screen}");
+    let file = config.display().to_string();
+    assert!(screen.contains(&format!("vireo: {file}:2:1: 'fullscreen' expects true or false")), "{screen}");
+    assert!(screen.contains(&format!("vireo: {file}:3:1: unknown setting 'no_such_knob'")), "{screen}");
+    std::fs::remove_file(config).ok();
+    std::fs::remove_file(out_file).ok();
+}
+
+#[test]
+fn the_man_page_and_completions_list_every_flag() {
+    use clap::CommandFactory;
+    let man = String::from_utf8(vireo(&["--print-man"]).stdout).unwrap();
+    let bash = String::from_utf8(vireo(&["--print-completions", "bash"]).stdout).unwrap();
+    let fish = String::from_utf8(vireo(&["--print-completions", "fish"]).stdout).unwrap();
+    let zsh = String::from_utf8(vireo(&["--print-completions", "zsh"]).stdout).unwrap();
+    assert!(man.starts_with(".ie") || man.contains(".TH vireo"), "{man}");
+    for arg in vireo::cli::Cli::command().get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        // roff escapes the dashes.
+        assert!(man.contains(&format!("\\-\\-{}", long.replace('-', "\\-"))), "man page lacks --{long}");
+        assert!(bash.contains(&format!("--{long}")), "bash completion lacks --{long}");
+        assert!(zsh.contains(&format!("--{long}")), "zsh completion lacks --{long}");
+        assert!(fish.contains(&format!("-l {long}")), "fish completion lacks --{long}");
+    }
 }

@@ -118,7 +118,7 @@ fn a_notification_flood_does_not_grow_memory() {
 /// nvim killed while it is drawing: vireo says so and exits 128 + 9.
 #[test]
 fn nvim_killed_mid_frame_is_reported_with_status_137() {
-    let args: Vec<OsString> = ["--size", "60x10", "--nvim"]
+    let args: Vec<OsString> = ["--grid", "60x10", "--nvim"]
         .map(Into::into)
         .into_iter()
         .chain([common::nvim_binary().into()])
@@ -168,7 +168,7 @@ fn a_server_that_vanishes_is_reported_and_one_that_quits_is_not() {
     for how in ["vanishes", "quits"] {
         let socket = dir.join(format!("{how}.sock"));
         let nvim = server(&socket);
-        let args = ["--size".into(), "40x6".into(), "--server".into(), socket.clone().into_os_string()];
+        let args = ["--grid".into(), "40x6".into(), "--server".into(), socket.clone().into_os_string()];
         let mut s = Session::launch(&format!("server-{how}"), &args, |_| None, true);
         wait_for("the server's screen", Duration::from_secs(60), || s.frame());
         match how {

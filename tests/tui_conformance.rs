@@ -192,7 +192,7 @@ fn normalize(lines: Vec<String>) -> Vec<String> {
 fn vireo_screen(s: &Scenario, dir: &Path) -> Vec<String> {
     let out = dir.join(format!("{}.txt", s.name));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
-    cmd.arg("--snapshot-text").arg(&out).args(["--size", &format!("{COLS}x{ROWS}")]);
+    cmd.arg("--snapshot-text").arg(&out).args(["--grid", &format!("{COLS}x{ROWS}")]);
     if !s.keys.is_empty() {
         cmd.args(["--keys", &s.keys]);
     }

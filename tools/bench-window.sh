@@ -23,7 +23,7 @@ rss=()
 for _ in $(seq "$runs"); do
     out=$(mktemp)
     # nvim quits by itself after 1.5 s; the first frame comes long before.
-    VIREO_REPORT_FIRST_FRAME=1 "$vireo" --nvim "$nvim_bin" --size 100x30 \
+    VIREO_REPORT_FIRST_FRAME=1 "$vireo" --nvim "$nvim_bin" --grid 100x30 \
         -- --clean -n -c 'call timer_start(1500, {-> execute("qa!")})' >"$out" 2>/dev/null &
     pid=$!
     sleep 1.2

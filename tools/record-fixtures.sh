@@ -16,17 +16,17 @@ while IFS=$'\037' read -r name keys args; do
     [ -n "$keys" ] && key_args=(--keys "$keys")
     # shellcheck disable=SC2086 # args are space-separated words by design
     "$vireo" --snapshot-text "$dir/screen.txt" --record "$dir/stream.msgpack" \
-        --size 80x24 "${key_args[@]}" -- --clean -n $args
+        --grid 80x24 "${key_args[@]}" -- --clean -n $args
     echo "recorded $name ($(stat -c %s "$dir/stream.msgpack") bytes)"
 done < <(tr '\t' '\037' < tests/fixtures/scenarios.tsv)
 
 # In --keys, `<lt>` keeps `\<C-f>` literal for :exe. `redraw` flushes each step.
 # Line-by-line scrolling of a 10k-line C file with syntax highlighting.
-"$vireo" --snapshot-text /dev/null --record benches/data/scroll-200x60.msgpack --size 200x60 \
+"$vireo" --snapshot-text /dev/null --record benches/data/scroll-200x60.msgpack --grid 200x60 \
     --keys ':for i in range(300) | exe "normal! \<lt>C-e>" | redraw | endfor<CR>' \
     -- --clean -n tests/fixtures/files/sample.c
 # Page-by-page: every page repaints (nearly) the whole 200x60 screen.
-"$vireo" --snapshot-text /dev/null --record benches/data/pages-200x60.msgpack --size 200x60 \
+"$vireo" --snapshot-text /dev/null --record benches/data/pages-200x60.msgpack --grid 200x60 \
     --keys ':for i in range(60) | exe "normal! \<lt>C-f>" | redraw | endfor<CR>' \
     -- --clean -n tests/fixtures/files/sample.c
 ls -la benches/data

@@ -181,6 +181,20 @@ impl Connection {
         }
     }
 
+    /// Shows `messages` in nvim as errors, each prefixed `vireo: `; they
+    /// stay in `:messages`. For problems found before nvim could be told.
+    pub fn echo_errors(&self, messages: &[String]) {
+        if messages.is_empty() {
+            return;
+        }
+        let text = messages.iter().map(|m| format!("vireo: {m}")).collect::<Vec<_>>().join("\n");
+        let chunks = Value::Array(vec![Value::Array(vec![text.into(), "ErrorMsg".into()])]);
+        let args = vec![chunks, true.into(), Value::Map(vec![])];
+        if let Err(e) = self.session.notify(crate::rpc::Lane::Query, "nvim_echo", args) {
+            log::warn!("could not show vireo's problems in nvim: {e}");
+        }
+    }
+
     /// Ends the session now: an embedded nvim is killed (only for tools such
     /// as snapshots that own the whole session).
     pub fn shutdown(mut self) {

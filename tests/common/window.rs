@@ -144,7 +144,7 @@ impl Session {
         nvim_args: &[&str],
         im: impl FnOnce(&str) -> Option<(Proc, String)>,
     ) -> Session {
-        let mut args: Vec<std::ffi::OsString> = vec!["--size".into(), size.into(), "--nvim".into()];
+        let mut args: Vec<std::ffi::OsString> = vec!["--grid".into(), size.into(), "--nvim".into()];
         args.push(super::nvim_binary().into());
         args.extend(["--", "--clean", "-n"].map(Into::into));
         args.extend(nvim_args.iter().map(Into::into));
@@ -174,6 +174,9 @@ impl Session {
             .arg(&record)
             .args(args)
             .env("DISPLAY", &display)
+            // Never the user's own config or remembered window state.
+            .env("XDG_CONFIG_HOME", temp(&format!("{name}-config")))
+            .env("XDG_STATE_HOME", temp(&format!("{name}-state")))
             .env("XMODIFIERS", modifiers.clone().unwrap_or_default())
             .env("VIREO_LOG", if modifiers.is_some() { "warn,vireo::app=debug" } else { "warn" })
             .stderr(stderr)

@@ -1,0 +1,283 @@
+//! vireo's settings: one typed struct, every knob in it once with its
+//! default, its doc line and the layers that may set it.
+//!
+//! ```text
+//!   built-in default  <  VIREO_* environment  <  config.toml  <  command line
+//!        (Default)         (env layer)            (file layer)     (cli layer)
+//! ```
+//!
+//! Each layer writes into the same [`Settings`] through [`Settings::set`],
+//! so a knob parses and checks its value one way whatever wrote it, and a
+//! bad value names the knob and what it expected. Nothing else in vireo
+//! reads raw variables.
+
+pub mod file;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::input::ImePolicy;
+
+/// Where a value came from; errors and `--help` say it in these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Env,
+    File,
+    Cli,
+}
+
+/// One knob as users see it: its name, what it means and its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Knob {
+    /// The name in `config.toml`; `VIREO_<NAME>` in the environment.
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub default: &'static str,
+}
+
+/// Why a value was refused; the knob keeps its previous value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("unknown setting '{0}'")]
+    Unknown(String),
+    #[error("'{name}' expects {expected}: {reason}")]
+    BadValue { name: String, expected: &'static str, reason: String },
+}
+
+/// How Alt (Option) behaves: as Meta (`<M-x>`) or composing characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum AltIsMeta {
+    /// Both Alt keys are Meta.
+    #[default]
+    Both,
+    /// Left Alt is Meta, right Alt composes (AltGr-like layouts).
+    OnlyLeft,
+    /// Right Alt is Meta, left Alt composes.
+    OnlyRight,
+    /// Alt composes the characters the layout gives it.
+    None,
+}
+
+impl AltIsMeta {
+    /// Whether an Alt press counts as Meta; winit on X11 does not tell the
+    /// two Alt keys apart in modifiers, so the sided values count as Meta.
+    pub fn any(self) -> bool {
+        self != AltIsMeta::None
+    }
+}
+
+/// A size in grid cells (`--grid 100x30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridSize {
+    pub cols: usize,
+    pub rows: usize,
+}
+
+/// A size in pixels (`--size 900x600`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The largest grid side vireo accepts, in cells.
+pub const MAX_GRID_SIDE: usize = 1000;
+/// Windows narrower or lower than this are not a usable editor.
+pub const MIN_PIXELS: u32 = 100;
+
+/// Parses `COLSxROWS`.
+pub fn parse_grid(s: &str) -> Result<GridSize, String> {
+    let (c, r) = s.split_once(['x', 'X']).ok_or("expected COLSxROWS, e.g. 100x30")?;
+    let cols: usize = c.trim().parse().map_err(|_| format!("bad column count '{c}'"))?;
+    let rows: usize = r.trim().parse().map_err(|_| format!("bad row count '{r}'"))?;
+    if !(1..=MAX_GRID_SIDE).contains(&cols) || !(1..=MAX_GRID_SIDE).contains(&rows) {
+        return Err(format!("columns and rows must be between 1 and {MAX_GRID_SIDE}"));
+    }
+    Ok(GridSize { cols, rows })
+}
+
+/// Parses `WIDTHxHEIGHT` in pixels, refusing what is clearly a cell count
+/// from vireo's old `--size COLSxROWS` (it would open a tiny window).
+pub fn parse_pixels(s: &str) -> Result<PixelSize, String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WIDTHxHEIGHT in pixels, e.g. 900x600")?;
+    let width: u32 = w.trim().parse().map_err(|_| format!("bad width '{w}'"))?;
+    let height: u32 = h.trim().parse().map_err(|_| format!("bad height '{h}'"))?;
+    if width < MIN_PIXELS || height < MIN_PIXELS {
+        return Err(format!(
+            "{width}x{height} pixels is too small for a window; --size is in pixels now: \
+             for a size in cells use --grid {width}x{height}"
+        ));
+    }
+    if width > 16384 || height > 16384 {
+        return Err(format!("{width}x{height} pixels is larger than any screen"));
+    }
+    Ok(PixelSize { width, height })
+}
+
+impl<'de> Deserialize<'de> for GridSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parse_grid(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for PixelSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parse_pixels(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Defines [`Settings`], its defaults, [`KNOBS`] and [`Settings::set`] from
+/// one list, so a knob cannot have a field without a name or a doc.
+macro_rules! knobs {
+    ($( #[doc = $doc:literal] $field:ident : $ty:ty = $default:expr, $name:literal, $expected:literal; )*) => {
+        /// Every knob, with the value in force.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Settings {
+            $( #[doc = $doc] pub $field: $ty, )*
+        }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings { $( $field: $default, )* }
+            }
+        }
+
+        /// Every knob, in the order `--help` and the README list them.
+        pub const KNOBS: &[Knob] = &[
+            $( Knob { name: $name, doc: $doc.trim_ascii(), default: stringify!($default) }, )*
+        ];
+
+        impl Settings {
+            fn set_knob(&mut self, name: &str, value: toml::Value) -> Result<(), SettingError> {
+                match name {
+                    $( $name => self.$field = parse(name, $expected, value)?, )*
+                    _ => return Err(SettingError::Unknown(name.to_owned())),
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+knobs! {
+    /// The nvim binary to start (`--nvim`, `--neovim-bin`).
+    neovim_bin: Option<PathBuf> = None, "neovim-bin", "a path";
+    /// Start nvim in this directory (`--chdir`).
+    chdir: Option<PathBuf> = None, "chdir", "a path";
+    /// Append vireo's log to this file instead of stderr (`--log-file`).
+    log_file: Option<PathBuf> = None, "log-file", "a path";
+    /// The window's first size in cells (`--grid`).
+    grid: Option<GridSize> = None, "grid", "a size in cells such as \"100x30\"";
+    /// The window's first size in pixels (`--size`); `grid` wins over it.
+    size: Option<PixelSize> = None, "size", "a size in pixels such as \"900x600\"";
+    /// Start maximized (`--maximized`).
+    maximized: bool = false, "maximized", "true or false";
+    /// Start in full screen (`--fullscreen`).
+    fullscreen: bool = false, "fullscreen", "true or false";
+    /// Window decorations: "full" or "none" (`--frame`).
+    frame: WindowFrame = WindowFrame::Full, "frame", "\"full\" or \"none\"";
+    /// The X11 WM_CLASS of the window (`--x11-wm-class`).
+    x11_wm_class: String = "vireo".into(), "x11-wm-class", "a string";
+    /// The Wayland app id of the window (`--wayland-app-id`).
+    wayland_app_id: String = "vireo".into(), "wayland-app-id", "a string";
+    /// Where the input method may be used: "typing", "always" or "off" (`--ime`).
+    input_ime: ImePolicy = ImePolicy::Typing, "input_ime", "\"typing\", \"always\" or \"off\"";
+    /// Which Alt keys act as Meta: "both", "only_left", "only_right" or "none" (`--alt-composes` is "none").
+    input_alt_is_meta: AltIsMeta = AltIsMeta::Both, "input_alt_is_meta", "\"both\", \"only_left\", \"only_right\" or \"none\"";
+    /// Form ligatures such as `->` and `!=` (`--no-ligatures` turns them off).
+    ligatures: bool = true, "ligatures", "true or false";
+}
+
+impl Settings {
+    /// Sets the knob `name` from a TOML value (what the config file, the
+    /// environment and nvim's variables are turned into). The config file
+    /// also takes the command line's own names for the knobs they set.
+    pub fn set(&mut self, name: &str, value: toml::Value) -> Result<(), SettingError> {
+        match name {
+            "nvim" => self.set_knob("neovim-bin", value),
+            "ime" => self.set_knob("input_ime", value),
+            "alt-composes" => {
+                let composes: bool = parse(name, "true or false", value)?;
+                self.input_alt_is_meta = if composes { AltIsMeta::None } else { AltIsMeta::Both };
+                Ok(())
+            }
+            "no-ligatures" => {
+                self.ligatures = !parse::<bool>(name, "true or false", value)?;
+                Ok(())
+            }
+            _ => self.set_knob(name, value),
+        }
+    }
+}
+
+/// Window decorations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowFrame {
+    /// The window manager's title bar and borders.
+    #[default]
+    Full,
+    /// No decorations.
+    None,
+}
+
+/// Deserializes one knob's value, saying what was expected when it fails.
+fn parse<T: for<'de> Deserialize<'de>>(
+    name: &str,
+    expected: &'static str,
+    value: toml::Value,
+) -> Result<T, SettingError> {
+    T::deserialize(value).map_err(|e| SettingError::BadValue {
+        name: name.to_owned(),
+        expected,
+        reason: e.message().trim().to_owned(),
+    })
+}
+
+impl<'de> Deserialize<'de> for ImePolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        <ImePolicy as clap::ValueEnum>::from_str(&s, true).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The text of an environment variable as a TOML value: `true`, `12`,
+/// `0.5` and `["a", "b"]` keep their types, anything else is a string.
+pub fn env_value(text: &str) -> toml::Value {
+    #[derive(Deserialize)]
+    struct One {
+        v: toml::Value,
+    }
+    match toml::from_str::<One>(&format!("v = {text}")) {
+        Ok(one) => one.v,
+        Err(_) => toml::Value::String(text.to_owned()),
+    }
+}
+
+/// The environment variable that sets knob `name`: `VIREO_` and the name in
+/// upper case with `-` as `_` (`input_ime` → `VIREO_INPUT_IME`).
+pub fn env_name(name: &str) -> String {
+    format!("VIREO_{}", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+impl Settings {
+    /// Applies every `VIREO_<KNOB>` variable that `var` knows; returns the
+    /// refusals (the knob keeps its value).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Vec<(String, SettingError)> {
+        let mut errors = Vec::new();
+        for knob in KNOBS {
+            let env = env_name(knob.name);
+            if let Some(text) = var(&env)
+                && let Err(e) = self.set(knob.name, env_value(&text))
+            {
+                errors.push((env, e));
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests;
