@@ -30,6 +30,50 @@ fn encode(v: &Value) -> Vec<u8> {
     out
 }
 
+// ---------------------------------------------------------------- logging
+
+/// Error lines logged by the renderer and wgpu. GPU validation errors are
+/// logged rather than raised (a bad frame must not take the editor and its
+/// unsaved work down), so this is how a test sees them.
+static RENDER_ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Warnings the model logged on this thread (tests run in parallel):
+    /// one per event it had to clamp.
+    static MODEL_WARNINGS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+struct LogCounter;
+
+impl log::Log for LogCounter {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let target = record.target();
+        if record.level() == log::Level::Error
+            && (target.starts_with("vireo::render") || target.starts_with("wgpu"))
+        {
+            RENDER_ERRORS.fetch_add(1, Ordering::SeqCst);
+            eprintln!("{target}: {}", record.args());
+        }
+        if record.level() == log::Level::Warn && target.starts_with("vireo::model") {
+            MODEL_WARNINGS.set(MODEL_WARNINGS.get() + 1);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn install_log_counter() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&LogCounter).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+}
+
 // ------------------------------------------------------------- invariants
 
 /// What a replay produced; the replay itself must not panic.
@@ -563,14 +607,16 @@ fn fixture_streams() -> Vec<Vec<u8>> {
 
 /// The unmutated recordings replay cleanly, so the mutations below start
 /// from streams that reach deep into the model (and the decoder's limits
-/// fit real nvim output).
+/// and the model's bounds fit real nvim output: nothing is clamped).
 #[test]
 fn recordings_replay_cleanly() {
+    install_log_counter();
     for stream in fixture_streams() {
         let outcome = replay_checked(&stream).expect("frames stay consistent");
         assert!(outcome.ok);
         assert!(outcome.frames > 0);
     }
+    assert_eq!(MODEL_WARNINGS.get(), 0, "the model clamped events of real nvim output");
 }
 
 proptest! {
@@ -594,38 +640,12 @@ proptest! {
 
 // ------------------------------------------------------ offscreen rendering
 
-/// Error lines logged by the renderer and wgpu. GPU validation errors are
-/// logged rather than raised (a bad frame must not take the editor and its
-/// unsaved work down), so this is how a test sees them.
-static RENDER_ERRORS: AtomicUsize = AtomicUsize::new(0);
-
-struct RenderErrorCounter;
-
-impl log::Log for RenderErrorCounter {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Error
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        let target = record.target();
-        if record.level() <= log::Level::Error
-            && (target.starts_with("vireo::render") || target.starts_with("wgpu"))
-        {
-            RENDER_ERRORS.fetch_add(1, Ordering::SeqCst);
-            eprintln!("{target}: {}", record.args());
-        }
-    }
-
-    fn flush(&self) {}
-}
-
 /// One renderer for the whole file: opening a device and loading fonts is
-/// slow. Installs the error counter on first use.
+/// slow.
 fn offscreen() -> std::sync::MutexGuard<'static, Offscreen> {
     static OFFSCREEN: OnceLock<Mutex<Offscreen>> = OnceLock::new();
     let offscreen = OFFSCREEN.get_or_init(|| {
-        log::set_logger(&RenderErrorCounter).expect("no other logger in this test binary");
-        log::set_max_level(log::LevelFilter::Error);
+        install_log_counter();
         Mutex::new(Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device (mesa-vulkan-drivers)"))
     });
     // A failed case poisons the lock; the renderer is still usable.
@@ -766,8 +786,12 @@ fn grids_and_positions_at_the_limits_render_offscreen() {
             ]),
         ];
         let bytes: Vec<u8> = stream.iter().flat_map(encode).collect();
+        install_log_counter();
+        let warnings_before = MODEL_WARNINGS.get();
         let outcome = replay_checked(&bytes).expect("frames keep their bounds");
         assert_eq!(outcome.frames, 2);
+        // The float, the split, the message grid, and the cursor twice.
+        assert_eq!(MODEL_WARNINGS.get() - warnings_before, 5, "one warning per clamped event");
         for preedit in [false, true] {
             assert_eq!(render_checked(&bytes, preedit).expect("renders cleanly"), 2, "{font}");
         }

@@ -39,7 +39,8 @@ cd "$root/fuzz"
 # takes 10 s or 2 GiB is a finding too (a stall or a memory bomb).
 status=0
 cargo +nightly fuzz run "$target" --sanitizer none --codegen-units 16 --jobs "$jobs" "$corpus" -- \
-    -artifact_prefix="$artifacts/" -max_total_time=$((minutes * 60)) -max_len=65536 \
+    -artifact_prefix="$artifacts/" -dict="$root/fuzz/redraw.dict" \
+    -max_total_time=$((minutes * 60)) -max_len=65536 \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 || status=$?
 
 found=0
