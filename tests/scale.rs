@@ -6,12 +6,13 @@
 
 mod common;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{lines, settled, start};
-use vireo::model::compose;
+use vireo::model::{CellUpdate, Model, RedrawEvent, compose};
 use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::{Image, Offscreen};
@@ -374,6 +375,35 @@ fn a_hundred_combining_marks_on_one_cell_stay_on_that_cell() {
     assert!(has_ink(&img, 0, 0, (m.width, m.height)), "the a with its marks was drawn");
     conn.shutdown();
     std::fs::remove_file(script).ok();
+}
+
+#[test]
+fn cells_with_thousands_of_marks_from_the_stream_render_in_place() {
+    // nvim keeps 32 bytes a cell, but the stream could send more: the
+    // renderer takes whatever a cell holds.
+    let cell = |text: String| CellUpdate { text: Cow::Owned(text), hl: Some(0), repeat: None };
+    let mut m = Model::new();
+    m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0xffffff), bg: Some(0), sp: None }).unwrap();
+    m.apply(RedrawEvent::GridResize { grid: 1, width: 4, height: 3 }).unwrap();
+    for (row, marks) in [(0, 100), (1, 5000), (2, 0)] {
+        let first = format!("a{}", "\u{301}\u{308}".repeat(marks / 2));
+        let cells = vec![cell(first), cell("b".into())];
+        m.apply(RedrawEvent::GridLine { grid: 1, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let started = Instant::now();
+    let (img, _) = offscreen.render(&frame, CursorState { visible: false }).unwrap();
+    eprintln!("5000 marks on a cell rendered in {:.2} s", started.elapsed().as_secs_f64());
+    let metrics = offscreen.renderer.metrics();
+    let (cw, ch) = (metrics.width, metrics.height);
+    let b = |row: u32| -> Vec<[u8; 4]> {
+        let pixels = (row * ch..(row + 1) * ch).flat_map(|y| (cw..2 * cw).map(move |x| (x, y)));
+        pixels.map(|(x, y)| img.pixel(x, y)).collect()
+    };
+    assert!(b(2).iter().any(|p| p[0] > 100), "the plain b was drawn");
+    assert_eq!(b(0), b(2), "the b after 100 marks moved");
+    assert_eq!(b(1), b(2), "the b after 5000 marks moved");
 }
 
 /// Deterministic noise.
