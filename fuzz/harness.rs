@@ -107,7 +107,7 @@ fn geometry_of(frame: &Frame, m: CellMetrics) {
         assert!((1..=width).contains(&w) && (1..=height).contains(&h), "layer {w}x{h} on {width}x{height}");
         let (mut replace, mut over) = (Vec::new(), Vec::new());
         for (r, row) in grid.rows.iter().enumerate() {
-            geometry::row_rects(frame, row, r, m, &mut replace, &mut over);
+            geometry::row_rects(frame, row, r, grid.width, m, &mut replace, &mut over);
             bands.extend(geometry::row_band(&placed, r, m, height));
         }
         rects.extend(replace.into_iter().chain(over));

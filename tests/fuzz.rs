@@ -798,6 +798,42 @@ fn grids_and_positions_at_the_limits_render_offscreen() {
     }
 }
 
+/// Rendering work follows what the window shows, not what nvim sends: a
+/// float 10 000 rows tall and 10 000 columns wide over a 10x4 screen draws
+/// only the 4 rows the screen has room for.
+#[test]
+fn a_grid_larger_than_the_window_draws_only_what_is_shown() {
+    use vireo::model::{Anchor, CellUpdate, MAX_COORD, Model, RedrawEvent};
+
+    let mut model = Model::new();
+    let mut apply = |event| model.apply(event).expect("a valid event");
+    let text = |t: &'static str| CellUpdate { text: t.into(), hl: Some(0), repeat: None };
+    apply(RedrawEvent::GridResize { grid: 1, width: 10, height: 4 });
+    apply(RedrawEvent::GridResize { grid: 2, width: 400, height: MAX_COORD });
+    for (grid, row) in [(1, 0), (2, 0), (2, MAX_COORD - 1)] {
+        apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells: vec![text("x")], wrap: false });
+    }
+    apply(RedrawEvent::WinFloatPos {
+        grid: 2,
+        win: 1002,
+        anchor: Anchor::NW,
+        anchor_grid: 1,
+        anchor_row: 0.0,
+        anchor_col: 0.0,
+        mouse_enabled: true,
+        zindex: None,
+        compindex: None,
+    });
+    let frame = apply(RedrawEvent::Flush).expect("a flush publishes a frame");
+    let mut offscreen = offscreen();
+    offscreen.renderer.invalidate();
+    offscreen.renderer.set_preedit(None);
+    let errors_before = RENDER_ERRORS.load(Ordering::SeqCst);
+    let stats = offscreen.render_and_wait(&frame, CursorState { visible: true }).expect("renders");
+    assert_eq!(RENDER_ERRORS.load(Ordering::SeqCst), errors_before, "the renderer logged errors");
+    assert_eq!((stats.layers, stats.rows_drawn), (2, 4 + 4));
+}
+
 /// Every input the coverage-guided fuzzer found to crash or to break a
 /// frame's bounds, run as the fuzzer ran it, then rendered offscreen.
 #[test]

@@ -179,18 +179,19 @@ pub fn overlay_band(
 }
 
 /// Backgrounds (into `replace`) and decorations and box drawing (into
-/// `over`) for grid row `r`.
+/// `over`) for the first `cols` cells of grid row `r`.
 pub fn row_rects(
     frame: &Frame,
     row: &Row,
     r: usize,
+    cols: usize,
     m: CellMetrics,
     replace: &mut Vec<Rect>,
     over: &mut Vec<Rect>,
 ) {
     let (cw, ch) = (m.width as f32, m.height as f32);
     let y = r as f32 * ch;
-    for (col, cell) in row.cells.iter().enumerate() {
+    for (col, cell) in row.cells.iter().enumerate().take(cols) {
         let x = col as f32 * cw;
         let (bg, _) = background(frame, cell.hl);
         push_merged(replace, Rect::solid(x, y, cw, ch, bg));

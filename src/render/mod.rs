@@ -388,7 +388,8 @@ impl Renderer {
                         left: *x as i32,
                         top: *y as i32,
                         right: width as i32,
-                        bottom: (*y as i32) + m.height as i32,
+                        // Saturating: a cursor far off screen has no text to show.
+                        bottom: (*y as i32).saturating_add(m.height as i32),
                     },
                     default_color: *color,
                     custom_glyphs: &[],
@@ -471,7 +472,11 @@ impl Renderer {
         // MAX_COORD on a side; the indexing below relies on it.
         debug_assert!(grid.rows.len() == grid.height && layer.drawn.len() == grid.height);
         debug_assert!(grid.width <= crate::model::MAX_COORD && grid.height <= crate::model::MAX_COORD);
-        let dirty: Vec<usize> = (0..grid.height)
+        // Rows and columns past the texture are never shown: not drawn
+        // either, so a hostile grid costs what the window shows.
+        let visible_rows = size.1.div_ceil(m.height.max(1)) as usize;
+        let visible_cols = size.0.div_ceil(m.width.max(1)) as usize;
+        let dirty: Vec<usize> = (0..grid.height.min(visible_rows))
             .filter(|&r| !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r])))
             .collect();
         if dirty.is_empty() {
@@ -490,7 +495,7 @@ impl Renderer {
         }
         for &r in &dirty {
             let row = &grid.rows[r];
-            row_rects(frame, row, r, m, &mut replace, &mut over);
+            row_rects(frame, row, r, visible_cols, m, &mut replace, &mut over);
             let reused = moved.remove(&Arc::as_ptr(row));
             if reused.is_none() {
                 shaped += 1;
