@@ -434,15 +434,22 @@ fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
 
 const BUNDLED_REGULAR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/JetBrainsMono-Regular.ttf");
 
+/// A bundled font file renamed to `family` (14 characters, as many as
+/// "JetBrains Mono", so the name table keeps its layout).
+fn renamed_font(path: &str, family: &str) -> Vec<u8> {
+    let mut font = std::fs::read(path).unwrap();
+    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>();
+    replace_all(&mut font, &utf16("JetBrains Mono"), &utf16(family));
+    replace_all(&mut font, b"JetBrains Mono", family.as_bytes());
+    font
+}
+
 /// The bundled regular font renamed to `family` (14 characters, as many as
 /// "JetBrains Mono", so the name table keeps its layout) with its `table`
 /// overwritten by noise: a file the font scan accepts, since it reads only
 /// the names.
 fn broken_font(family: &str, table: &[u8; 4]) -> Vec<u8> {
-    let mut font = std::fs::read(BUNDLED_REGULAR).unwrap();
-    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>();
-    replace_all(&mut font, &utf16("JetBrains Mono"), &utf16(family));
-    replace_all(&mut font, b"JetBrains Mono", family.as_bytes());
+    let mut font = renamed_font(BUNDLED_REGULAR, family);
     let be32 = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap()) as usize;
     let tables = u16::from_be_bytes([font[4], font[5]]) as usize;
     let record = (0..tables).map(|i| 12 + 16 * i).find(|&r| &font[r..r + 4] == table).expect("the table");
@@ -517,6 +524,14 @@ fn corrupt_font_files_are_skipped_with_a_warning_and_text_still_drawn() {
     assert_eq!(run.stderr.matches(fallback).count(), 1, "said once:\n{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 
+    // A sound family with only an italic face is used when guifont asks
+    // for italics.
+    let italic = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/JetBrainsMono-Italic.ttf");
+    std::fs::write(fonts.join("ItalicOnlyMono.ttf"), renamed_font(italic, "ItalicOnlyMono")).unwrap();
+    let (run, img) = font_snapshot("italic-only", "ItalicOnlyMono:h14:i", &home);
+    assert!(!run.stderr.contains("ItalicOnlyMono"), "{}", run.stderr);
+    let (_, want) = font_snapshot("bundled-italic", "JetBrains Mono:h14:i", &clean);
+    assert!(img == want, "the italic-only family was not used");
     std::fs::remove_dir_all(home).ok();
     std::fs::remove_dir_all(clean).ok();
 }

@@ -148,8 +148,8 @@ pub struct Fonts {
     metrics: CellMetrics,
     system_fonts_loaded: bool,
     /// Installed families already checked by [`Fonts::probe`], by lower-case
-    /// name: whether they can draw text. Each is checked, and a broken one
-    /// warned about, once per font database.
+    /// name and style: whether they can draw text. Each is checked, and a
+    /// broken one warned about, once per font database.
     usable: HashMap<String, bool>,
     /// The `guifont` families last warned about as all missing, so that the
     /// warning is given once, not on every size or linespace change.
@@ -348,7 +348,7 @@ impl Fonts {
     /// Whether the installed family `name` can draw text; checked once,
     /// with a warning naming the file when it cannot.
     fn is_usable(&mut self, name: &str) -> bool {
-        let key = name.to_lowercase();
+        let key = format!("{}:{}", name.to_lowercase(), self.style_name());
         if let Some(&usable) = self.usable.get(&key) {
             return usable;
         }
@@ -366,24 +366,44 @@ impl Fonts {
         verdict.is_ok()
     }
 
-    /// Checks that `family` draws text: "M" must shape to one of its own
-    /// glyphs, of a sane width and line height, that rasterises to
-    /// something. The font database reads only a file's names, so a corrupt
-    /// font passes its scan and would otherwise draw nothing, or make cells
-    /// a pixel or hundreds of pixels wide.
+    /// "regular", "bold", "italic" or "bold italic", as `guifont` asks.
+    fn style_name(&self) -> &'static str {
+        match (self.spec.bold, self.spec.italic) {
+            (false, false) => "regular",
+            (true, false) => "bold",
+            (false, true) => "italic",
+            (true, true) => "bold italic",
+        }
+    }
+
+    /// Checks that `family` draws text in the style `guifont` asks for: "M"
+    /// must shape to one of its own glyphs, of a sane width and line
+    /// height, that rasterises to something. The font database reads only a
+    /// file's names, so a corrupt font passes its scan and would otherwise
+    /// draw nothing, or make cells a pixel or hundreds of pixels wide; a
+    /// family without a face in that style would have every character drawn
+    /// in some fallback font, proportional ones included.
     fn probe(&mut self, family: &str) -> Result<(), String> {
         const PX: f32 = 32.0;
+        let mut attrs = Attrs::new().family(Family::Name(family));
+        if self.spec.bold {
+            attrs = attrs.weight(glyphon::Weight::BOLD);
+        }
+        if self.spec.italic {
+            attrs = attrs.style(glyphon::Style::Italic);
+        }
         let mut buffer = Buffer::new(&mut self.system, Metrics::new(PX, PX * 2.0));
-        buffer.set_text("M", &Attrs::new().family(Family::Name(family)), Shaping::Advanced, None);
+        buffer.set_text("M", &attrs, Shaping::Advanced, None);
         buffer.shape_until_scroll(&mut self.system, false);
         let glyph = buffer.layout_runs().next().and_then(|r| r.glyphs.first().cloned());
         let glyph = glyph.ok_or("it shapes no glyph for 'M'")?;
-        let own = self
-            .system
-            .db()
-            .face(glyph.font_id)
-            .is_some_and(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(family)));
-        if !own || glyph.glyph_id == 0 {
+        let face = self.system.db().face(glyph.font_id);
+        let names = face.map(|f| f.families.as_slice()).unwrap_or_default();
+        if !names.iter().any(|(n, _)| n.eq_ignore_ascii_case(family)) {
+            let fallback = names.first().map_or("another font", |(n, _)| n.as_str());
+            return Err(format!("it does not draw 'M' in {} ({fallback} would)", self.style_name()));
+        }
+        if glyph.glyph_id == 0 {
             return Err("it has no glyph for 'M'".into());
         }
         let width = glyph.w / PX;
