@@ -68,7 +68,7 @@ fn a_fifty_megabyte_paste_arrives_whole_and_the_window_keeps_answering() {
     });
     let transferred = started.elapsed();
     let want = (lines + 1).to_string();
-    wait_for("the pasted lines", Duration::from_secs(120), || {
+    wait_for("the pasted lines", Duration::from_secs(300), || {
         (remote_expr(&socket, "line('$')") == want).then_some(())
     });
     let pasted = started.elapsed();
