@@ -205,13 +205,16 @@ vim.fn.setline(2, string.rep('wide ', 200))
         img
     };
     wait_for("the window to show the new size", Duration::from_secs(60), || shown(&root()).then_some(()));
+    let drawn = started.elapsed();
     assert_alive(&mut s, "at 1000x400 cells");
     let (rss, peak) = memory_mib(s.vireo.0.id());
     eprintln!(
-        "resized to {}x{} px (1000x400 cells) and drawn in {:.1} s; vireo {rss} MiB resident, peak {peak} MiB",
+        "resized to {}x{} px (1000x400 cells): nvim's grid after {:.1} s, on screen after {:.1} s; vireo \
+         {rss} MiB resident, peak {peak} MiB",
         1000 * cw,
         400 * ch,
-        resized.as_secs_f64()
+        resized.as_secs_f64(),
+        drawn.as_secs_f64()
     );
     let frame = s.frame().unwrap();
     assert_eq!(compose::compose(&frame).row_text(0), "size 1000x400");
