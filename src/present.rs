@@ -198,13 +198,22 @@ impl Shared {
         before_present: impl FnOnce(),
     ) -> Result<RenderStats, PresentError> {
         let (width, height) = self.size;
-        let stride =
-            (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        // X allows windows up to 32767 pixels a side, more than a texture
+        // may have: draw as much as a texture holds, from the top left.
+        let max = gpu.device.limits().max_texture_dimension_2d;
+        let (drawn_width, drawn_height) = (width.min(max), height.min(max));
+        let stride = (drawn_width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let stats = match &self.target {
             Some(target) => renderer.render_kept(frame, target, cursor),
             None => renderer.render(
                 frame,
-                self.target.insert(gpu.render_target("presented frame", width, height, SHARED_FORMAT)),
+                self.target.insert(gpu.render_target(
+                    "presented frame",
+                    drawn_width,
+                    drawn_height,
+                    SHARED_FORMAT,
+                )),
                 cursor,
             ),
         };
@@ -212,7 +221,7 @@ impl Shared {
         let readback = self.readback.get_or_insert_with(|| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("presented rows"),
-                size: u64::from(stride) * u64::from(height),
+                size: u64::from(stride) * u64::from(drawn_height),
                 usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
                 mapped_at_creation: false,
             })
@@ -225,7 +234,7 @@ impl Shared {
         // frames; a new one (age 0) needs every row.
         let age = usize::from(buffer.age());
         let bands = if age == 0 || age > self.recent.len() {
-            vec![(0, height)]
+            vec![(0, drawn_height)]
         } else {
             merge_bands(self.recent[..age].concat())
         };
@@ -250,7 +259,7 @@ impl Shared {
                         rows_per_image: None,
                     },
                 },
-                wgpu::Extent3d { width, height: y1 - y0, depth_or_array_layers: 1 },
+                wgpu::Extent3d { width: drawn_width, height: y1 - y0, depth_or_array_layers: 1 },
             );
         }
         gpu.queue.submit([encoder.finish()]);
@@ -270,8 +279,8 @@ impl Shared {
             let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
             for &(y0, y1) in &bands {
                 for y in y0..y1 {
-                    let src = &data[((y - top) * stride) as usize..][..(width * 4) as usize];
-                    let dst = &mut buffer[(y * width) as usize..][..width as usize];
+                    let src = &data[((y - top) * stride) as usize..][..(drawn_width * 4) as usize];
+                    let dst = &mut buffer[(y * width) as usize..][..drawn_width as usize];
                     copy_row(src, dst);
                 }
             }
@@ -284,7 +293,7 @@ impl Shared {
                 Some(softbuffer::Rect {
                     x: 0,
                     y: y0,
-                    width: NonZeroU32::new(width)?,
+                    width: NonZeroU32::new(drawn_width)?,
                     height: NonZeroU32::new(y1 - y0)?,
                 })
             })

@@ -7,7 +7,7 @@ use common::window::*;
 
 use std::time::{Duration, Instant};
 
-use vireo::model::{GLOBAL_GRID, compose};
+use vireo::model::GLOBAL_GRID;
 use vireo::render::offscreen::Image;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt};
@@ -150,48 +150,41 @@ fn two_hundred_resizes_in_two_seconds_end_in_a_grid_that_fits() {
     s.wait_row(0, "after the storm");
 }
 
-#[test]
-fn a_window_resized_to_1000_by_400_cells_draws_the_whole_grid() {
-    // Line 1 says the size nvim gives its windows, kept up to date.
-    let script = temp("size.lua");
-    std::fs::write(
-        &script,
-        r#"
+/// Line 1 of the buffer says the size nvim gives its windows, kept up to
+/// date; line 2 is 1000 columns wide.
+const SIZE_LUA: &str = r#"
 local function show() vim.fn.setline(1, 'size ' .. vim.o.columns .. 'x' .. vim.o.lines) end
 vim.api.nvim_create_autocmd('VimResized', { callback = show })
 show()
 vim.fn.setline(2, string.rep('wide ', 200))
-"#,
-    )
-    .unwrap();
-    let (cols, rows) = (80, 20);
-    let mut s = Session::start("huge", &format!("{cols}x{rows}"), &["-S", script.to_str().unwrap()]);
-    s.wait_row(0, "size 80x20");
-    let ((width, height), at) = geometry(&s.display, &s.window);
-    let (cw, ch) = (width / cols as u32, height / rows as u32);
+"#;
 
+/// A window showing [`SIZE_LUA`] at 80x20 cells, its top-left corner on
+/// the screen and its cell size.
+fn size_window(name: &str) -> (Session, (i16, i16), (u32, u32)) {
+    let script = temp(&format!("{name}.lua"));
+    std::fs::write(&script, SIZE_LUA).unwrap();
+    let (cols, rows) = (80, 20);
+    let s = Session::start(name, &format!("{cols}x{rows}"), &["-S", script.to_str().unwrap()]);
+    s.wait_row(0, "size 80x20");
+    std::fs::remove_file(script).ok();
+    let ((width, height), at) = geometry(&s.display, &s.window);
+    (s, at, (width / cols, height / rows))
+}
+
+fn resize(s: &Session, width: u32, height: u32) {
     let (conn, _) = x11rb::connect(Some(&s.display)).expect("an X connection");
     let window: u32 = s.window.parse().unwrap();
-    let started = Instant::now();
-    conn.configure_window(window, &ConfigureWindowAux::new().width(1000 * cw).height(400 * ch)).unwrap();
+    conn.configure_window(window, &ConfigureWindowAux::new().width(width).height(height)).unwrap();
     conn.sync().unwrap();
-    wait_for("a 1000x400 grid", Duration::from_secs(60), || grid_size(&s).filter(|&g| g == (1000, 400)));
-    s.wait_row(0, "size 1000x400");
-    let wide = "wide ".repeat(200);
-    s.wait_row(1, wide.trim_end());
-    let resized = started.elapsed();
+}
 
-    // The window shows it: the part on the 1024x768 screen has the new
-    // width's digits in row 0 ("size 80x20" had nothing past column 9).
-    let shown = |img: &Image| {
-        let ink = |col: u32| {
-            let (x0, y0) = (at.0 as u32 + col * cw, at.1 as u32);
-            let bg = img.pixel(x0, y0);
-            (y0..y0 + ch).any(|y| (x0..x0 + cw).any(|x| img.pixel(x, y) != bg))
-        };
-        (10..13).all(ink) && !ink(14)
-    };
-    let root = || {
+/// Waits until the part of the window on the screen shows `text` in its
+/// first row: ink in exactly the cells of `text` that are not blank, up
+/// to column 20.
+fn wait_shown(s: &Session, at: (i16, i16), (cw, ch): (u32, u32), text: &str) {
+    let want: Vec<bool> = format!("{text:20}").chars().take(20).map(|c| c != ' ').collect();
+    let shows = || {
         let shot = temp("root.png");
         let status = std::process::Command::new("import")
             .args(["-window", "root"])
@@ -202,9 +195,28 @@ vim.fn.setline(2, string.rep('wide ', 200))
         assert!(status.success());
         let img = Image::read_png(&shot).unwrap();
         std::fs::remove_file(&shot).ok();
-        img
+        let ink = |col: u32| {
+            let (x0, y0) = (at.0 as u32 + col * cw, at.1 as u32);
+            let bg = img.pixel(x0, y0);
+            (y0..y0 + ch).any(|y| (x0..x0 + cw).any(|x| img.pixel(x, y) != bg))
+        };
+        (0..20).map(ink).collect::<Vec<bool>>() == want
     };
-    wait_for("the window to show the new size", Duration::from_secs(60), || shown(&root()).then_some(()));
+    wait_for(&format!("the window to show {text:?}"), Duration::from_secs(60), || shows().then_some(()));
+}
+
+#[test]
+fn a_window_resized_to_1000_by_400_cells_draws_the_whole_grid() {
+    let (mut s, at, (cw, ch)) = size_window("huge");
+    let started = Instant::now();
+    resize(&s, 1000 * cw, 400 * ch);
+    wait_for("a 1000x400 grid", Duration::from_secs(60), || grid_size(&s).filter(|&g| g == (1000, 400)));
+    s.wait_row(0, "size 1000x400");
+    let wide = "wide ".repeat(200);
+    s.wait_row(1, wide.trim_end());
+    let resized = started.elapsed();
+    // The window shows it (the part on the 1024x768 screen).
+    wait_shown(&s, at, (cw, ch), "size 1000x400");
     let drawn = started.elapsed();
     assert_alive(&mut s, "at 1000x400 cells");
     let (rss, peak) = memory_mib(s.vireo.0.id());
@@ -216,7 +228,21 @@ vim.fn.setline(2, string.rep('wide ', 200))
         resized.as_secs_f64(),
         drawn.as_secs_f64()
     );
-    let frame = s.frame().unwrap();
-    assert_eq!(compose::compose(&frame).row_text(0), "size 1000x400");
-    std::fs::remove_file(script).ok();
+}
+
+#[test]
+fn a_window_taller_than_a_texture_draws_what_fits() {
+    // X allows 32767 pixels a side; graphics devices draw 8192 or 16384.
+    let (mut s, at, (cw, ch)) = size_window("tall");
+    resize(&s, 80 * cw, 30_000);
+    // nvim gives at most 1000 lines: still more than a texture holds.
+    let (_, rows) = wait_for("a taller grid", Duration::from_secs(60), || grid_size(&s).filter(|g| g.1 > 20));
+    assert!(rows as u32 * ch > 16_384, "{rows} rows of {ch} pixels");
+    let text = format!("size 80x{rows}");
+    s.wait_row(0, &text);
+    wait_shown(&s, at, (cw, ch), &text);
+    assert_alive(&mut s, "in a window 30000 pixels tall");
+    // And back.
+    resize(&s, 80 * cw, 20 * ch);
+    wait_shown(&s, at, (cw, ch), "size 80x20");
 }
