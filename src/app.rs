@@ -125,6 +125,8 @@ pub fn run(
         mouse: MouseState::default(),
         ime_allowed: None,
         ime_area: None,
+        #[cfg(unix)]
+        xim_watchdog: None,
     };
     event_loop.run_app(&mut app).map_err(AppError::EventLoop)?;
     if let Some(e) = app.error {
@@ -169,6 +171,9 @@ struct App {
     /// IME state last given to the window: allowed, and the cursor area.
     ime_allowed: Option<bool>,
     ime_area: Option<(f32, f32, f32, f32)>,
+    /// Keeps an input method that stops answering from freezing the window.
+    #[cfg(unix)]
+    xim_watchdog: Option<crate::input::xim::Watchdog>,
 }
 
 /// Pointer state between winit events.
@@ -681,6 +686,17 @@ fn event_loop_reason(e: &winit::error::EventLoopError) -> String {
     reason
 }
 
+/// The X11 window id (the input-method watchdog's target), on X11.
+#[cfg(unix)]
+fn x11_window_id(window: &Window) -> Option<u32> {
+    use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    match window.window_handle().ok()?.as_raw() {
+        RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
+        RawWindowHandle::Xcb(h) => Some(h.window.get()),
+        _ => None,
+    }
+}
+
 fn is_x11(window: &Window) -> bool {
     use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
     window
@@ -715,6 +731,11 @@ impl ApplicationHandler<UserEvent> for App {
         }
         match self.create_view(event_loop) {
             Ok(view) => {
+                #[cfg(unix)]
+                {
+                    self.xim_watchdog =
+                        x11_window_id(&view.window).and_then(crate::input::xim::Watchdog::start);
+                }
                 self.view = Some(view);
                 log::debug!("renderer ready after {:?}", self.started.elapsed());
                 match self.starting.take().map(nvim::Starting::wait) {
@@ -744,6 +765,10 @@ impl ApplicationHandler<UserEvent> for App {
     }
 
     fn new_events(&mut self, _event_loop: &ActiveEventLoop, cause: StartCause) {
+        #[cfg(unix)]
+        if let Some(watchdog) = &self.xim_watchdog {
+            watchdog.enter();
+        }
         if let StartCause::ResumeTimeReached { .. } = cause {
             // A blink phase ended.
             if let Some(view) = &self.view {
@@ -826,6 +851,10 @@ impl ApplicationHandler<UserEvent> for App {
     }
 
     fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        #[cfg(unix)]
+        if let Some(watchdog) = &self.xim_watchdog {
+            watchdog.leave();
+        }
         let (_, next) = self.blink.state(Instant::now());
         event_loop.set_control_flow(match next {
             Some(at) => ControlFlow::WaitUntil(at),

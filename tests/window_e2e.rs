@@ -107,9 +107,6 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
     assert!(placement.is_some());
 }
 
-
-
-
 #[test]
 fn plus_and_star_registers_use_the_system_clipboard() {
     let (s, socket) = Session::start_listening("clip", "40x8");
@@ -305,8 +302,13 @@ fn special_keys_reach_their_mappings() {
 
 /// fcitx5 with only its Hangul engine (so it is always on), drawing the
 /// composition through the client (XIM "on the spot"), serving `display`.
+/// It runs in a process group of its own with its D-Bus session: stopping
+/// the returned process stops them all (dbus-run-session alone would leave
+/// its dbus-daemon running, one more per run, until the machine runs out
+/// of inotify instances).
 fn fcitx5_hangul(display: &str) -> Option<(Proc, String)> {
-    let config = temp("fcitx5-config");
+    use std::os::unix::process::CommandExt;
+    let config = temp(&format!("fcitx5-config{display}"));
     let dir = config.join("fcitx5");
     std::fs::create_dir_all(dir.join("conf")).unwrap();
     std::fs::write(
@@ -317,8 +319,9 @@ fn fcitx5_hangul(display: &str) -> Option<(Proc, String)> {
     .unwrap();
     std::fs::write(dir.join("conf/xim.conf"), "UseOnTheSpot=True\n").unwrap();
     let log = config.join("fcitx5.log");
-    let child = Command::new("dbus-run-session")
-        .args(["--", "fcitx5", "--disable=wayland,waylandim"])
+    let child = Command::new("sh")
+        .args(["-c", "trap 'kill 0' TERM; dbus-run-session -- fcitx5 --disable=wayland,waylandim & wait"])
+        .process_group(0)
         .env("DISPLAY", display)
         .env("XDG_CONFIG_HOME", &config)
         .stdout(Stdio::null())
@@ -334,6 +337,42 @@ fn fcitx5_hangul(display: &str) -> Option<(Proc, String)> {
     Some((im, "@im=fcitx".to_owned()))
 }
 
+/// The fcitx5 process that `fcitx5_hangul` started for `s`.
+fn fcitx5_pid(s: &Session) -> String {
+    let group = s._im.as_ref().expect("an input method").0.id().to_string();
+    let pid = Command::new("pgrep").args(["-g", &group, "-x", "fcitx5"]).output().expect("pgrep runs");
+    String::from_utf8_lossy(&pid.stdout).trim().to_owned()
+}
+
+/// What a failed input-method step needs to be understood: vireo's input
+/// and input-method log lines, whether fcitx5 still runs, and its log.
+fn ime_report(s: &Session) -> String {
+    let vireo = std::fs::read_to_string(s.log.as_ref().unwrap()).unwrap_or_default();
+    let events: Vec<&str> = vireo
+        .lines()
+        .filter(|l| {
+            l.contains("input method")
+                || l.contains("] key ")
+                || l.contains("focused")
+                || l.contains("panicked")
+        })
+        .collect();
+    let pid = fcitx5_pid(s);
+    let state = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|st| st.lines().find(|l| l.starts_with("State:")).map(str::to_owned))
+        .unwrap_or_else(|| "gone".to_owned());
+    let config = temp(&format!("fcitx5-config{}", s.display));
+    let fcitx5 = std::fs::read_to_string(config.join("fcitx5.log")).unwrap_or_default();
+    let lines: Vec<&str> = fcitx5.lines().collect();
+    format!(
+        "vireo running: {}; vireo's events:\n{}\nfcitx5 ({pid}): {state}; its log ends:\n{}",
+        Path::new(&format!("/proc/{}", s.vireo.0.id())).exists(),
+        events.join("\n"),
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    )
+}
+
 /// Non-background pixels in the two cells from `col` of a window shot.
 fn inked(img: &Image, col: u32) -> usize {
     let m = Fonts::bundled(1.0).metrics();
@@ -344,20 +383,13 @@ fn inked(img: &Image, col: u32) -> usize {
         .count()
 }
 
-
 #[test]
 fn an_input_method_composes_inline_and_commits_to_nvim() {
     let (s, socket) = Session::start_listening_with("ime", "40x6", fcitx5_hangul);
     let line = || remote_expr(&socket, "getline(1)");
     let log = s.log.clone().unwrap();
     let times = |event: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(event).count();
-    let ime_log = || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        text.lines()
-            .filter(|l| l.contains("input method") || l.contains("] key "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let ime_log = || ime_report(&s);
     let wait_event = |event: &str, n: usize| {
         let deadline = Instant::now() + Duration::from_secs(60);
         while times(event) < n {
@@ -409,6 +441,39 @@ fn an_input_method_composes_inline_and_commits_to_nvim() {
     wait_event("input method: Disabled", off + 1);
     s.xdotool(&["key", "--delay", "40", "0", "x"]);
     wait_line("");
+    std::fs::remove_file(socket).ok();
+}
+
+/// An input method that stops answering while vireo waits for it (here
+/// stopped, then killed, in the middle of the switch to insert mode) must
+/// not freeze the window: Xlib waits for its reply with no timeout, so
+/// vireo gives up waiting, says so, and keys work again.
+#[test]
+fn an_input_method_that_stops_answering_does_not_freeze_the_window() {
+    let (s, socket) = Session::start_listening_with("ime-gone", "40x6", fcitx5_hangul);
+    let log = s.log.clone().unwrap();
+    let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
+    wait_for("the input context", Duration::from_secs(60), || logged("input method: Disabled").then_some(()));
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
+    wait_for("the focus", Duration::from_secs(60), || logged("focused: true").then_some(()));
+    let fcitx5 = fcitx5_pid(&s);
+    let signal = |sig: &str| assert!(Command::new("kill").args([sig, &fcitx5]).status().unwrap().success());
+    signal("-STOP");
+    // nvim enters insert mode; vireo asks the input method to turn on and
+    // waits for its answer.
+    s.xdotool(&["key", "i"]);
+    wait_for("insert mode", Duration::from_secs(30), || {
+        (remote_expr(&socket, "mode()") == "i").then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    signal("-KILL");
+    s.xdotool(&["key", "Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while remote_expr(&socket, "mode()") != "n" {
+        assert!(Instant::now() < deadline, "the window stopped handling keys;\n{}", ime_report(&s));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(logged("not answering"), "vireo said nothing about the input method;\n{}", ime_report(&s));
     std::fs::remove_file(socket).ok();
 }
 

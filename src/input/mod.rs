@@ -2,6 +2,8 @@
 
 pub mod keys;
 pub mod mouse;
+#[cfg(unix)]
+pub mod xim;
 
 /// The `nvim_exec_lua` arguments that open `path` with `:drop` (a file
 /// dropped on the window). The path travels as an argument and nvim
