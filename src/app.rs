@@ -88,7 +88,7 @@ pub fn run(
     // "+ and "* registers through the system clipboard, with no external tool.
     let clipboard = ClipboardWorker::start().map_err(AppError::Thread)?;
     opts.requests = crate::input::clipboard::handlers(std::mem::take(&mut opts.requests), clipboard.clone());
-    opts.init_lua.push(crate::input::clipboard::PROVIDER_LUA.to_owned());
+    opts.init_lua.push(nvim::LuaChunk::new(crate::input::clipboard::PROVIDER_LUA, vec![]));
     // nvim starts and attaches on the IO thread while the window and the
     // graphics device are created here.
     let starting = nvim::start_async(opts)?;
@@ -105,6 +105,7 @@ pub fn run(
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        live: crate::settings::live::Live::new(settings.clone()),
         settings,
         problems,
         clipboard,
@@ -145,6 +146,9 @@ struct View {
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// The layers below and the `g:vireo_*` variables.
+    live: crate::settings::live::Live,
+    /// The settings last applied to the window.
     settings: Settings,
     /// Settings that could not be applied, shown in nvim once it is attached.
     problems: Vec<String>,
@@ -277,7 +281,9 @@ impl App {
     }
 
     /// Takes every waiting frame, keeping the newest; notes a session end.
+    /// Settings nvim sent come first: they were sent before those frames.
     fn drain(&mut self, event_loop: &ActiveEventLoop) {
+        self.take_settings();
         let Some(conn) = &self.conn else { return };
         let mut got = false;
         while let Ok(mut frame) = conn.frames.try_recv() {
@@ -317,6 +323,40 @@ impl App {
         };
         self.exit = Some(exit);
         event_loop.exit();
+    }
+
+    /// Applies the `g:vireo_*` changes nvim sent; problems go back to nvim.
+    fn take_settings(&mut self) {
+        let Some(conn) = &self.conn else { return };
+        let mut problems = Vec::new();
+        while let Ok(note) = conn.notifications.try_recv() {
+            match self.live.notification(&note.method, &note.params) {
+                Some(found) => problems.extend(found),
+                None => log::debug!("notification '{}' ignored", note.method),
+            }
+        }
+        conn.echo_errors(&problems);
+        let next = self.live.settings().clone();
+        if next == self.settings {
+            return;
+        }
+        let before = std::mem::replace(&mut self.settings, next);
+        log::debug!("settings changed: {:?}", self.settings);
+        if let Some(view) = self.view.as_mut() {
+            let s = &self.settings;
+            if s.fullscreen != before.fullscreen {
+                view.window
+                    .set_fullscreen(s.fullscreen.then_some(winit::window::Fullscreen::Borderless(None)));
+            }
+            if s.ligatures != before.ligatures {
+                view.renderer.fonts.ligatures = s.ligatures;
+                view.renderer.invalidate();
+                view.window.request_redraw();
+            }
+        }
+        if self.settings.input_ime != before.input_ime {
+            self.update_ime();
+        }
     }
 
     fn render(&mut self) {

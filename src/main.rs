@@ -13,7 +13,7 @@ use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
 use vireo::rpc::RequestTable;
-use vireo::settings::GridSize;
+use vireo::settings::{self, GridSize};
 use vireo::snapshot::{self, Settle};
 
 fn main() -> ExitCode {
@@ -52,6 +52,18 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Sets `g:vireo*`, watches `g:vireo_*` and defines `:VireoConfig`.
+fn settings_lua(cli: &Cli, config: Option<&std::path::Path>) -> nvim::LuaChunk {
+    let config = match (config, cli.no_config) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.to_owned()),
+        (None, false) => settings::file::default_path(|name| std::env::var(name).ok()),
+    };
+    let config = config.map_or(rmpv::Value::Nil, |p| p.to_string_lossy().into_owned().into());
+    let args = vec![env!("CARGO_PKG_VERSION").into(), config, settings::live::template().into()];
+    nvim::LuaChunk::new(settings::live::INIT_LUA, args)
 }
 
 /// `VIREO_LOG` sets the level (default: warnings); `--log-file` the place.
@@ -97,7 +109,7 @@ fn run(cli: Cli, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
         rows,
         record: cli.record.clone(),
         requests: RequestTable::default(),
-        init_lua: Vec::new(),
+        init_lua: vec![settings_lua(&cli, loaded.config.as_deref())],
         scroll_fill: None,
         wake: None,
     };

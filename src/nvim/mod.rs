@@ -40,13 +40,27 @@ pub struct StartOptions {
     /// Handlers for `rpcrequest()` calls from nvim.
     pub requests: RequestTable,
     /// Lua chunks run before attaching (before the user's config), each
-    /// given vireo's channel id as `...`.
-    pub init_lua: Vec<String>,
+    /// given vireo's channel id and then its own arguments as `...`.
+    pub init_lua: Vec<LuaChunk>,
     /// Fill rows vacated by scrolling with this text (tests only).
     pub scroll_fill: Option<String>,
     /// Called on the IO thread after each frame is published and when the
     /// session ends, so a sleeping UI loop can wake (no polling).
     pub wake: Option<Wake>,
+}
+
+/// Lua for [`StartOptions::init_lua`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LuaChunk {
+    pub code: String,
+    /// Passed after the channel id.
+    pub args: Vec<Value>,
+}
+
+impl LuaChunk {
+    pub fn new(code: &str, args: Vec<Value>) -> LuaChunk {
+        LuaChunk { code: code.to_owned(), args }
+    }
 }
 
 /// See [`StartOptions::wake`].
@@ -371,7 +385,16 @@ impl crate::rpc::NotificationSink for Sink {
             params: params.iter().map(ValueRef::to_owned).collect(),
         };
         match self.notes.try_send(note) {
-            Ok(()) => self.dropped = 0,
+            Ok(()) => {
+                self.dropped = 0;
+                // Settings apply without waiting for the next redraw; other
+                // notifications (a plugin's flood) must not wake the UI.
+                if method.starts_with(crate::settings::live::SETTING)
+                    && let Some(wake) = &self.wake
+                {
+                    wake();
+                }
+            }
             Err(crossbeam_channel::TrySendError::Full(note)) => {
                 if self.dropped == 0 {
                     log::warn!(
@@ -574,7 +597,7 @@ async fn attach(
     cols: usize,
     rows: usize,
     ext: &OnceLock<ExtTypes>,
-    init_lua: &[String],
+    init_lua: &[LuaChunk],
 ) -> Result<ApiInfo, StartError> {
     let rpc = |what| move |source| StartError::Rpc { what, source };
     let info = session.call("nvim_get_api_info", vec![]).await.map_err(rpc("nvim_get_api_info"))?;
@@ -588,13 +611,17 @@ async fn attach(
     let attributes = Value::Map(vec![("website".into(), "https://github.com/vireo-editor/vireo".into())]);
     let client = vec!["vireo".into(), version, "ui".into(), Value::Map(vec![]), attributes];
     session.call("nvim_set_client_info", client).await.map_err(rpc("nvim_set_client_info"))?;
-    // In the query lane like the calls around it, so it runs before the
-    // attach, without waiting for an answer (errors come as nvim_error_event).
-    let leaving = vec![LEAVING_LUA.into(), Value::Array(vec![api.channel.into()])];
-    session.notify(crate::rpc::Lane::Query, "nvim_exec_lua", leaving).map_err(rpc("vireo's start-up Lua"))?;
-    for lua in init_lua {
-        let args = vec![lua.as_str().into(), Value::Array(vec![api.channel.into()])];
-        session.call("nvim_exec_lua", args).await.map_err(rpc("vireo's start-up Lua"))?;
+    // In the query lane like the calls around them, so they run before the
+    // attach, without waiting for answers: start-up stays one round trip
+    // per call above (errors come back as nvim_error_event and are logged).
+    let leaving = LuaChunk::new(LEAVING_LUA, vec![]);
+    for lua in std::iter::once(&leaving).chain(init_lua) {
+        let mut args = vec![api.channel.into()];
+        args.extend(lua.args.iter().cloned());
+        let call = vec![lua.code.as_str().into(), Value::Array(args)];
+        session
+            .notify(crate::rpc::Lane::Query, "nvim_exec_lua", call)
+            .map_err(rpc("vireo's start-up Lua"))?;
     }
     let ui_opts = Value::Map(vec![
         ("rgb".into(), true.into()),

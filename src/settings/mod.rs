@@ -12,6 +12,7 @@
 //! reads raw variables.
 
 pub mod file;
+pub mod live;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,7 @@ pub struct Knob {
     /// The name in `config.toml`; `VIREO_<NAME>` in the environment.
     pub name: &'static str,
     pub doc: &'static str,
+    /// The default as it is written in `config.toml` ("" when unset).
     pub default: &'static str,
 }
 
@@ -131,7 +133,7 @@ impl<'de> Deserialize<'de> for PixelSize {
 /// Defines [`Settings`], its defaults, [`KNOBS`] and [`Settings::set`] from
 /// one list, so a knob cannot have a field without a name or a doc.
 macro_rules! knobs {
-    ($( #[doc = $doc:literal] $field:ident : $ty:ty = $default:expr, $name:literal, $expected:literal; )*) => {
+    ($( #[doc = $doc:literal] $field:ident : $ty:ty = $default:expr, $name:literal, $expected:literal, $shown:literal; )*) => {
         /// Every knob, with the value in force.
         #[derive(Debug, Clone, PartialEq)]
         pub struct Settings {
@@ -146,7 +148,7 @@ macro_rules! knobs {
 
         /// Every knob, in the order `--help` and the README list them.
         pub const KNOBS: &[Knob] = &[
-            $( Knob { name: $name, doc: $doc.trim_ascii(), default: stringify!($default) }, )*
+            $( Knob { name: $name, doc: $doc.trim_ascii(), default: $shown }, )*
         ];
 
         impl Settings {
@@ -163,31 +165,31 @@ macro_rules! knobs {
 
 knobs! {
     /// The nvim binary to start (`--nvim`, `--neovim-bin`).
-    neovim_bin: Option<PathBuf> = None, "neovim-bin", "a path";
+    neovim_bin: Option<PathBuf> = None, "neovim-bin", "a path", "";
     /// Start nvim in this directory (`--chdir`).
-    chdir: Option<PathBuf> = None, "chdir", "a path";
+    chdir: Option<PathBuf> = None, "chdir", "a path", "";
     /// Append vireo's log to this file instead of stderr (`--log-file`).
-    log_file: Option<PathBuf> = None, "log-file", "a path";
+    log_file: Option<PathBuf> = None, "log-file", "a path", "";
     /// The window's first size in cells (`--grid`).
-    grid: Option<GridSize> = None, "grid", "a size in cells such as \"100x30\"";
+    grid: Option<GridSize> = None, "grid", "a size in cells such as \"100x30\"", "\"100x30\"";
     /// The window's first size in pixels (`--size`); `grid` wins over it.
-    size: Option<PixelSize> = None, "size", "a size in pixels such as \"900x600\"";
+    size: Option<PixelSize> = None, "size", "a size in pixels such as \"900x600\"", "";
     /// Start maximized (`--maximized`).
-    maximized: bool = false, "maximized", "true or false";
+    maximized: bool = false, "maximized", "true or false", "false";
     /// Start in full screen (`--fullscreen`).
-    fullscreen: bool = false, "fullscreen", "true or false";
+    fullscreen: bool = false, "fullscreen", "true or false", "false";
     /// Window decorations: "full" or "none" (`--frame`).
-    frame: WindowFrame = WindowFrame::Full, "frame", "\"full\" or \"none\"";
+    frame: WindowFrame = WindowFrame::Full, "frame", "\"full\" or \"none\"", "\"full\"";
     /// The X11 WM_CLASS of the window (`--x11-wm-class`).
-    x11_wm_class: String = "vireo".into(), "x11-wm-class", "a string";
+    x11_wm_class: String = "vireo".into(), "x11-wm-class", "a string", "\"vireo\"";
     /// The Wayland app id of the window (`--wayland-app-id`).
-    wayland_app_id: String = "vireo".into(), "wayland-app-id", "a string";
+    wayland_app_id: String = "vireo".into(), "wayland-app-id", "a string", "\"vireo\"";
     /// Where the input method may be used: "typing", "always" or "off" (`--ime`).
-    input_ime: ImePolicy = ImePolicy::Typing, "input_ime", "\"typing\", \"always\" or \"off\"";
+    input_ime: ImePolicy = ImePolicy::Typing, "input_ime", "\"typing\", \"always\" or \"off\"", "\"typing\"";
     /// Which Alt keys act as Meta: "both", "only_left", "only_right" or "none" (`--alt-composes` is "none").
-    input_alt_is_meta: AltIsMeta = AltIsMeta::Both, "input_alt_is_meta", "\"both\", \"only_left\", \"only_right\" or \"none\"";
+    input_alt_is_meta: AltIsMeta = AltIsMeta::Both, "input_alt_is_meta", "\"both\", \"only_left\", \"only_right\" or \"none\"", "\"both\"";
     /// Form ligatures such as `->` and `!=` (`--no-ligatures` turns them off).
-    ligatures: bool = true, "ligatures", "true or false";
+    ligatures: bool = true, "ligatures", "true or false", "true";
 }
 
 impl Settings {

@@ -1,0 +1,229 @@
+//! Live settings: `g:vireo_<knob>` variables, set in init.lua, ginit.vim or
+//! at any time with `:let`, over every other layer.
+//!
+//! ```text
+//!   before nvim_ui_attach (before the user's config runs):
+//!     g:vireo = 1, g:vireo_version, g:vireo_channel
+//!     dictwatcheradd(g:, 'vireo_*' / 'neovide_*') ──► rpcnotify 'vireo_setting' name value
+//!   VimEnter: ginit.vim / ginit.lua, then every g:vireo_* / g:neovide_* at
+//!     once ──► rpcnotify 'vireo_settings' {name: value}
+//! ```
+//!
+//! The notifications arrive in order with the redraws, so the first frame
+//! already uses what init.lua set. [`Live`] keeps the layers below and the
+//! variables apart: unsetting a variable brings back the value underneath.
+
+use std::collections::BTreeMap;
+
+use rmpv::Value;
+
+use super::{KNOBS, SettingError, Settings};
+
+/// The notification for one changed variable: `[name, value]` (value nil
+/// when it was unset).
+pub const SETTING: &str = "vireo_setting";
+/// The notification with every variable at `VimEnter`: `[{name: value}]`.
+pub const SETTINGS: &str = "vireo_settings";
+
+/// Run before attaching with vireo's channel, version and the `:VireoConfig`
+/// file as `...`.
+pub const INIT_LUA: &str = r#"
+local chan, version, config, template = ...
+vim.g.vireo = 1
+vim.g.vireo_version = version
+vim.g.vireo_channel = chan
+vim.cmd([[
+function! VireoSettingChanged(dict, key, change) abort
+  call rpcnotify(g:vireo_channel, 'vireo_setting', a:key, get(a:change, 'new', v:null))
+endfunction
+call dictwatcheradd(g:, 'vireo_*', 'VireoSettingChanged')
+call dictwatcheradd(g:, 'neovide_*', 'VireoSettingChanged')
+]])
+local group = vim.api.nvim_create_augroup('vireo_settings', {})
+vim.api.nvim_create_autocmd('VimEnter', {
+  group = group,
+  once = true,
+  callback = function()
+    vim.cmd('runtime! ginit.vim ginit.lua')
+    -- In Vimscript: a dictionary, even an empty one, travels as a map.
+    vim.cmd([[call rpcnotify(g:vireo_channel, 'vireo_settings',
+      \ filter(copy(g:), {name -> name =~# '^\(vireo\|neovide\)_'}))]])
+  end,
+})
+vim.api.nvim_create_user_command('VireoConfig', function()
+  if config == vim.NIL or config == '' then
+    vim.notify('vireo: no config file (started with --no-config)', vim.log.levels.ERROR)
+    return
+  end
+  if vim.fn.filereadable(config) == 0 then
+    vim.fn.mkdir(vim.fn.fnamemodify(config, ':h'), 'p')
+    vim.fn.writefile(vim.split(template, '\n', { plain = true }), config)
+  end
+  vim.cmd.edit(vim.fn.fnameescape(config))
+end, { desc = "Edit vireo's config.toml" })
+"#;
+
+/// The knobs a `g:vireo_*` variable may change while vireo runs; the
+/// others are read once at start (config file, environment, flags).
+pub const LIVE_KNOBS: &[&str] = &["fullscreen", "input_ime", "input_alt_is_meta", "ligatures"];
+
+/// Neovide's names for vireo's knobs where they differ, as
+/// `(neovide name, vireo knob)`. Same-named knobs need no entry.
+const NEOVIDE_NAMES: &[(&str, &str)] = &[("input_macos_option_key_is_meta", "input_alt_is_meta")];
+
+/// The settings below the variables, and the variables set now.
+#[derive(Debug, Clone)]
+pub struct Live {
+    base: Settings,
+    /// `g:vireo_<knob>` values, by knob.
+    vireo: BTreeMap<String, toml::Value>,
+    /// `g:neovide_<knob>` values, by vireo's knob name.
+    neovide: BTreeMap<String, toml::Value>,
+    current: Settings,
+}
+
+impl Live {
+    pub fn new(base: Settings) -> Live {
+        Live { current: base.clone(), base, vireo: BTreeMap::new(), neovide: BTreeMap::new() }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.current
+    }
+
+    /// Handles a notification from nvim; returns the problems to show (a
+    /// refused value keeps the previous one). `false` in the first place
+    /// when the notification is not a settings one.
+    pub fn notification(&mut self, method: &str, params: &[Value]) -> Option<Vec<String>> {
+        let mut problems = Vec::new();
+        match (method, params) {
+            (SETTING, [Value::String(name), value, ..]) => {
+                let name = name.as_str().unwrap_or_default().to_owned();
+                self.variable(&name, value, &mut problems);
+            }
+            // An empty Lua table travels as an empty array.
+            (SETTINGS, [Value::Array(empty), ..]) if empty.is_empty() => {}
+            (SETTINGS, [Value::Map(all), ..]) => {
+                for (name, value) in all {
+                    if let Some(name) = name.as_str() {
+                        self.variable(name, value, &mut problems);
+                    }
+                }
+            }
+            (SETTING | SETTINGS, _) => problems.push(format!("a malformed '{method}' notification")),
+            _ => return None,
+        }
+        Some(problems)
+    }
+
+    /// Records `g:<variable> = value` (nil: unset) if it is vireo's.
+    fn variable(&mut self, variable: &str, value: &Value, problems: &mut Vec<String>) {
+        let (knob, from_neovide) = match (variable.strip_prefix("vireo_"), variable.strip_prefix("neovide_"))
+        {
+            (Some(knob), _) => (knob.to_owned(), false),
+            (_, Some(name)) => {
+                let knob = NEOVIDE_NAMES.iter().find(|(n, _)| *n == name).map_or(name, |(_, k)| k);
+                (knob.to_owned(), true)
+            }
+            _ => return,
+        };
+        if !LIVE_KNOBS.contains(&knob.as_str()) {
+            // vireo's own variables and other names are not settings;
+            // Neovide's that vireo has no knob for are left alone.
+            let known = KNOBS.iter().any(|k| k.name == knob);
+            if known && !from_neovide {
+                problems.push(format!(
+                    "g:{variable} cannot change while vireo runs: set {knob} in config.toml or on the command line"
+                ));
+            }
+            return;
+        }
+        let layer = if from_neovide { &mut self.neovide } else { &mut self.vireo };
+        let Some(value) = toml_value(value) else {
+            layer.remove(&knob);
+            self.recompute(problems);
+            return;
+        };
+        let value = if from_neovide { neovide_value(&knob, value) } else { value };
+        // Checked alone first, so a bad value names its variable and the
+        // previous one stays.
+        let value = vimscript_bool(&self.current, &knob, value);
+        let mut probe = self.current.clone();
+        match probe.set(&knob, value.clone()) {
+            Ok(()) => {
+                layer.insert(knob, value);
+                self.recompute(problems);
+            }
+            Err(e) => problems.push(format!("g:{variable}: {}", describe(&e))),
+        }
+    }
+
+    /// current = base, then Neovide's variables, then vireo's.
+    fn recompute(&mut self, problems: &mut Vec<String>) {
+        let mut next = self.base.clone();
+        for (knob, value) in self.neovide.iter().chain(&self.vireo) {
+            if let Err(e) = next.set(knob, value.clone()) {
+                problems.push(describe(&e));
+            }
+        }
+        self.current = next;
+    }
+}
+
+/// Vimscript has no booleans: `let g:vireo_ligatures = 0` means false for
+/// a knob that takes true or false.
+fn vimscript_bool(current: &Settings, knob: &str, value: toml::Value) -> toml::Value {
+    let toml::Value::Integer(n @ (0 | 1)) = value else { return value };
+    let mut probe = current.clone();
+    if probe.set(knob, toml::Value::Boolean(n == 1)).is_ok() { toml::Value::Boolean(n == 1) } else { value }
+}
+
+fn describe(e: &SettingError) -> String {
+    e.to_string()
+}
+
+/// Neovide's `input_ime` is a boolean: on means vireo's "typing".
+fn neovide_value(knob: &str, value: toml::Value) -> toml::Value {
+    match (knob, &value) {
+        ("input_ime", toml::Value::Boolean(on)) => {
+            toml::Value::String(if *on { "typing" } else { "off" }.into())
+        }
+        _ => value,
+    }
+}
+
+/// An nvim value as TOML; `None` for nil (an unset variable). nvim's
+/// booleans may arrive as 0/1 from Vimscript (`let g:x = 1`): the knob's
+/// own parsing turns those into `true`/`false` where it wants a boolean.
+fn toml_value(v: &Value) -> Option<toml::Value> {
+    Some(match v {
+        Value::Nil => return None,
+        Value::Boolean(b) => toml::Value::Boolean(*b),
+        Value::Integer(i) => toml::Value::Integer(i.as_i64().unwrap_or(i64::MAX)),
+        Value::F32(f) => toml::Value::Float(f64::from(*f)),
+        Value::F64(f) => toml::Value::Float(*f),
+        Value::String(s) => toml::Value::String(s.as_str().unwrap_or_default().to_owned()),
+        Value::Binary(b) => toml::Value::String(String::from_utf8_lossy(b).into_owned()),
+        Value::Array(items) => toml::Value::Array(items.iter().filter_map(toml_value).collect()),
+        Value::Map(entries) => toml::Value::Table(
+            entries.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), toml_value(v)?))).collect(),
+        ),
+        Value::Ext(..) => return None,
+    })
+}
+
+/// `config.toml` with every knob commented out, its doc above it: what
+/// `:VireoConfig` writes when there is no file yet.
+pub fn template() -> String {
+    let mut out = String::from(
+        "# vireo's settings. Uncomment a line to change it; `vireo --help` and the\n\
+         # README list every knob. Live knobs can also be set with `:let g:vireo_<name>`.\n\n",
+    );
+    for knob in KNOBS {
+        let example = if knob.default.is_empty() { "\"\"" } else { knob.default };
+        let unset = if knob.default.is_empty() { " (unset by default)" } else { "" };
+        out.push_str(&format!("# {}{unset}\n# {} = {example}\n\n", knob.doc, knob.name));
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! `g:vireo_*` settings against a real nvim: set by the user's config before
+//! the first frame, changed and unset with `:let`/`:unlet`, Neovide's names
+//! honoured, bad values refused by name, `ginit.vim` and `:VireoConfig`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rmpv::Value;
+use vireo::input::ImePolicy;
+use vireo::nvim::{self, Connection, LuaChunk, StartOptions, Target};
+use vireo::rpc::RequestTable;
+use vireo::settings::live::{INIT_LUA, Live};
+use vireo::settings::{AltIsMeta, Settings};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vireo-live-{}-{name}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// nvim with vireo's settings Lua, `init.lua` as the user's config and
+/// `dir` first on 'runtimepath' (for ginit.vim).
+fn start(dir: &std::path::Path, init: &str, config: &std::path::Path) -> Connection {
+    let init_file = dir.join("init.lua");
+    std::fs::write(&init_file, init).unwrap();
+    let rtp = format!("set rtp^={}", dir.display());
+    let args =
+        ["-n", "-i", "NONE", "--cmd", &rtp, "-u", init_file.to_str().unwrap()].map(str::to_owned).to_vec();
+    let settings_args =
+        vec!["9.9.9".into(), config.to_str().unwrap().into(), "# template\n# ligatures = true".into()];
+    let opts = StartOptions {
+        target: Target::Embed { binary: common::nvim_binary(), args },
+        cols: 60,
+        rows: 8,
+        record: None,
+        requests: RequestTable::default(),
+        init_lua: vec![LuaChunk::new(INIT_LUA, settings_args)],
+        scroll_fill: None,
+        wake: None,
+    };
+    nvim::start(opts).expect("nvim starts")
+}
+
+/// Feeds every waiting notification to `live`; returns the problems.
+fn take(conn: &Connection, live: &mut Live) -> Vec<String> {
+    let mut problems = Vec::new();
+    while let Ok(note) = conn.notifications.try_recv() {
+        problems.extend(live.notification(&note.method, &note.params).unwrap_or_default());
+    }
+    problems
+}
+
+/// Runs `command` and waits until `done` holds for the live settings.
+fn change(
+    conn: &Connection,
+    live: &mut Live,
+    command: &str,
+    done: impl Fn(&Settings, &[String]) -> bool,
+) -> Vec<String> {
+    conn.session.call_blocking("nvim_command", vec![command.into()]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut problems = Vec::new();
+    loop {
+        problems.extend(take(conn, live));
+        if done(live.settings(), &problems) {
+            return problems;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{command}: settings now {:?}, problems {problems:?}",
+            live.settings()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_users_config_sets_knobs_before_the_first_frame_and_let_changes_them() {
+    let dir = scratch("config");
+    std::fs::write(dir.join("ginit.vim"), "let g:vireo_ligatures = 0\n").unwrap();
+    let init = "vim.g.vireo_input_ime = 'always'\n\
+                vim.g.neovide_input_macos_option_key_is_meta = 'only_left'\n\
+                vim.g.vireo_seen_version = vim.g.vireo_version\n";
+    let conn = start(&dir, init, &dir.join("config.toml"));
+    let mut latest = None;
+    common::settled(&conn, &mut latest, None);
+    let mut live = Live::new(Settings::default());
+    let problems = take(&conn, &mut live);
+    assert!(problems.is_empty(), "{problems:?}");
+    let s = live.settings();
+    assert_eq!(s.input_ime, ImePolicy::Always, "init.lua's value, there by the first frame");
+    assert_eq!(s.input_alt_is_meta, AltIsMeta::OnlyLeft, "g:neovide_* honoured");
+    assert!(!s.ligatures, "ginit.vim ran, its 0 read as false");
+    let var = |name: &str| conn.session.call_blocking("nvim_get_var", vec![name.into()]).unwrap();
+    assert_eq!(var("vireo"), Value::from(1));
+    assert_eq!(var("vireo_seen_version"), Value::from("9.9.9"), "set before the user's config ran");
+    assert_eq!(var("vireo_channel"), Value::from(conn.api.channel));
+
+    // vireo's name wins over Neovide's; unsetting it brings Neovide's back.
+    change(&conn, &mut live, "let g:vireo_input_alt_is_meta = 'none'", |s, _| {
+        s.input_alt_is_meta == AltIsMeta::None
+    });
+    change(&conn, &mut live, "unlet g:vireo_input_alt_is_meta", |s, _| {
+        s.input_alt_is_meta == AltIsMeta::OnlyLeft
+    });
+    // Unset altogether: the layers below again.
+    change(&conn, &mut live, "unlet g:vireo_input_ime", |s, _| s.input_ime == ImePolicy::Typing);
+    // A wrong value names the variable and leaves the knob alone.
+    let problems = change(&conn, &mut live, "let g:vireo_input_ime = 'sometimes'", |_, p| !p.is_empty());
+    assert!(problems[0].starts_with("g:vireo_input_ime: 'input_ime' expects"), "{problems:?}");
+    assert_eq!(live.settings().input_ime, ImePolicy::Typing);
+    // A knob that only applies at start says where to set it.
+    let problems = change(&conn, &mut live, "let g:vireo_grid = '10x10'", |_, p| !p.is_empty());
+    assert!(problems[0].contains("cannot change while vireo runs"), "{problems:?}");
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn vireo_config_opens_the_file_creating_it_from_the_template() {
+    let dir = scratch("vireoconfig");
+    let config = dir.join("sub").join("config.toml");
+    let conn = start(&dir, "", &config);
+    let mut latest = None;
+    common::settled(&conn, &mut latest, None);
+    conn.session.call_blocking("nvim_command", vec!["VireoConfig".into()]).unwrap();
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "# template\n# ligatures = true\n");
+    let name = conn.session.call_blocking("nvim_eval", vec!["expand('%:p')".into()]).unwrap();
+    assert_eq!(name.as_str(), config.to_str());
+    // An existing file is opened as it is.
+    std::fs::write(&config, "grid = \"80x24\"\n").unwrap();
+    conn.session.call_blocking("nvim_command", vec!["edit! | VireoConfig".into()]).unwrap();
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "grid = \"80x24\"\n");
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_template_documents_every_knob_and_parses_as_the_defaults() {
+    let template = vireo::settings::live::template();
+    for knob in vireo::settings::KNOBS {
+        assert!(template.contains(&format!("# {} = ", knob.name)), "{} missing", knob.name);
+    }
+    // Uncommenting every line that has a default gives the default settings.
+    let uncommented: String = template
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.contains(" = ") && !l.ends_with("= \"\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut s = Settings::default();
+    let errors = vireo::settings::file::apply(std::path::Path::new("t.toml"), &uncommented, &mut s);
+    assert!(errors.is_empty(), "{errors:?}\n{uncommented}");
+    let mut expected = Settings::default();
+    expected.grid = Some(vireo::settings::GridSize { cols: 100, rows: 30 });
+    assert_eq!(s, expected);
+}
