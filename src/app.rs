@@ -63,6 +63,16 @@ pub fn run(
     problems: Vec<String>,
     started: Instant,
 ) -> Result<Exit, AppError> {
+    let state_path = crate::settings::state::path(|name| std::env::var(name).ok());
+    let explicit = settings.grid.is_some() || settings.size.is_some() || settings.maximized;
+    let remembered = state_path
+        .as_deref()
+        .filter(|_| settings.remember_window_size || settings.remember_window_position)
+        .and_then(crate::settings::state::load);
+    if let Some(state) = remembered.filter(|_| settings.remember_window_size && !explicit) {
+        opts.cols = state.cols.clamp(1, crate::settings::MAX_GRID_SIDE);
+        opts.rows = state.rows.clamp(1, crate::settings::MAX_GRID_SIDE);
+    }
     if let (None, Some(px)) = (settings.grid, settings.size) {
         // A size in pixels: the grid that fits it at the bundled font's
         // cell size, which is what the first frame is drawn with.
@@ -105,6 +115,9 @@ pub fn run(
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        state_path,
+        remembered,
+        explicit_size: explicit,
         live: crate::settings::live::Live::new(settings.clone()),
         settings,
         problems,
@@ -146,6 +159,12 @@ struct View {
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// Where the window's size and place are remembered.
+    state_path: Option<std::path::PathBuf>,
+    /// What was remembered from the last run.
+    remembered: Option<crate::settings::state::WindowState>,
+    /// grid, size or maximized was set: the remembered size is not used.
+    explicit_size: bool,
     /// The layers below and the `g:vireo_*` variables.
     live: crate::settings::live::Live,
     /// The settings last applied to the window.
@@ -247,18 +266,30 @@ impl App {
         let m = fonts.metrics();
         let (cols, rows) = self.initial_grid;
         let s = &self.settings;
-        let size: winit::dpi::Size = match (s.grid, s.size) {
-            (None, Some(px)) => PhysicalSize::new(px.width, px.height).into(),
+        let remembered = self.remembered.filter(|_| s.remember_window_size && !self.explicit_size);
+        let size: winit::dpi::Size = match (s.grid, s.size, remembered) {
+            (None, Some(px), _) => PhysicalSize::new(px.width, px.height).into(),
+            (None, None, Some(state)) => PhysicalSize::new(state.width, state.height).into(),
             // Logical pixels: on a HiDPI screen the window scales with the font.
             _ => LogicalSize::new(cols as u32 * m.width, rows as u32 * m.height).into(),
         };
-        let attrs = Window::default_attributes()
+        let maximized = s.maximized || remembered.is_some_and(|state| state.maximized);
+        let mut attrs = Window::default_attributes()
             .with_title("vireo")
             .with_inner_size(size)
-            .with_maximized(s.maximized)
+            .with_maximized(maximized)
             .with_fullscreen(s.fullscreen.then_some(winit::window::Fullscreen::Borderless(None)))
             .with_decorations(s.frame == WindowFrame::Full)
             .with_window_icon(load_icon());
+        let monitors: Vec<_> = event_loop
+            .available_monitors()
+            .map(|m| (m.position().x, m.position().y, m.size().width, m.size().height))
+            .collect();
+        let place =
+            self.remembered.filter(|_| s.remember_window_position).and_then(|st| st.position_on(&monitors));
+        if let Some((x, y)) = place {
+            attrs = attrs.with_position(winit::dpi::PhysicalPosition::new(x, y));
+        }
         #[cfg(all(unix, not(target_os = "macos")))]
         let attrs = {
             use winit::platform::{wayland::WindowAttributesExtWayland, x11::WindowAttributesExtX11};
@@ -323,6 +354,33 @@ impl App {
         };
         self.exit = Some(exit);
         event_loop.exit();
+    }
+
+    /// Saves the window's size and place for the next start, as the
+    /// remember_window_* knobs say; a failure is only a warning.
+    fn remember_window(&self) {
+        let s = &self.settings;
+        let (Some(view), Some(path)) = (&self.view, &self.state_path) else { return };
+        if !(s.remember_window_size || s.remember_window_position) {
+            return;
+        }
+        let size = view.window.inner_size();
+        let grid = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
+        let Some((cols, rows)) = grid else { return };
+        let position = view.window.outer_position().ok();
+        let state = crate::settings::state::WindowState {
+            width: size.width,
+            height: size.height,
+            cols,
+            rows,
+            x: position.map(|p| p.x),
+            y: position.map(|p| p.y),
+            maximized: view.window.is_maximized(),
+        };
+        match crate::settings::state::save(path, &state) {
+            Ok(()) => log::debug!("window state saved: {state:?}"),
+            Err(e) => log::warn!("{e}"),
+        }
     }
 
     /// Applies the `g:vireo_*` changes nvim sent; problems go back to nvim.
@@ -888,6 +946,10 @@ impl ApplicationHandler<UserEvent> for App {
         {
             self.mouse.legacy_wheel.raw_button(button, state == ElementState::Pressed);
         }
+    }
+
+    fn exiting(&mut self, _event_loop: &ActiveEventLoop) {
+        self.remember_window();
     }
 
     fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {

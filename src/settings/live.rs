@@ -65,7 +65,15 @@ end, { desc = "Edit vireo's config.toml" })
 
 /// The knobs a `g:vireo_*` variable may change while vireo runs; the
 /// others are read once at start (config file, environment, flags).
-pub const LIVE_KNOBS: &[&str] = &["fullscreen", "input_ime", "input_alt_is_meta", "ligatures"];
+pub const LIVE_KNOBS: &[&str] = &[
+    "fullscreen",
+    "input_ime",
+    "input_alt_is_meta",
+    "ligatures",
+    // Read when the window closes, to decide what to remember.
+    "remember_window_size",
+    "remember_window_position",
+];
 
 /// Neovide's names for vireo's knobs where they differ, as
 /// `(neovide name, vireo knob)`. Same-named knobs need no entry.

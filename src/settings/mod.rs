@@ -13,6 +13,7 @@
 
 pub mod file;
 pub mod live;
+pub mod state;
 
 use std::path::PathBuf;
 
@@ -188,6 +189,10 @@ knobs! {
     input_ime: ImePolicy = ImePolicy::Typing, "input_ime", "\"typing\", \"always\" or \"off\"", "\"typing\"";
     /// Which Alt keys act as Meta: "both", "only_left", "only_right" or "none" (`--alt-composes` is "none").
     input_alt_is_meta: AltIsMeta = AltIsMeta::Both, "input_alt_is_meta", "\"both\", \"only_left\", \"only_right\" or \"none\"", "\"both\"";
+    /// Open the window at the size it had when vireo last closed (unless `grid`, `size` or `maximized` is set).
+    remember_window_size: bool = true, "remember_window_size", "true or false", "true";
+    /// Open the window where it was when vireo last closed, if that place is still on a screen.
+    remember_window_position: bool = true, "remember_window_position", "true or false", "true";
     /// Form ligatures such as `->` and `!=` (`--no-ligatures` turns them off).
     ligatures: bool = true, "ligatures", "true or false", "true";
 }

@@ -117,6 +117,7 @@ pub fn temp(name: &str) -> PathBuf {
 /// vireo in a fresh Xvfb, recording its stream so the test can read the
 /// screen state back.
 pub struct Session {
+    pub name: String,
     pub display: String,
     pub window: String,
     pub record: PathBuf,
@@ -188,7 +189,17 @@ impl Session {
             let id = xdotool(&display, &["search", "--class", "vireo"]);
             id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
         });
-        Session { display, window, record, vireo, _im: im, log, _xvfb: xvfb, _turn: turn }
+        Session {
+            name: name.to_owned(),
+            display,
+            window,
+            record,
+            vireo,
+            _im: im,
+            log,
+            _xvfb: xvfb,
+            _turn: turn,
+        }
     }
 
     /// What vireo wrote to stderr so far (with a captured log).
@@ -274,6 +285,9 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         std::fs::remove_file(&self.record).ok();
+        // The window state vireo remembered (a later session of the same
+        // name and process may still read it: only the config goes).
+        std::fs::remove_dir_all(temp(&format!("{}-config", self.name))).ok();
         if let Some(log) = &self.log {
             std::fs::remove_file(log).ok();
         }

@@ -1,0 +1,98 @@
+//! Settings that need a real window: the remembered window size, and a
+//! state folder vireo cannot write.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::window::*;
+
+/// vireo on `socket` with `extra` flags; no --grid unless `extra` has one.
+fn args(socket: &Path, extra: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = extra.iter().map(Into::into).collect();
+    args.extend(["--nvim".into(), common::nvim_binary().into()]);
+    args.extend(["--", "--clean", "-n", "--listen"].map(Into::into));
+    args.push(socket.into());
+    args
+}
+
+/// The window's inner size in pixels, as X reports it.
+fn geometry(s: &Session) -> (u32, u32) {
+    let out = s.xdotool(&["getwindowgeometry", &s.window]);
+    let size = out.lines().find_map(|l| l.trim().strip_prefix("Geometry: ")).expect("a geometry");
+    let (w, h) = size.split_once('x').unwrap();
+    (w.parse().unwrap(), h.parse().unwrap())
+}
+
+fn grid(s: &Session) -> Option<(usize, usize)> {
+    s.frame()?.grid(vireo::model::GLOBAL_GRID).map(|g| (g.width, g.height))
+}
+
+/// Quits nvim and waits for vireo to exit 0.
+fn quit(s: &mut Session, socket: &Path) {
+    remote_send(socket, "<C-\\><C-n>:qa!<CR>");
+    assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
+}
+
+fn remote_send(socket: &Path, keys: &str) {
+    std::process::Command::new(common::nvim_binary())
+        .arg("--server")
+        .arg(socket)
+        .args(["--remote-send", keys])
+        .status()
+        .expect("nvim runs");
+}
+
+fn start(name: &str, socket: &PathBuf, extra: &[&str]) -> Session {
+    let s = Session::launch(name, &args(socket, extra), |_| None, true);
+    wait_for("nvim's first screen", Duration::from_secs(60), || grid(&s));
+    s
+}
+
+#[test]
+fn the_window_opens_at_the_size_it_had_when_it_closed() {
+    let socket = temp("remember.sock");
+    let mut s = start("remember", &socket, &["--grid", "50x10"]);
+    s.xdotool(&["windowsize", &s.window, "700", "330"]);
+    wait_for("the grid to follow the new size", Duration::from_secs(30), || {
+        grid(&s).filter(|&g| g != (50, 10))
+    });
+    let resized = (geometry(&s), grid(&s).unwrap());
+    quit(&mut s, &socket);
+    drop(s);
+    let state = std::fs::read_to_string(temp("remember-state").join("vireo/window.toml")).unwrap();
+    assert!(state.contains("width = 700") && state.contains("height = 330"), "{state}");
+
+    // Same state folder (same name), no size given: the remembered one.
+    let mut s = start("remember", &socket, &[]);
+    wait_for("the remembered grid", Duration::from_secs(30), || (grid(&s) == Some(resized.1)).then_some(()));
+    assert_eq!(geometry(&s), resized.0);
+    quit(&mut s, &socket);
+    drop(s);
+
+    // A size given on the command line wins.
+    let mut s = start("remember", &socket, &["--grid", "40x8"]);
+    wait_for("the given grid", Duration::from_secs(30), || (grid(&s) == Some((40, 8))).then_some(()));
+    assert_ne!(geometry(&s), resized.0);
+    quit(&mut s, &socket);
+    std::fs::remove_dir_all(temp("remember-state")).ok();
+}
+
+#[test]
+fn an_unwritable_state_folder_is_a_warning_not_a_failure() {
+    // The state "folder" is a file: nothing can be created under it.
+    let blocked = temp("blocked-state");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let socket = temp("blocked.sock");
+    let mut s = start("blocked", &socket, &["--grid", "40x6"]);
+    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["type", "--delay", "15", "iworks"]);
+    s.wait_row(0, "works");
+    quit(&mut s, &socket);
+    let stderr = s.stderr();
+    assert!(stderr.contains("the window state was not saved"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    std::fs::remove_file(blocked).ok();
+}
