@@ -39,6 +39,8 @@ pub enum UserEvent {
     Wake,
     /// The system font scan finished.
     Fonts(Box<glyphon::fontdb::Database>),
+    /// The config file was saved.
+    ConfigChanged,
 }
 
 /// Why the window could not run.
@@ -56,11 +58,16 @@ pub enum AppError {
     Thread(std::io::Error),
 }
 
+/// Reads the settings layers again (after the config file changed): the
+/// settings under the `g:vireo_*` variables and the problems found.
+pub type Reload = Box<dyn Fn() -> (Settings, Vec<String>)>;
+
 /// Runs the window until nvim exits; returns how it ended.
 pub fn run(
     mut opts: StartOptions,
     settings: Settings,
     problems: Vec<String>,
+    config: Option<(std::path::PathBuf, Reload)>,
     started: Instant,
 ) -> Result<Exit, AppError> {
     let state_path = crate::settings::state::path(|name| std::env::var(name).ok());
@@ -112,9 +119,23 @@ pub fn run(
             fonts_proxy.send_event(UserEvent::Fonts(Box::new(db))).ok();
         })
         .map_err(AppError::Thread)?;
+    let (config_watch, reload) = match config {
+        Some((path, reload)) => {
+            let proxy = proxy.clone();
+            let watch = crate::settings::watch::watch(&path, move || {
+                // The loop is gone only while exiting.
+                proxy.send_event(UserEvent::ConfigChanged).ok();
+            });
+            (watch, Some(reload))
+        }
+        None => (None, None),
+    };
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        _config_watch: config_watch,
+        reload,
+        config_problems: Vec::new(),
         state_path,
         remembered,
         explicit_size: explicit,
@@ -159,6 +180,11 @@ struct View {
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// Watches config.toml while the window is open.
+    _config_watch: Option<crate::settings::watch::ConfigWatch>,
+    reload: Option<Reload>,
+    /// What the last reload of the config file found wrong.
+    config_problems: Vec<String>,
     /// Where the window's size and place are remembered.
     state_path: Option<std::path::PathBuf>,
     /// What was remembered from the last run.
@@ -394,6 +420,26 @@ impl App {
             }
         }
         conn.echo_errors(&problems);
+        self.apply_settings();
+    }
+
+    /// The config file changed: reads the layers again under the variables.
+    fn reload_config(&mut self) {
+        let Some(reload) = &self.reload else { return };
+        let (base, mut problems) = reload();
+        problems.extend(self.live.set_base(base));
+        // A save fires several file events: say each set of problems once.
+        if problems != self.config_problems {
+            if let Some(conn) = &self.conn {
+                conn.echo_errors(&problems);
+            }
+            self.config_problems = problems;
+        }
+        self.apply_settings();
+    }
+
+    /// Makes the window follow the settings in force where they changed.
+    fn apply_settings(&mut self) {
         let next = self.live.settings().clone();
         if next == self.settings {
             return;
@@ -878,6 +924,7 @@ impl ApplicationHandler<UserEvent> for App {
     fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
         match event {
             UserEvent::Wake => self.drain(event_loop),
+            UserEvent::ConfigChanged => self.reload_config(),
             UserEvent::Fonts(db) => {
                 if let Some(view) = self.view.as_mut() {
                     view.renderer.fonts.install_system_fonts(*db);

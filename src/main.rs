@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     for problem in &loaded.problems {
         log::warn!("{problem}");
     }
-    match run(cli, loaded, started) {
+    match run(cli, matches, loaded, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("vireo: {}", vireo::util::error_chain(e.as_ref()));
@@ -82,7 +82,7 @@ fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
+fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
     let settings = loaded.settings;
     if let Some(dir) = &settings.chdir {
         std::env::set_current_dir(dir).with_context(|| format!("--chdir {}", dir.display()))?;
@@ -114,7 +114,14 @@ fn run(cli: Cli, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
         wake: None,
     };
     if cli.snapshot_text.is_none() && cli.snapshot.is_none() {
-        let exit = vireo::app::run(opts, settings, loaded.problems, started)?;
+        let config = loaded.config.clone().map(|path| {
+            let reload: vireo::app::Reload = Box::new(move || {
+                let again = cli.settings(&matches, &|name: &str| std::env::var(name).ok());
+                (again.settings, again.problems)
+            });
+            (path, reload)
+        });
+        let exit = vireo::app::run(opts, settings, loaded.problems, config, started)?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }

@@ -87,12 +87,68 @@ fn an_unwritable_state_folder_is_a_warning_not_a_failure() {
     std::fs::write(&blocked, "not a folder").unwrap();
     let socket = temp("blocked.sock");
     let mut s = start("blocked", &socket, &["--grid", "40x6"]);
-    s.xdotool(&["windowfocus", &s.window]);
-    s.xdotool(&["type", "--delay", "15", "iworks"]);
+    remote_send(&socket, "iworks<Esc>");
     s.wait_row(0, "works");
     quit(&mut s, &socket);
     let stderr = s.stderr();
     assert!(stderr.contains("the window state was not saved"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     std::fs::remove_file(blocked).ok();
+}
+
+/// The pixels of the first `cells` cells of row 0 in a window shot.
+fn first_cells(s: &Session, cells: u32) -> Vec<[u8; 4]> {
+    let m = vireo::render::font::Fonts::bundled(1.0).metrics();
+    let img = window_shot(s);
+    (0..m.height)
+        .flat_map(|y| (0..cells * m.width).map(move |x| (x, y)))
+        .map(|(x, y)| img.pixel(x, y))
+        .collect()
+}
+
+/// Waits until the first cells look like `want` (or, with `same = false`,
+/// unlike it); returns what they look like then.
+fn wait_cells(s: &Session, what: &str, want: &[[u8; 4]], same: bool) -> Vec<[u8; 4]> {
+    let mut last = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let now = first_cells(s, 2);
+        if (now == want) == same {
+            return now;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let differ = last.iter().zip(want).filter(|(a, b)| a != b).count();
+    panic!("timed out waiting for {what}: {differ} of {} pixels differ", want.len());
+}
+
+/// Saving config.toml changes a live knob in the running window; a
+/// `g:vireo_*` variable goes over the file, and unsetting it gives the
+/// file's value back.
+#[test]
+fn saving_the_config_file_and_setting_variables_change_the_running_window() {
+    let dir = temp("live-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "ligatures = true\n").unwrap();
+    let socket = temp("live-config.sock");
+    let s = start("live-config", &socket, &["--grid", "30x5", "--config", config.to_str().unwrap()]);
+    remote_send(&socket, "i->");
+    s.wait_row(0, "->");
+    // The recording shows the text a moment before the window does.
+    let ligature = wait_for("the arrow drawn", Duration::from_secs(20), || {
+        let (a, b) = (first_cells(&s, 2), first_cells(&s, 2));
+        (a == b && a.iter().any(|p| *p != a[0])).then_some(a)
+    });
+    // An editor's save: a new file renamed over the old one.
+    std::fs::write(dir.join(".config.toml.new"), "ligatures = false\n").unwrap();
+    std::fs::rename(dir.join(".config.toml.new"), &config).unwrap();
+    let plain = wait_cells(&s, "the file's change to reach the window", &ligature, false);
+    // Through the socket, so the mode (and the cursor's shape) stays.
+    remote_expr(&socket, "execute('let g:vireo_ligatures = v:true')");
+    wait_cells(&s, "the variable to win over the file", &ligature, true);
+    remote_expr(&socket, "execute('unlet g:vireo_ligatures')");
+    wait_cells(&s, "the file's value back", &plain, true);
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -95,6 +95,15 @@ impl Live {
         Live { current: base.clone(), base, vireo: BTreeMap::new(), neovide: BTreeMap::new() }
     }
 
+    /// Replaces the layers below the variables (the config file was
+    /// saved); the variables stay over them.
+    pub fn set_base(&mut self, base: Settings) -> Vec<String> {
+        self.base = base;
+        let mut problems = Vec::new();
+        self.recompute(&mut problems);
+        problems
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.current

@@ -14,6 +14,7 @@
 pub mod file;
 pub mod live;
 pub mod state;
+pub mod watch;
 
 use std::path::PathBuf;
 
