@@ -154,7 +154,7 @@ fn the_template_documents_every_knob_and_parses_as_the_defaults() {
     let mut s = Settings::default();
     let errors = vireo::settings::file::apply(std::path::Path::new("t.toml"), &uncommented, &mut s);
     assert!(errors.is_empty(), "{errors:?}\n{uncommented}");
-    let mut expected = Settings::default();
-    expected.grid = Some(vireo::settings::GridSize { cols: 100, rows: 30 });
+    let expected =
+        Settings { grid: Some(vireo::settings::GridSize { cols: 100, rows: 30 }), ..Settings::default() };
     assert_eq!(s, expected);
 }

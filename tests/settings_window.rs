@@ -4,7 +4,7 @@
 mod common;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::window::*;
@@ -45,7 +45,7 @@ fn remote_send(socket: &Path, keys: &str) {
         .expect("nvim runs");
 }
 
-fn start(name: &str, socket: &PathBuf, extra: &[&str]) -> Session {
+fn start(name: &str, socket: &Path, extra: &[&str]) -> Session {
     let s = Session::launch(name, &args(socket, extra), |_| None, true);
     wait_for("nvim's first screen", Duration::from_secs(60), || grid(&s));
     s

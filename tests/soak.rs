@@ -190,7 +190,17 @@ fn start(strict: bool) -> (Session, PathBuf) {
         let id = xdotool(&display, &["search", "--class", "vireo"]);
         id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
     });
-    let s = Session { display, window, record, vireo, _im: None, log: Some(log), _xvfb: xvfb, _turn: turn };
+    let s = Session {
+        name: "soak".to_owned(),
+        display,
+        window,
+        record,
+        vireo,
+        _im: None,
+        log: Some(log),
+        _xvfb: xvfb,
+        _turn: turn,
+    };
     wait_for("nvim's socket", WAIT, || socket.exists().then_some(()));
     wait_for("nvim's first screen", WAIT, || s.frame());
     (s, socket)
