@@ -85,6 +85,7 @@ fn a_soak_of_random_editing_loses_nothing_and_stays_bounded() {
         counts: Default::default(),
     };
     d.setup();
+    d.reach_the_peak();
 
     let stop = Arc::new(AtomicBool::new(false));
     let samples = Arc::new(Mutex::new(Vec::new()));
@@ -373,6 +374,36 @@ impl Driver<'_> {
         self.s.xdotool(&["windowfocus", "--sync", &self.s.window]);
     }
 
+    /// Starts the warm-up at the largest state the random mix can reach:
+    /// the biggest window, full of splits and floats, a terminal flood, the
+    /// largest paste and every colour scheme. Memory that only the first
+    /// visit to a size allocates (buffers that grow to a high-water mark)
+    /// is then in the warm-up, and growth measured after it is growth.
+    fn reach_the_peak(&mut self) {
+        self.resize_to(MAX_SIZE.0, MAX_SIZE.1);
+        while self.split_windows().len() < 6 {
+            let before = self.split_windows().len();
+            self.nvim.try_lua("vim.api.nvim_set_current_win(1000); vim.cmd(...)", vec!["vsplit".into()]).ok();
+            if self.split_windows().len() == before {
+                break;
+            }
+        }
+        while self.float_windows().len() < 4 {
+            self.float();
+        }
+        self.nvim
+            .try_lua(
+                "vim.api.nvim_set_current_win(1000); vim.cmd('botright 6split | terminal seq 1 30000')",
+                vec![],
+            )
+            .ok();
+        self.paste_lines(3000);
+        for name in strings(&self.nvim.lua("return vim.fn.getcompletion('', 'color')", vec![])) {
+            self.nvim.lua("vim.cmd.colorscheme(...)", vec![name.into()]);
+        }
+        self.settle();
+    }
+
     /// One random action, then back to a settled normal mode.
     fn step(&mut self) {
         match self.rng.range(0, 99) {
@@ -435,6 +466,10 @@ impl Driver<'_> {
     fn paste(&mut self) {
         self.counts.pasted += 1;
         let n = if self.rng.range(0, 9) == 0 { self.rng.range(500, 3000) } else { self.rng.range(1, 40) };
+        self.paste_lines(n);
+    }
+
+    fn paste_lines(&mut self, n: u64) {
         let lines: Vec<String> = (0..n).map(|_| self.rng.words(90)).collect();
         self.nvim.lua(
             "local n = vim.api.nvim_buf_line_count(1)\n\
