@@ -178,6 +178,9 @@ impl Session {
             // Never the user's own config or remembered window state.
             .env("XDG_CONFIG_HOME", temp(&format!("{name}-config")))
             .env("XDG_STATE_HOME", temp(&format!("{name}-state")))
+            // nvim's own log, which it would put in the working folder
+            // when its state folder cannot be written.
+            .env("NVIM_LOG_FILE", temp(&format!("{name}-nvim.log")))
             .env("XMODIFIERS", modifiers.clone().unwrap_or_default())
             .env("VIREO_LOG", if modifiers.is_some() { "warn,vireo::app=debug" } else { "warn" })
             .stderr(stderr)
