@@ -157,6 +157,8 @@ pub fn run(
         blink: Blink::default(),
         title: String::new(),
         requested: None,
+        zoomed: false,
+
         mouse: MouseState::default(),
         ime_allowed: None,
         ime_area: None,
@@ -216,6 +218,9 @@ struct App {
     title: String,
     /// The grid size last asked of nvim.
     requested: Option<(usize, usize)>,
+    /// Ctrl+=/- changed the font size since the last frame drawn.
+    zoomed: bool,
+
     mouse: MouseState,
     /// IME state last given to the window: allowed, and the cursor area.
     ime_allowed: Option<bool>,
@@ -413,13 +418,22 @@ impl App {
     fn take_settings(&mut self) {
         let Some(conn) = &self.conn else { return };
         let mut problems = Vec::new();
+        let mut resize = None;
         while let Ok(note) = conn.notifications.try_recv() {
-            match self.live.notification(&note.method, &note.params) {
-                Some(found) => problems.extend(found),
-                None => log::debug!("notification '{}' ignored", note.method),
+            if let Some(found) = self.live.notification(&note.method, &note.params) {
+                problems.extend(found);
+            } else if let Some((cols, rows)) =
+                crate::settings::live::resize_request(&note.method, &note.params)
+            {
+                resize = Some((cols, rows));
+            } else {
+                log::debug!("notification '{}' ignored", note.method);
             }
         }
         conn.echo_errors(&problems);
+        if let Some((cols, rows)) = resize {
+            self.resize_window_to(cols, rows);
+        }
         self.apply_settings();
     }
 
@@ -506,8 +520,34 @@ impl App {
                 println!("first-frame-ms {:.3}", self.started.elapsed().as_secs_f64() * 1e3);
             }
         }
+        let zoomed = std::mem::take(&mut self.zoomed);
         if view.renderer.metrics() != before {
-            // guifont or linespace changed the cell size.
+            // guifont or linespace changed the cell size: the window
+            // follows, so the grid keeps its size (a zoom keeps the window).
+            let grid = frame.grid(GLOBAL_GRID).map(|g| (g.width, g.height));
+            match grid {
+                Some((cols, rows)) if !zoomed => self.resize_window_to(cols, rows),
+                _ => self.fit_grid(),
+            }
+        }
+    }
+
+    /// Resizes the window to hold `cols`x`rows` cells; a maximized or
+    /// full-screen window keeps its size and the grid follows it instead.
+    fn resize_window_to(&mut self, cols: usize, rows: usize) {
+        let Some(view) = self.view.as_mut() else { return };
+        if view.window.is_maximized() || view.window.fullscreen().is_some() {
+            self.fit_grid();
+            return;
+        }
+        let m = view.renderer.metrics();
+        let size = PhysicalSize::new(cols as u32 * m.width, rows as u32 * m.height);
+        log::debug!("window resized to hold {cols}x{rows} cells: {size:?}");
+        // Applied at once on some platforms (no Resized event follows),
+        // later on others (X11), where Resized does the rest.
+        if let Some(now) = view.window.request_inner_size(size) {
+            view.presenter.resize(&view.gpu, now.width, now.height);
+            view.window.request_redraw();
             self.fit_grid();
         }
     }
@@ -558,7 +598,8 @@ impl App {
                 }
                 view.renderer.invalidate();
                 view.window.request_redraw();
-                self.fit_grid();
+                // Like a terminal's zoom: the window stays, the grid follows.
+                self.zoomed = true;
                 return;
             }
         }

@@ -152,3 +152,34 @@ fn saving_the_config_file_and_setting_variables_change_the_running_window() {
     wait_cells(&s, "the file's value back", &plain, true);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `guifont` keeps the grid (the window follows the cell size), and
+/// `:set lines= columns=` resize the window to the grid nvim chose.
+#[test]
+fn guifont_keeps_the_grid_and_lines_and_columns_resize_the_window() {
+    let socket = temp("follow.sock");
+    let mut s = start("follow", &socket, &["--grid", "40x8"]);
+    let m = vireo::render::font::Fonts::bundled(1.0).metrics();
+    let first = || (geometry(&s) == (40 * m.width, 8 * m.height)).then_some(());
+    wait_for("the first size", Duration::from_secs(30), first);
+    remote_expr(&socket, "execute('set lines=10 columns=50')");
+    wait_for("the window to hold 50x10 cells", Duration::from_secs(30), || {
+        (geometry(&s) == (50 * m.width, 10 * m.height)).then_some(())
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while grid(&s) != Some((50, 10)) {
+        let now = (grid(&s), geometry(&s));
+        assert!(std::time::Instant::now() < deadline, "nvim's grid did not follow: {now:?}\n{}", s.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A larger font: more pixels, the same 50x10 cells.
+    remote_expr(&socket, "execute('set guifont=JetBrains\\ Mono:h16')");
+    let bigger = wait_for("the window to grow with the font", Duration::from_secs(30), || {
+        let g = geometry(&s);
+        (g.0 > 50 * m.width && g.1 > 10 * m.height).then_some(g)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(grid(&s), Some((50, 10)), "the grid kept its size ({bigger:?})");
+    assert_eq!(geometry(&s), bigger, "and the window stays put");
+    quit(&mut s, &socket);
+}

@@ -389,9 +389,9 @@ impl crate::rpc::NotificationSink for Sink {
                 self.dropped = 0;
                 // Settings apply without waiting for the next redraw; other
                 // notifications (a plugin's flood) must not wake the UI.
-                if method.starts_with(crate::settings::live::SETTING)
-                    && let Some(wake) = &self.wake
-                {
+                let ours = method.starts_with(crate::settings::live::SETTING)
+                    || method == crate::settings::live::RESIZE;
+                if ours && let Some(wake) = &self.wake {
                     wake();
                 }
             }

@@ -50,6 +50,22 @@ vim.api.nvim_create_autocmd('VimEnter', {
       \ filter(copy(g:), {name -> name =~# '^\(vireo\|neovide\)_'}))]])
   end,
 })
+-- `:set lines=` and `columns=` resize the window (nvim itself cannot grow
+-- its grid past the window).
+-- nvim may cap one before the other is set (`:set lines=50 columns=120`
+-- fires twice): what one command asked for is kept until it has run.
+local want = {}
+vim.api.nvim_create_autocmd('OptionSet', {
+  group = group,
+  pattern = { 'lines', 'columns' },
+  callback = function(ev)
+    if next(want) == nil then
+      vim.schedule(function() want = {} end)
+    end
+    want[ev.match] = tonumber(vim.v.option_new)
+    vim.rpcnotify(chan, 'vireo_resize', want.columns or vim.o.columns, want.lines or vim.o.lines)
+  end,
+})
 vim.api.nvim_create_user_command('VireoConfig', function()
   if config == vim.NIL or config == '' then
     vim.notify('vireo: no config file (started with --no-config)', vim.log.levels.ERROR)
@@ -62,6 +78,22 @@ vim.api.nvim_create_user_command('VireoConfig', function()
   vim.cmd.edit(vim.fn.fnameescape(config))
 end, { desc = "Edit vireo's config.toml" })
 "#;
+
+/// The notification `:set lines=`/`columns=` sends: `[columns, lines]`.
+pub const RESIZE: &str = "vireo_resize";
+
+/// The grid size asked for by a [`RESIZE`] notification, within vireo's
+/// limits.
+pub fn resize_request(method: &str, params: &[Value]) -> Option<(usize, usize)> {
+    if method != RESIZE {
+        return None;
+    }
+    let side = |v: Option<&Value>| {
+        let n = usize::try_from(v?.as_u64()?).ok()?;
+        Some(n.clamp(1, super::MAX_GRID_SIDE))
+    };
+    Some((side(params.first())?, side(params.get(1))?))
+}
 
 /// The knobs a `g:vireo_*` variable may change while vireo runs; the
 /// others are read once at start (config file, environment, flags).
