@@ -31,6 +31,17 @@ struct Run {
     took: Duration,
 }
 
+/// The 80x24 text screen after typing `keys` into nvim showing `file`,
+/// and vireo's peak memory.
+fn text_snapshot_80x24(out: &Path, keys: &str, file: &Path) -> (String, Run) {
+    let args = ["--snapshot-text", out.to_str().unwrap(), "--grid", "80x24", "--keys", keys];
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([file.to_str().unwrap(), "--", "--clean", "-n"]);
+    let run = vireo(&all, &[]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    (std::fs::read_to_string(out).unwrap(), run)
+}
+
 /// Runs `vireo ARGS` with `env`, sampling its peak resident memory
 /// (`VmHWM`) until it exits.
 fn vireo(args: &[&str], env: &[(&str, &Path)]) -> Run {
@@ -97,23 +108,7 @@ fn a_ten_megabyte_line_is_shown_to_its_end() {
     let file = temp("long.txt");
     std::fs::write(&file, format!("{}\n", text.trim_end())).unwrap();
     let out = temp("long.txt.screen");
-    let run = vireo(
-        &[
-            "--snapshot-text",
-            out.to_str().unwrap(),
-            "--grid",
-            "80x24",
-            "--keys",
-            "$",
-            file.to_str().unwrap(),
-            "--",
-            "--clean",
-            "-n",
-        ],
-        &[],
-    );
-    assert_eq!(run.status, Some(0), "{}", run.stderr);
-    let screen = std::fs::read_to_string(&out).unwrap();
+    let (screen, run) = text_snapshot_80x24(&out, "$", &file);
     let rows: Vec<&str> = screen.lines().collect();
     // The end of the line fills the window, ten words a row; the first row
     // starts with nvim's "<<<" for the part scrolled off.
@@ -167,23 +162,7 @@ fn a_million_line_buffer_scrolls_to_its_end() {
     let text: String = (1..=1_000_000).map(|i| format!("{i}\n")).collect();
     std::fs::write(&file, text).unwrap();
     let out = temp("million.screen");
-    let run = vireo(
-        &[
-            "--snapshot-text",
-            out.to_str().unwrap(),
-            "--grid",
-            "80x24",
-            "--keys",
-            "G",
-            file.to_str().unwrap(),
-            "--",
-            "--clean",
-            "-n",
-        ],
-        &[],
-    );
-    assert_eq!(run.status, Some(0), "{}", run.stderr);
-    let screen = std::fs::read_to_string(&out).unwrap();
+    let (screen, run) = text_snapshot_80x24(&out, "G", &file);
     let rows: Vec<&str> = screen.lines().collect();
     let want: Vec<String> = (999_979..=1_000_000).map(|i| i.to_string()).collect();
     assert_eq!(rows[..22], want, "{screen}");

@@ -8,7 +8,6 @@ use common::window::*;
 use std::time::{Duration, Instant};
 
 use vireo::model::GLOBAL_GRID;
-use vireo::render::offscreen::Image;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt};
 use x11rb::wrapper::ConnectionExt as _;
@@ -185,16 +184,7 @@ fn resize(s: &Session, width: u32, height: u32) {
 fn wait_shown(s: &Session, at: (i16, i16), (cw, ch): (u32, u32), text: &str) {
     let want: Vec<bool> = format!("{text:20}").chars().take(20).map(|c| c != ' ').collect();
     let shows = || {
-        let shot = temp("root.png");
-        let status = std::process::Command::new("import")
-            .args(["-window", "root"])
-            .arg(format!("PNG32:{}", shot.display()))
-            .env("DISPLAY", &s.display)
-            .status()
-            .expect("imagemagick's import is needed");
-        assert!(status.success());
-        let img = Image::read_png(&shot).unwrap();
-        std::fs::remove_file(&shot).ok();
+        let img = screenshot(&s.display, "root");
         let ink = |col: u32| {
             let (x0, y0) = (at.0 as u32 + col * cw, at.1 as u32);
             let bg = img.pixel(x0, y0);

@@ -22,17 +22,7 @@ pub struct FileError {
 /// `$XDG_CONFIG_HOME/vireo` (else `~/.config/vireo`), `%APPDATA%\vireo` on
 /// Windows, `~/Library/Application Support/vireo` on macOS.
 pub fn default_path(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let dir = if cfg!(windows) {
-        PathBuf::from(var("APPDATA")?)
-    } else if cfg!(target_os = "macos") {
-        PathBuf::from(var("HOME")?).join("Library/Application Support")
-    } else {
-        match var("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(var("HOME")?).join(".config"),
-        }
-    };
-    Some(dir.join("vireo").join("config.toml"))
+    Some(super::user_dir(&var, "XDG_CONFIG_HOME", ".config", "APPDATA")?.join("config.toml"))
 }
 
 /// Reads `path` into `settings`. A missing file is no error; every other

@@ -264,6 +264,28 @@ pub fn env_value(text: &str) -> toml::Value {
     }
 }
 
+/// vireo's folder of one kind under the user's home: `$XDG_<kind>` (else
+/// `~/<fallback>`) on Linux and the BSDs, `%<windows>%` on Windows,
+/// `~/Library/Application Support` on macOS; then `vireo`.
+pub fn user_dir(
+    var: &dyn Fn(&str) -> Option<String>,
+    xdg: &str,
+    fallback: &str,
+    windows: &str,
+) -> Option<PathBuf> {
+    let dir = if cfg!(windows) {
+        PathBuf::from(var(windows)?)
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from(var("HOME")?).join("Library/Application Support")
+    } else {
+        match var(xdg).filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(var("HOME")?).join(fallback),
+        }
+    };
+    Some(dir.join("vireo"))
+}
+
 /// The environment variable that sets knob `name`: `VIREO_` and the name in
 /// upper case with `-` as `_` (`input_ime` → `VIREO_INPUT_IME`).
 pub fn env_name(name: &str) -> String {

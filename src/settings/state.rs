@@ -49,17 +49,7 @@ impl WindowState {
 /// `window.toml` in `$XDG_STATE_HOME/vireo` (else `~/.local/state/vireo`;
 /// the platform's local data folder on macOS and Windows).
 pub fn path(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let dir = if cfg!(windows) {
-        PathBuf::from(var("LOCALAPPDATA")?)
-    } else if cfg!(target_os = "macos") {
-        PathBuf::from(var("HOME")?).join("Library/Application Support")
-    } else {
-        match var("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(var("HOME")?).join(".local/state"),
-        }
-    };
-    Some(dir.join("vireo").join("window.toml"))
+    Some(super::user_dir(&var, "XDG_STATE_HOME", ".local/state", "LOCALAPPDATA")?.join("window.toml"))
 }
 
 /// Reads the state; a missing file is `None` quietly, an unreadable or

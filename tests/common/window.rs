@@ -338,11 +338,16 @@ pub fn remote_expr(socket: &Path, expr: &str) -> String {
 }
 
 pub fn window_shot(s: &Session) -> Image {
+    screenshot(&s.display, &s.window)
+}
+
+/// A screenshot of X window `window` (an id, or "root") on `display`.
+pub fn screenshot(display: &str, window: &str) -> Image {
     let shot = temp("shot.png");
     let status = Command::new("import")
-        .args(["-window", &s.window])
+        .args(["-window", window])
         .arg(format!("PNG32:{}", shot.display()))
-        .env("DISPLAY", &s.display)
+        .env("DISPLAY", display)
         .status()
         .expect("imagemagick's import is needed");
     assert!(status.success());
