@@ -225,7 +225,8 @@ fn a_clipboard_owner_that_never_answers_stalls_nothing() {
     assert!(error.contains("no answer for 'vireo_clipboard_get'"), "nvim was told why: {error:?}");
     assert!(asked.elapsed() < Duration::from_secs(30), "nvim waited {:?}", asked.elapsed());
     // The window still takes keys and draws.
-    s.xdotool(&["windowfocus", &s.window]);
+    // --sync: a key typed before the focus arrives goes nowhere.
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     s.xdotool(&["type", "--delay", "15", "iworks"]);
     s.wait_row(0, "works");
     drop(x);

@@ -57,7 +57,7 @@ fn a_fifty_megabyte_paste_arrives_whole_and_the_window_keeps_answering() {
     let expected = temp("paste50-expected.txt");
     std::fs::write(&expected, &text).unwrap();
     set_x_clipboard(&s.display, &text);
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
     s.xdotool(&["key", "i", "ctrl+shift+v"]);
@@ -142,7 +142,7 @@ fn two_hundred_resizes_in_two_seconds_end_in_a_grid_that_fits() {
     );
 
     // The window still works at the new size.
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["type", "--delay", "15", "iafter the storm"]);
     s.xdotool(&["key", "Escape"]);

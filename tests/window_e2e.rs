@@ -22,7 +22,7 @@ fn typed_keys_reach_nvim_and_the_window_matches_offscreen_rendering() {
     let screen_row0 = || s.row(0);
     // Wait for nvim's first screen, then type.
     wait_for("nvim's first screen", Duration::from_secs(60), || screen_row0().filter(|r| r.is_empty()));
-    xdotool(display, &["windowfocus", window]);
+    xdotool(display, &["windowfocus", "--sync", window]);
     std::thread::sleep(Duration::from_millis(300));
     // The title follows nvim's set_title.
     xdotool(display, &["type", "--delay", "15", ":set title titlestring=vireo\\ e2e\\ title\n"]);
@@ -133,7 +133,7 @@ fn a_five_megabyte_paste_arrives_whole() {
     let expected = temp("paste-expected.txt");
     std::fs::write(&expected, &text).unwrap();
     set_x_clipboard(&s.display, &text);
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i", "ctrl+shift+v"]);
     let lines = wait_for("the pasted lines", Duration::from_secs(60), || {
@@ -170,7 +170,7 @@ fn closing_with_unsaved_changes_asks_and_loses_nothing() {
     std::fs::write(&file, "original\n").unwrap();
     let mut s = Session::start("close", "60x8", &[file.to_str().unwrap()]);
     s.wait_row(0, "original");
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "A"]);
     wait_for("insert mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "insert"));
@@ -218,7 +218,7 @@ fn typed_on_layout(name: &str, layout: &str, text: &str, dead: &[&str], composed
     let status =
         Command::new("setxkbmap").args(["-display", &s.display, layout]).status().expect("setxkbmap");
     assert!(status.success());
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
     s.xdotool(&["type", "--delay", "20", text]);
@@ -268,7 +268,7 @@ fn special_keys_reach_their_mappings() {
         ));
     }
     remote_expr(&socket, &format!("execute('{setup}')"));
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
     s.xdotool(&["type", "--delay", "20", "a<b|c\\d"]);
@@ -402,7 +402,7 @@ fn an_input_method_composes_inline_and_commits_to_nvim() {
     // vireo starts with the input method off (normal mode); the input
     // method takes its time to set the new input context up.
     wait_event("input method: Disabled", 1);
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
     wait_for("insert mode", Duration::from_secs(30), || {
@@ -488,7 +488,7 @@ fn every_button_drags_and_the_wheel_reach_nvim_with_modifiers() {
     let (s, socket) = Session::start_listening("mouse", "60x12");
     remote_expr(&socket, "execute('edit tests/fixtures/files/numbers.txt')");
     s.wait_row(0, "line 1");
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     // A left drag from line 2 col 3 to line 4 col 6 selects in visual mode.
     // nvim keeps one mouse position for all queued mouse keys, so a drag
@@ -763,7 +763,7 @@ fn a_held_key_repeats() {
     // The test servers start with auto-repeat off (see `xvfb`); on here.
     let (conn, _) = x11rb::connect(Some(&s.display)).expect("an X connection");
     set_auto_repeat(&conn, true);
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i"]);
     // The server repeats after 660 ms, 25 times a second.
@@ -787,7 +787,7 @@ fn the_pointer_hides_while_typing_with_mousehide() {
     // Whether the pointer's current image has any visible pixel.
     let shown =
         || conn.xfixes_get_cursor_image().unwrap().reply().unwrap().cursor_image.iter().any(|p| p >> 24 != 0);
-    s.xdotool(&["windowfocus", &s.window]);
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
     let (x, y) = cell_centre(2, 5);
     s.xdotool(&["mousemove", &x, &y]);
     wait_for("the pointer over the window", Duration::from_secs(30), || shown().then_some(()));
