@@ -157,6 +157,7 @@ pub fn run(
         blink: Blink::default(),
         title: String::new(),
         requested: None,
+        grid_seen: None,
         zoomed: false,
 
         mouse: MouseState::default(),
@@ -216,8 +217,10 @@ struct App {
     modifiers: ModifiersState,
     blink: Blink,
     title: String,
-    /// The grid size last asked of nvim.
+    /// The grid size last asked of nvim and not yet seen.
     requested: Option<(usize, usize)>,
+    /// The global grid's size in the frame last taken.
+    grid_seen: Option<(usize, usize)>,
     /// Ctrl+=/- changed the font size since the last frame drawn.
     zoomed: bool,
 
@@ -372,6 +375,7 @@ impl App {
             if let Some(view) = &self.view {
                 view.window.request_redraw();
             }
+            self.grid_changed();
             self.update_ime();
         }
         let Some(conn) = self.conn.as_ref().filter(|_| self.exit.is_none()) else { return };
@@ -550,6 +554,22 @@ impl App {
             view.window.request_redraw();
             self.fit_grid();
         }
+    }
+
+    /// nvim's grid may change in ways the window did not ask for (a
+    /// request overtaken by `:set lines=`, another UI's size): whenever it
+    /// changes, a grid that does not fit the window is asked to again.
+    fn grid_changed(&mut self) {
+        let grid = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
+        if grid == self.grid_seen {
+            return;
+        }
+        self.grid_seen = grid;
+        if grid.is_some() && grid == self.requested {
+            // Answered: a later change is news, not this request's answer.
+            self.requested = None;
+        }
+        self.fit_grid();
     }
 
     /// Asks nvim for the grid that fits the window at the current cell size.
