@@ -68,6 +68,7 @@ pub fn run(
     settings: Settings,
     problems: Vec<String>,
     config: Option<(std::path::PathBuf, Reload)>,
+    on_attached: Option<Box<dyn FnOnce()>>,
     started: Instant,
 ) -> Result<Exit, AppError> {
     let state_path = crate::settings::state::path(|name| std::env::var(name).ok());
@@ -133,6 +134,7 @@ pub fn run(
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        on_attached,
         _config_watch: config_watch,
         reload,
         config_problems: Vec::new(),
@@ -183,6 +185,8 @@ struct View {
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// Called once nvim is attached and the window open (`--fork`).
+    on_attached: Option<Box<dyn FnOnce()>>,
     /// Watches config.toml while the window is open.
     _config_watch: Option<crate::settings::watch::ConfigWatch>,
     reload: Option<Reload>,
@@ -947,6 +951,9 @@ impl ApplicationHandler<UserEvent> for App {
                     Some(Ok(conn)) => {
                         conn.echo_errors(&std::mem::take(&mut self.problems));
                         self.conn = Some(conn);
+                        if let Some(attached) = self.on_attached.take() {
+                            attached();
+                        }
                     }
                     Some(Err(e)) => {
                         self.error = Some(e.into());

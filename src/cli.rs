@@ -39,6 +39,16 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR", help_heading = "Process")]
     pub server: Option<String>,
 
+    /// Return to the shell once nvim is attached, leaving the window open
+    /// (a missing nvim or a bad flag is still reported here).
+    #[arg(long, overrides_with = "no_fork", env = "VIREO_FORK", help_heading = "Process")]
+    pub fork: bool,
+
+    /// Stay in the foreground until nvim exits, and exit with its status
+    /// (the default: `EDITOR=vireo` and `git commit` work).
+    #[arg(long, overrides_with = "fork", help_heading = "Process")]
+    pub no_fork: bool,
+
     /// Start in DIR (files and nvim's working directory are relative to it).
     #[arg(long, value_name = "DIR", env = "VIREO_CHDIR", help_heading = "Process")]
     pub chdir: Option<PathBuf>,
@@ -194,6 +204,12 @@ impl Cli {
         let given = |id: &str| matches.value_source(id).is_some_and(&from);
         if given("nvim") {
             s.neovim_bin = self.nvim.clone();
+        }
+        if given("fork") && self.fork {
+            s.fork = true;
+        }
+        if given("no_fork") && self.no_fork {
+            s.fork = false;
         }
         if given("chdir") {
             s.chdir = self.chdir.clone();

@@ -38,6 +38,10 @@ fn main() -> ExitCode {
     }
     let var = |name: &str| std::env::var(name).ok();
     let loaded = cli.settings(&matches, &var);
+    let forked = std::env::var_os(FORKED).is_some();
+    if loaded.settings.fork && !cli.headless() && !forked {
+        return fork();
+    }
     if let Err(e) = init_logging(loaded.settings.log_file.as_deref()) {
         eprintln!("vireo: {e:#}");
         return ExitCode::from(1);
@@ -51,6 +55,80 @@ fn main() -> ExitCode {
             eprintln!("vireo: {}", vireo::util::error_chain(e.as_ref()));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Set in the environment of the vireo that `--fork` starts.
+const FORKED: &str = "VIREO_FORKED";
+/// What that vireo prints on its standard output once nvim is attached.
+const ATTACHED: &str = "vireo: attached";
+
+/// `--fork`: runs vireo again as a detached process (its own session, no
+/// terminal input) and returns once it has attached to nvim, or with its
+/// status and its own message if it failed before that.
+fn fork() -> ExitCode {
+    use std::io::BufRead;
+    let started = std::env::current_exe().and_then(|exe| {
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(std::env::args_os().skip(1))
+            .env(FORKED, "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setsid(2) is async-signal-safe and touches nothing of
+            // the parent's; it only makes the child a session leader, so
+            // closing the terminal does not take the window with it.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::setsid();
+                    Ok(())
+                });
+            }
+        }
+        cmd.spawn()
+    });
+    let mut child = match started {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("vireo: could not start a detached vireo: {}", vireo::util::io_reason(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        // End of file without the line: it ended before attaching.
+        std::io::BufReader::new(out).read_line(&mut line).ok();
+    }
+    if line.trim_end() == ATTACHED {
+        return ExitCode::SUCCESS;
+    }
+    match child.wait() {
+        Ok(status) => {
+            ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).filter(|&c| c != 0).unwrap_or(1))
+        }
+        Err(e) => {
+            eprintln!("vireo: the detached vireo was lost: {}", vireo::util::io_reason(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// In the vireo `--fork` started: tells the waiting parent that nvim is
+/// attached, then lets go of the pipe (the parent exits).
+fn tell_parent() {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if writeln!(out, "{ATTACHED}").and_then(|()| out.flush()).is_err() {
+        log::warn!("the parent of --fork is gone");
+    }
+    #[cfg(unix)]
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 on two open descriptors: stdout now goes to
+        // /dev/null, so a later print cannot fail on the closed pipe.
+        unsafe { libc::dup2(null.as_raw_fd(), 1) };
     }
 }
 
@@ -121,7 +199,9 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
             });
             (path, reload)
         });
-        let exit = vireo::app::run(opts, settings, loaded.problems, config, started)?;
+        let on_attached =
+            std::env::var_os(FORKED).is_some().then(|| Box::new(tell_parent) as Box<dyn FnOnce()>);
+        let exit = vireo::app::run(opts, settings, loaded.problems, config, on_attached, started)?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }

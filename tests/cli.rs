@@ -332,3 +332,11 @@ fn the_man_page_and_completions_list_every_flag() {
         assert!(fish.contains(&format!("-l {long}")), "fish completion lacks --{long}");
     }
 }
+
+#[test]
+fn fork_reports_a_missing_nvim_itself() {
+    let out = vireo_without_display(&["--fork", "--nvim", "/nonexistent/bin/nvim"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.matches("could not find the nvim binary '/nonexistent/bin/nvim'").count(), 1, "{err}");
+}

@@ -183,3 +183,39 @@ fn guifont_keeps_the_grid_and_lines_and_columns_resize_the_window() {
     assert_eq!(geometry(&s), bigger, "and the window stays put");
     quit(&mut s, &socket);
 }
+
+/// `--fork` returns to the shell once nvim is attached; the window stays.
+#[test]
+fn fork_returns_at_once_and_leaves_the_window_open() {
+    let _turn = one_at_a_time();
+    let (_xvfb, display) = xvfb();
+    let socket = temp("fork.sock");
+    let started = std::time::Instant::now();
+    // A file, not a pipe: the detached vireo keeps the parent's stderr open,
+    // and reading a pipe to its end would wait for that vireo to exit.
+    let err_file = temp("fork.err");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_vireo"))
+        .args(["--fork", "--grid", "40x6", "--nvim"])
+        .arg(common::nvim_binary())
+        .args(["--", "--clean", "-n", "--listen"])
+        .arg(&socket)
+        .env("DISPLAY", &display)
+        .env("XDG_CONFIG_HOME", temp("fork-config"))
+        .env("XDG_STATE_HOME", temp("fork-state"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_file).unwrap())
+        .status()
+        .expect("vireo runs");
+    assert!(status.success(), "{}", std::fs::read_to_string(&err_file).unwrap_or_default());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // By the time it returned, nvim was attached: the socket is there.
+    assert!(socket.exists(), "nvim is running");
+    let window = xdotool(&display, &["search", "--class", "vireo"]);
+    assert!(!window.trim().is_empty(), "the window is open");
+    remote_send(&socket, "<C-\\><C-n>:qa!<CR>");
+    wait_for("the detached vireo to exit", Duration::from_secs(30), || {
+        xdotool(&display, &["search", "--class", "vireo"]).trim().is_empty().then_some(())
+    });
+    std::fs::remove_file(err_file).ok();
+}

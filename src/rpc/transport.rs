@@ -39,6 +39,9 @@ pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, Connec
     let mut child = Command::new(binary)
         .arg("--embed")
         .args(args)
+        // The mark of a vireo started by `--fork`: not for a vireo that
+        // nvim itself runs.
+        .env_remove("VIREO_FORKED")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

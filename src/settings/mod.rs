@@ -168,6 +168,8 @@ macro_rules! knobs {
 knobs! {
     /// The nvim binary to start (`--nvim`, `--neovim-bin`).
     neovim_bin: Option<PathBuf> = None, "neovim-bin", "a path", "";
+    /// Detach from the terminal once nvim is attached (`--fork`; `--no-fork` is the default, so `EDITOR=vireo` works).
+    fork: bool = false, "fork", "true or false", "false";
     /// Start nvim in this directory (`--chdir`).
     chdir: Option<PathBuf> = None, "chdir", "a path", "";
     /// Append vireo's log to this file instead of stderr (`--log-file`).
