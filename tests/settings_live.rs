@@ -44,6 +44,18 @@ fn start(dir: &std::path::Path, init: &str, config: &std::path::Path) -> Connect
     nvim::start(opts).expect("nvim starts")
 }
 
+/// A request that must be answered within 30 s: a hang fails the test
+/// instead of stalling the suite.
+fn call(conn: &Connection, method: &str, args: Vec<Value>) -> Result<Value, vireo::rpc::RpcError> {
+    let answer = conn.session.call_blocking_timeout(
+        vireo::rpc::Lane::Query,
+        method,
+        args,
+        Some(Duration::from_secs(30)),
+    );
+    Ok(answer?.unwrap_or_else(|| panic!("nvim did not answer {method} within 30 s")))
+}
+
 /// Feeds every waiting notification to `live`; returns the problems.
 fn take(conn: &Connection, live: &mut Live) -> Vec<String> {
     let mut problems = Vec::new();
@@ -60,7 +72,7 @@ fn change(
     command: &str,
     done: impl Fn(&Settings, &[String]) -> bool,
 ) -> Vec<String> {
-    conn.session.call_blocking("nvim_command", vec![command.into()]).unwrap();
+    call(conn, "nvim_command", vec![command.into()]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut problems = Vec::new();
     loop {
@@ -94,7 +106,7 @@ fn the_users_config_sets_knobs_before_the_first_frame_and_let_changes_them() {
     assert_eq!(s.input_ime, ImePolicy::Always, "init.lua's value, there by the first frame");
     assert_eq!(s.input_alt_is_meta, AltIsMeta::OnlyLeft, "g:neovide_* honoured");
     assert!(!s.ligatures, "ginit.vim ran, its 0 read as false");
-    let var = |name: &str| conn.session.call_blocking("nvim_get_var", vec![name.into()]).unwrap();
+    let var = |name: &str| call(&conn, "nvim_get_var", vec![name.into()]).unwrap();
     assert_eq!(var("vireo"), Value::from(1));
     assert_eq!(var("vireo_seen_version"), Value::from("9.9.9"), "set before the user's config ran");
     assert_eq!(var("vireo_channel"), Value::from(conn.api.channel));
@@ -126,13 +138,13 @@ fn vireo_config_opens_the_file_creating_it_from_the_template() {
     let conn = start(&dir, "", &config);
     let mut latest = None;
     common::settled(&conn, &mut latest, None);
-    conn.session.call_blocking("nvim_command", vec!["VireoConfig".into()]).unwrap();
+    call(&conn, "nvim_command", vec!["VireoConfig".into()]).unwrap();
     assert_eq!(std::fs::read_to_string(&config).unwrap(), "# template\n# ligatures = true\n");
-    let name = conn.session.call_blocking("nvim_eval", vec!["expand('%:p')".into()]).unwrap();
+    let name = call(&conn, "nvim_eval", vec!["expand('%:p')".into()]).unwrap();
     assert_eq!(name.as_str(), config.to_str());
     // An existing file is opened as it is.
     std::fs::write(&config, "grid = \"80x24\"\n").unwrap();
-    conn.session.call_blocking("nvim_command", vec!["edit! | VireoConfig".into()]).unwrap();
+    call(&conn, "nvim_command", vec!["edit! | VireoConfig".into()]).unwrap();
     assert_eq!(std::fs::read_to_string(&config).unwrap(), "grid = \"80x24\"\n");
     conn.shutdown();
     std::fs::remove_dir_all(dir).ok();
