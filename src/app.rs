@@ -330,9 +330,15 @@ impl App {
         }
         #[cfg(all(unix, not(target_os = "macos")))]
         let attrs = {
-            use winit::platform::{wayland::WindowAttributesExtWayland, x11::WindowAttributesExtX11};
-            let attrs = WindowAttributesExtX11::with_name(attrs, &s.x11_wm_class, &s.x11_wm_class);
-            WindowAttributesExtWayland::with_name(attrs, &s.wayland_app_id, "vireo")
+            use winit::platform::wayland::{ActiveEventLoopExtWayland, WindowAttributesExtWayland};
+            use winit::platform::x11::WindowAttributesExtX11;
+            // Both set the same name in winit: the last call wins, so make
+            // only the one for the display in use.
+            if event_loop.is_wayland() {
+                WindowAttributesExtWayland::with_name(attrs, &s.wayland_app_id, "vireo")
+            } else {
+                WindowAttributesExtX11::with_name(attrs, &s.x11_wm_class, &s.x11_wm_class)
+            }
         };
         let window = Arc::new(event_loop.create_window(attrs).map_err(|e| AppError::Window(e.to_string()))?);
         let surface =

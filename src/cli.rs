@@ -15,7 +15,7 @@ use crate::settings::{self, GridSize, PixelSize, Settings, WindowFrame};
 
 /// A GPU-rendered desktop GUI for Neovim.
 #[derive(Debug, Parser)]
-#[command(name = "vireo", version, about, max_term_width = 100)]
+#[command(name = "vireo", version, disable_version_flag = true, about, max_term_width = 100)]
 pub struct Cli {
     /// Files to open.
     pub files: Vec<PathBuf>,
@@ -89,11 +89,11 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "FRAME", env = "VIREO_FRAME", help_heading = "Window")]
     pub frame: Option<WindowFrame>,
 
-    /// The X11 WM_CLASS (class and instance) of the window [default: vireo].
+    /// The X11 WM_CLASS (class and instance) of the window [default: io.github.vireo.Vireo].
     #[arg(long, value_name = "CLASS", env = "VIREO_X11_WM_CLASS", help_heading = "Window")]
     pub x11_wm_class: Option<String>,
 
-    /// The Wayland app id of the window [default: vireo].
+    /// The Wayland app id of the window [default: io.github.vireo.Vireo].
     #[arg(long, value_name = "ID", env = "VIREO_WAYLAND_APP_ID", help_heading = "Window")]
     pub wayland_app_id: Option<String>,
 
@@ -133,6 +133,15 @@ pub struct Cli {
     /// Print the man page (roff) and exit.
     #[arg(long, help_heading = "Other")]
     pub print_man: bool,
+
+    /// Print the version and the commit it was built from, and exit.
+    #[arg(short = 'V', long, help_heading = "Other")]
+    pub version: bool,
+
+    /// With --version: also the target, the GPU backends built in and the
+    /// nvim vireo would start, with its version (for bug reports).
+    #[arg(long, requires = "version", help_heading = "Other")]
+    pub verbose: bool,
 }
 
 /// Writes the completion script for `shell`, generated from the flags.

@@ -19,3 +19,4 @@ pub mod rpc;
 pub mod settings;
 pub mod snapshot;
 pub mod util;
+pub mod version;

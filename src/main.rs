@@ -1,6 +1,5 @@
 //! The `vireo` command.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -38,6 +37,16 @@ fn main() -> ExitCode {
     }
     let var = |name: &str| std::env::var(name).ok();
     let loaded = cli.settings(&matches, &var);
+    if cli.version {
+        let text = if cli.verbose {
+            let nvim = loaded.settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
+            vireo::version::verbose(&nvim, &std::env::var_os("PATH").unwrap_or_default())
+        } else {
+            format!("{}\n", vireo::version::short())
+        };
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    }
     let forked = std::env::var_os(FORKED).is_some();
     if loaded.settings.fork && !cli.headless() && !forked {
         return fork();
@@ -173,7 +182,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
             Target::Server(addr.clone())
         }
         None => {
-            let binary = settings.neovim_bin.clone().unwrap_or_else(|| PathBuf::from("nvim"));
+            let binary = settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
             let mut args = cli.nvim_args.clone();
             args.extend(cli.files.iter().map(|f| f.to_string_lossy().into_owned()));
             Target::Embed { binary, args }

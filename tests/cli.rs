@@ -35,6 +35,7 @@ fn a_missing_nvim_names_the_binary_it_tried() {
     let err = stderr(&out);
     assert!(err.contains("'/nonexistent/bin/nvim'"), "{err}");
     assert!(err.contains("--nvim PATH or $VIREO_NVIM"), "{err}");
+    assert!(err.contains("get Neovim 0.10 or newer from https://github.com/neovim/neovim/releases"), "{err}");
     assert!(!out_file.exists());
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
@@ -339,4 +340,37 @@ fn fork_reports_a_missing_nvim_itself() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.matches("could not find the nvim binary '/nonexistent/bin/nvim'").count(), 1, "{err}");
+}
+
+#[test]
+fn version_names_the_commit_and_verbose_adds_the_backends_and_the_nvim() {
+    let out = vireo(&["--version"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with(&format!("vireo {}", env!("CARGO_PKG_VERSION"))), "{text}");
+    // Tests build inside the git checkout, so the commit is known.
+    let commit = first.split("(git ").nth(1).and_then(|rest| rest.strip_suffix(')')).unwrap_or_default();
+    assert!(commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit()), "{text}");
+    assert_eq!(String::from_utf8_lossy(&vireo(&["-V"]).stdout), text);
+
+    let out = vireo(&["--version", "--verbose"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], first, "{text}");
+    assert!(lines[1].starts_with("target: ") && lines[1].ends_with("(debug profile)"), "{text}");
+    assert!(lines[2].starts_with("wgpu backends: "), "{text}");
+    assert!(lines[2]["wgpu backends: ".len()..].split(", ").any(|b| b == "vulkan"), "{text}");
+    assert!(lines[3].starts_with("nvim: /") && lines[3].ends_with(')'), "{text}");
+    assert!(lines[3].contains(" (NVIM v0."), "{text}");
+    let nvim = common::nvim_binary();
+    assert!(!nvim.is_absolute() || lines[3].contains(&nvim.display().to_string()), "{text}");
+
+    let out = vireo(&["--version", "--verbose", "--nvim", "/nonexistent/bin/nvim"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("nvim: /nonexistent/bin/nvim not found (get Neovim 0.10 or newer"), "{text}");
+
+    let out = vireo(&["--verbose"]);
+    assert_eq!(out.status.code(), Some(2), "--verbose alone is refused");
 }

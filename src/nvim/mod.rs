@@ -1,6 +1,7 @@
 //! Starting or reaching nvim, attaching as a UI, and turning its redraw
 //! stream into frames on a dedicated IO thread.
 
+pub mod locate;
 pub mod redraw;
 pub mod ui;
 
@@ -84,8 +85,8 @@ pub enum StartError {
     #[error("nvim_get_api_info returned something vireo cannot read: {0}")]
     BadApiInfo(String),
     #[error(
-        "nvim {}.{}.{} is too old: vireo needs Neovim >= {}.{} (use --nvim PATH or $VIREO_NVIM to pick another)",
-        .found.0, .found.1, .found.2, MIN_VERSION.0, MIN_VERSION.1
+        "nvim {}.{}.{} is too old: vireo needs Neovim >= {}.{} (use --nvim PATH or $VIREO_NVIM to pick another); {}",
+        .found.0, .found.1, .found.2, MIN_VERSION.0, MIN_VERSION.1, transport::GET_NEOVIM
     )]
     TooOld { found: (u64, u64, u64) },
     #[error("could not open the record file '{}': {source}", .path.display())]
@@ -719,6 +720,7 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("nvim 0.7.2 is too old"), "{msg}");
         assert!(msg.contains(">= 0.10"), "{msg}");
+        assert!(msg.contains("neovim/releases"), "{msg}");
     }
 
     #[test]

@@ -11,13 +11,18 @@ use tokio::process::{Child, Command};
 pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
 pub type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
 
+/// How to get a Neovim vireo can use, for the messages about a missing or
+/// too old one: distributions' own packages are often older than 0.10.
+pub const GET_NEOVIM: &str = "get Neovim 0.10 or newer from https://github.com/neovim/neovim/releases \
+     (Debian 12's and Ubuntu 22.04's own packages are older; Homebrew, winget and Flatpak have current ones)";
+
 /// Why no connection to nvim could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
         "could not find the nvim binary '{}' (looked on PATH={path}); \
-         install Neovim >= 0.10, or point vireo at it with --nvim PATH or $VIREO_NVIM",
-        .binary.display()
+         {}, or point vireo at it with --nvim PATH or $VIREO_NVIM",
+        .binary.display(), GET_NEOVIM
     )]
     NotFound { binary: PathBuf, path: String },
     #[error("could not start '{}': {}", .binary.display(), crate::util::io_reason(.source))]

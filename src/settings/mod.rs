@@ -86,6 +86,12 @@ pub struct PixelSize {
     pub height: u32,
 }
 
+/// vireo's reverse-DNS application id: the desktop entry's and the
+/// AppStream metainfo's name, the macOS bundle id, and the default X11
+/// WM_CLASS and Wayland app id, so desktops match the window to its entry.
+/// Every packaging file spells it the same (tests/packaging.rs).
+pub const APP_ID: &str = "io.github.vireo.Vireo";
+
 /// The largest grid side vireo accepts, in cells.
 pub const MAX_GRID_SIDE: usize = 1000;
 /// Windows narrower or lower than this are not a usable editor.
@@ -185,9 +191,9 @@ knobs! {
     /// Window decorations: "full" or "none" (`--frame`).
     frame: WindowFrame = WindowFrame::Full, "frame", "\"full\" or \"none\"", "\"full\"";
     /// The X11 WM_CLASS of the window (`--x11-wm-class`).
-    x11_wm_class: String = "vireo".into(), "x11-wm-class", "a string", "\"vireo\"";
+    x11_wm_class: String = APP_ID.into(), "x11-wm-class", "a string", "\"io.github.vireo.Vireo\"";
     /// The Wayland app id of the window (`--wayland-app-id`).
-    wayland_app_id: String = "vireo".into(), "wayland-app-id", "a string", "\"vireo\"";
+    wayland_app_id: String = APP_ID.into(), "wayland-app-id", "a string", "\"io.github.vireo.Vireo\"";
     /// Where the input method may be used: "typing", "always" or "off" (`--ime`).
     input_ime: ImePolicy = ImePolicy::Typing, "input_ime", "\"typing\", \"always\" or \"off\"", "\"typing\"";
     /// Which Alt keys act as Meta: "both", "only_left", "only_right" or "none" (`--alt-composes` is "none").
