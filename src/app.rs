@@ -84,7 +84,9 @@ pub fn run(
     if let (None, Some(px)) = (settings.grid, settings.size) {
         // A size in pixels: the grid that fits it at the bundled font's
         // cell size, which is what the first frame is drawn with.
-        let m = Fonts::bundled(1.0).metrics();
+        let mut fonts = Fonts::bundled(1.0);
+        fonts.set_config(&settings.font);
+        let m = fonts.metrics();
         opts.cols = (px.width / m.width).max(1) as usize;
         opts.rows = (px.height / m.height).max(1) as usize;
     }
@@ -301,6 +303,7 @@ impl App {
     fn create_view(&mut self, event_loop: &ActiveEventLoop) -> Result<View, AppError> {
         let mut fonts = Fonts::bundled(1.0);
         fonts.ligatures = self.settings.ligatures;
+        fonts.set_config(&self.settings.font);
         let m = fonts.metrics();
         let (cols, rows) = self.initial_grid;
         let s = &self.settings;
@@ -483,6 +486,12 @@ impl App {
             if s.ligatures != before.ligatures {
                 view.renderer.fonts.ligatures = s.ligatures;
                 view.renderer.invalidate();
+                view.window.request_redraw();
+            }
+            if s.font != before.font {
+                // Applied with the next frame, as guifont is: the window
+                // then follows the new cell size and the grid stays.
+                view.renderer.set_font_config(s.font.clone());
                 view.window.request_redraw();
             }
         }

@@ -240,6 +240,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     if let (Some(out), Some(fonts)) = (&cli.snapshot, fonts) {
         let mut fonts = fonts.join().map_err(|_| anyhow::anyhow!("the font scan panicked"))?;
         fonts.ligatures = settings.ligatures;
+        fonts.set_config(&settings.font);
         let mut offscreen = Offscreen::new(fonts).context("starting the renderer")?;
         let (image, _) = offscreen.render(&frame, CursorState { visible: true }).context("rendering")?;
         image.write_png(out)?;

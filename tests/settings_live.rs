@@ -156,8 +156,10 @@ fn the_template_documents_every_knob_and_parses_as_the_defaults() {
     for knob in vireo::settings::KNOBS {
         assert!(template.contains(&format!("# {} = ", knob.name)), "{} missing", knob.name);
     }
+    // The [font] table comes last, as TOML wants.
+    let (knobs, font) = template.split_once("# [font]\n").expect("a [font] section");
     // Uncommenting every line that has a default gives the default settings.
-    let uncommented: String = template
+    let uncommented: String = knobs
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
         .filter(|l| l.contains(" = ") && !l.ends_with("= \"\""))
@@ -169,4 +171,18 @@ fn the_template_documents_every_knob_and_parses_as_the_defaults() {
     let expected =
         Settings { grid: Some(vireo::settings::GridSize { cols: 100, rows: 30 }), ..Settings::default() };
     assert_eq!(s, expected);
+    // Every [font] key is there, and its example parses.
+    for key in vireo::settings::font::FONT_KEYS {
+        assert!(font.contains(&format!("\n# {} = ", key.name)), "font.{} missing", key.name);
+    }
+    let examples: String = font
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let text = format!("[font]\n{examples}");
+    let errors = vireo::settings::file::apply(std::path::Path::new("t.toml"), &text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}\n{examples}");
+    assert_eq!(s.font.size, Some(11.0));
 }

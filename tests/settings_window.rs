@@ -219,3 +219,37 @@ fn fork_returns_at_once_and_leaves_the_window_open() {
     });
     std::fs::remove_file(err_file).ok();
 }
+
+/// Saving a `[font] size` in the watched config file resizes the cells of
+/// the running window; the window follows them, so the grid stays.
+#[test]
+fn saving_a_font_size_in_the_config_resizes_the_cells_and_keeps_the_grid() {
+    let dir = temp("font-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[font]\nsize = 11\n").unwrap();
+    let socket = temp("font-config.sock");
+    let mut s = start("font-config", &socket, &["--grid", "30x5", "--config", config.to_str().unwrap()]);
+    let mut fonts = vireo::render::font::Fonts::bundled(1.0);
+    let m = fonts.metrics();
+    wait_for("the first size", Duration::from_secs(30), || {
+        (geometry(&s) == (30 * m.width, 5 * m.height) && grid(&s) == Some((30, 5))).then_some(())
+    });
+    let mut bigger = vireo::settings::Settings::default();
+    bigger.set("font", toml::from_str("size = 20").unwrap()).unwrap();
+    fonts.set_config(&bigger.font);
+    let m20 = fonts.metrics();
+    // An editor's save: a new file renamed over the old one.
+    std::fs::write(dir.join(".config.toml.new"), "[font]\nsize = 20\n").unwrap();
+    let saved = std::time::Instant::now();
+    std::fs::rename(dir.join(".config.toml.new"), &config).unwrap();
+    wait_for("the window to hold 30x5 cells of the new size", Duration::from_secs(20), || {
+        (geometry(&s) == (30 * m20.width, 5 * m20.height)).then_some(())
+    });
+    eprintln!("[font] size applied {:?} after the save", saved.elapsed());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(grid(&s), Some((30, 5)), "the grid kept its size");
+    assert_eq!(geometry(&s), (30 * m20.width, 5 * m20.height), "and the window stays put");
+    quit(&mut s, &socket);
+    std::fs::remove_dir_all(dir).ok();
+}

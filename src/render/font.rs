@@ -1,10 +1,23 @@
 //! Fonts: `guifont` parsing, the bundled font, cell metrics, and the
 //! deferred scan of system fonts (which must not hold up the first frame).
+//!
+//! Which font draws a character, first to last:
+//!
+//! ```text
+//!   the style's family    guifont's families, else [font] bold/italic/...,
+//!                         else [font] normal, else the bundled font
+//!   [font] fallback       in order            (UserFallback, below)
+//!   cosmic-text's lists   per script, then common (Noto, DejaVu, ...)
+//!   every installed font  the first that has the glyph
+//! ```
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use glyphon::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping, SwashCache, fontdb};
+use glyphon::cosmic_text::{CacheKeyFlags, Fallback, FeatureTag, FontFeatures, PlatformFallback};
+use glyphon::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping, SwashCache, Weight, fontdb};
+
+use crate::settings::font::{Edging, FontSettings};
 
 /// True for characters that are emoji by default (pictographs, emoticons,
 /// symbols with emoji presentation): these prefer a colour emoji font.
@@ -20,24 +33,19 @@ const BUNDLED: [&[u8]; 4] = [
     include_bytes!("../../assets/fonts/JetBrainsMono-Italic.ttf"),
     include_bytes!("../../assets/fonts/JetBrainsMono-BoldItalic.ttf"),
 ];
-/// Size when `guifont` sets none, in points.
+/// Size when neither `guifont` nor `[font] size` sets one, in points.
 pub const DEFAULT_POINTS: f32 = 11.0;
 
 /// A parsed `guifont` (or `guifontwide`) value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FontSpec {
     /// Font names in order of preference (the first one found wins; the rest
     /// also serve as fallbacks).
     pub families: Vec<String>,
-    pub points: f32,
+    /// `:h<points>`; `None` leaves the size to `[font] size`.
+    pub points: Option<f32>,
     pub bold: bool,
     pub italic: bool,
-}
-
-impl Default for FontSpec {
-    fn default() -> Self {
-        FontSpec { families: Vec::new(), points: DEFAULT_POINTS, bold: false, italic: false }
-    }
 }
 
 /// Parses Neovim's `guifont` syntax: `Name One,Name\ Two:h13:b:i`. Spaces
@@ -89,7 +97,7 @@ pub fn parse_guifont(value: &str) -> Result<FontSpec, String> {
                 if !(1.0..=200.0).contains(&points) {
                     return Err(format!("font size {points} out of range in guifont"));
                 }
-                spec.points = points;
+                spec.points = Some(points);
             }
             "b" => spec.bold = true,
             "i" => spec.italic = true,
@@ -130,13 +138,41 @@ struct Measured {
     advance: f32,
 }
 
+/// The face that draws one style of text (regular, bold, italic, bold
+/// italic): its family as the font database spells it, the weight to ask
+/// for (one the family has, so that cosmic-text does not pass it over for
+/// a fallback font), and the OpenType features for it.
+#[derive(Debug, Clone, PartialEq)]
+struct StyleFace {
+    family: String,
+    weight: Weight,
+    features: FontFeatures,
+}
+
+impl StyleFace {
+    fn bundled(bold: bool) -> StyleFace {
+        let weight = if bold { Weight::BOLD } else { Weight::NORMAL };
+        StyleFace { family: BUNDLED_FAMILY.into(), weight, features: FontFeatures::new() }
+    }
+}
+
+/// Index into [`Fonts::faces`].
+fn style_index(bold: bool, italic: bool) -> usize {
+    usize::from(bold) | usize::from(italic) << 1
+}
+
 /// The fonts in use and their metrics.
 pub struct Fonts {
     pub system: FontSystem,
     spec: FontSpec,
     wide: FontSpec,
-    /// The primary family actually found.
-    family: String,
+    /// The `[font]` table of config.toml, under `guifont`.
+    config: FontSettings,
+    /// The faces found for regular, bold, italic and bold italic text
+    /// (see [`style_index`]).
+    faces: [StyleFace; 4],
+    /// Hinting, as `[font] hinting` says.
+    flags: CacheKeyFlags,
     wide_family: Option<String>,
     /// A colour emoji font, preferred for emoji over monochrome fallbacks.
     emoji_family: Option<String>,
@@ -151,9 +187,9 @@ pub struct Fonts {
     /// name and style: whether they can draw text. Each is checked, and a
     /// broken one warned about, once per font database.
     usable: HashMap<String, bool>,
-    /// The `guifont` families last warned about as all missing, so that the
+    /// The family lists already warned about as all missing, so that a
     /// warning is given once, not on every size or linespace change.
-    warned_missing: Option<Vec<String>>,
+    warned_missing: HashSet<Vec<String>>,
 }
 
 fn bundled_db() -> fontdb::Database {
@@ -162,6 +198,74 @@ fn bundled_db() -> fontdb::Database {
         db.load_font_source(fontdb::Source::Binary(Arc::new(data)));
     }
     db
+}
+
+/// A font system over `db` whose fallback lists start with `fallback`
+/// (the `[font] fallback` families).
+fn font_system(db: fontdb::Database, fallback: &[String]) -> FontSystem {
+    // cosmic-text compares family names exactly: use the database's spelling.
+    let spelled = |name: &String| {
+        let known = db.faces().flat_map(|f| &f.families).find(|(n, _)| n.eq_ignore_ascii_case(name));
+        intern(known.map_or(name.as_str(), |(n, _)| n.as_str()))
+    };
+    let first: Vec<&'static str> = fallback.iter().map(spelled).collect();
+    FontSystem::new_with_locale_and_db_and_fallback("en-US".into(), db, UserFallback::new(first))
+}
+
+/// cosmic-text's fallback lists with the user's families in front: tried
+/// for every character the style's own font lacks, before the lists for
+/// its script, the common ones, and then every installed font.
+struct UserFallback {
+    first: Vec<&'static str>,
+    common: Vec<&'static str>,
+}
+
+impl UserFallback {
+    fn new(first: Vec<&'static str>) -> UserFallback {
+        let common = first.iter().chain(PlatformFallback.common_fallback()).copied().collect();
+        UserFallback { first, common }
+    }
+}
+
+impl Fallback for UserFallback {
+    fn common_fallback(&self) -> &[&'static str] {
+        &self.common
+    }
+
+    fn forbidden_fallback(&self) -> &[&'static str] {
+        PlatformFallback.forbidden_fallback()
+    }
+
+    fn script_fallback(&self, script: unicode_script::Script, locale: &str) -> &[&'static str] {
+        let platform = PlatformFallback.script_fallback(script, locale);
+        if self.first.is_empty() {
+            return platform;
+        }
+        // The trait wants a slice that outlives the call; each distinct
+        // list is made once per run (a handful of scripts, a short list).
+        static LISTS: Mutex<Vec<&'static [&'static str]>> = Mutex::new(Vec::new());
+        let list: Vec<&'static str> = self.first.iter().chain(platform).copied().collect();
+        let mut lists = LISTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = lists.iter().find(|&&l| l == list.as_slice()) {
+            return known;
+        }
+        let made: &'static [&'static str] = Box::leak(list.into_boxed_slice());
+        lists.push(made);
+        made
+    }
+}
+
+/// A family name that lives as long as vireo: cosmic-text's fallback
+/// lists hold `&'static str`. Each distinct name is kept once.
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&known) = names.iter().find(|&&n| n == name) {
+        return known;
+    }
+    let made: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(made);
+    made
 }
 
 /// Scans the system's fonts (slow: hundreds of milliseconds with CJK fonts
@@ -184,12 +288,14 @@ impl Fonts {
     }
 
     fn with_db(db: fontdb::Database, scale: f32, system_fonts_loaded: bool) -> Self {
-        let system = FontSystem::new_with_locale_and_db("en-US".into(), db);
+        let system = font_system(db, &[]);
         let mut fonts = Fonts {
             system,
             spec: FontSpec::default(),
             wide: FontSpec::default(),
-            family: BUNDLED_FAMILY.into(),
+            config: FontSettings::default(),
+            faces: [false, true, false, true].map(StyleFace::bundled),
+            flags: CacheKeyFlags::empty(),
             wide_family: None,
             emoji_family: None,
             scale,
@@ -206,7 +312,7 @@ impl Fonts {
             },
             system_fonts_loaded,
             usable: HashMap::new(),
-            warned_missing: None,
+            warned_missing: HashSet::new(),
         };
         fonts.update();
         fonts
@@ -214,10 +320,50 @@ impl Fonts {
 
     /// Swaps in a finished system-font scan. Cached shapes must be dropped.
     pub fn install_system_fonts(&mut self, db: fontdb::Database) {
-        self.system = FontSystem::new_with_locale_and_db("en-US".into(), db);
+        self.system = font_system(db, &self.config.fallback);
         self.system_fonts_loaded = true;
         self.usable.clear();
+        self.warn_missing_fallbacks();
         self.update();
+    }
+
+    /// Applies the `[font]` table; returns whether anything changed (then
+    /// cached shapes must be dropped).
+    pub fn set_config(&mut self, config: &FontSettings) -> bool {
+        if *config == self.config {
+            return false;
+        }
+        let fallback_changed = config.fallback != self.config.fallback;
+        if config.edging != self.config.edging && config.edging != Edging::Antialias {
+            log::info!(
+                "[font] edging {:?} is drawn antialiased: the glyph atlas has one coverage value per pixel",
+                config.edging
+            );
+        }
+        self.config = config.clone();
+        if fallback_changed {
+            // The fallback lists are read when the font system is made.
+            let empty = FontSystem::new_with_locale_and_db("en-US".into(), fontdb::Database::new());
+            let (_, db) = std::mem::replace(&mut self.system, empty).into_locale_and_db();
+            self.system = font_system(db, &self.config.fallback);
+            self.warn_missing_fallbacks();
+        }
+        self.update();
+        true
+    }
+
+    fn warn_missing_fallbacks(&self) {
+        if !self.system_fonts_loaded {
+            return;
+        }
+        for name in self.config.fallback.iter().filter(|name| !self.has_family(name)) {
+            log::warn!("[font] fallback: the font '{name}' is not installed");
+        }
+    }
+
+    /// The size in points before zooming: `guifont`'s, else `[font]`'s.
+    fn points(&self) -> f32 {
+        self.spec.points.or(self.config.size).unwrap_or(DEFAULT_POINTS)
     }
 
     pub fn system_fonts_loaded(&self) -> bool {
@@ -228,8 +374,14 @@ impl Fonts {
         self.metrics
     }
 
+    /// The family that draws regular text.
     pub fn family(&self) -> &str {
-        &self.family
+        &self.faces[0].family
+    }
+
+    /// The family that draws text in `bold`/`italic`.
+    pub fn style_family(&self, bold: bool, italic: bool) -> &str {
+        &self.faces[style_index(bold, italic)].family
     }
 
     pub fn wide_family(&self) -> Option<&str> {
@@ -279,12 +431,12 @@ impl Fonts {
     /// Ctrl+= / Ctrl+-: changes the size by `delta` points for this run,
     /// on top of whatever `guifont` says.
     pub fn zoom(&mut self, delta: f32) {
-        let points = (self.spec.points + self.zoom + delta).clamp(4.0, 72.0);
-        self.zoom = points - self.spec.points;
+        let points = (self.points() + self.zoom + delta).clamp(4.0, 72.0);
+        self.zoom = points - self.points();
         self.update();
     }
 
-    /// Ctrl+0: back to the `guifont` size.
+    /// Ctrl+0: back to the `guifont` (or `[font]`) size.
     pub fn reset_zoom(&mut self) {
         self.zoom = 0.0;
         self.update();
@@ -292,17 +444,20 @@ impl Fonts {
 
     /// The attributes of text in `bold`/`italic`.
     pub fn attrs(&self, bold: bool, italic: bool) -> Attrs<'_> {
-        let mut attrs = Attrs::new().family(Family::Name(&self.family));
-        if bold || self.spec.bold {
-            attrs = attrs.weight(glyphon::Weight::BOLD);
-        }
-        if italic || self.spec.italic {
+        let (bold, italic) = (bold || self.spec.bold, italic || self.spec.italic);
+        let face = &self.faces[style_index(bold, italic)];
+        let mut attrs =
+            Attrs::new().family(Family::Name(&face.family)).weight(face.weight).cache_key_flags(self.flags);
+        if italic {
+            // A family with no italic face is slanted by cosmic-text.
             attrs = attrs.style(glyphon::Style::Italic);
         }
+        let mut features = face.features.clone();
         if !self.ligatures {
-            let mut features = glyphon::cosmic_text::FontFeatures::new();
-            features.disable(glyphon::cosmic_text::FeatureTag::STANDARD_LIGATURES);
-            features.disable(glyphon::cosmic_text::FeatureTag::CONTEXTUAL_ALTERNATES);
+            features.disable(FeatureTag::STANDARD_LIGATURES);
+            features.disable(FeatureTag::CONTEXTUAL_ALTERNATES);
+        }
+        if !features.features.is_empty() {
             attrs = attrs.font_features(features);
         }
         attrs
@@ -340,56 +495,78 @@ impl Fonts {
         self.system.db().faces().find(|f| f.families.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
     }
 
-    /// The first of `families` that is installed and can draw text.
-    fn first_usable(&mut self, families: &[String]) -> Option<String> {
-        families.iter().find(|name| self.has_family(name) && self.is_usable(name)).cloned()
+    /// The face of the first of `families` that is installed and draws
+    /// text in that style.
+    fn first_usable(&mut self, families: &[String], bold: bool, italic: bool) -> Option<StyleFace> {
+        families.iter().find_map(|name| {
+            let face = self.resolve(name, bold, italic)?;
+            self.is_usable(&face, italic).then_some(face)
+        })
     }
 
-    /// Whether the installed family `name` can draw text; checked once,
+    /// The installed family `name` in the style asked for: its spelling in
+    /// the font database (cosmic-text compares names exactly) and the
+    /// weight to ask for. A family with no bold face is asked for its
+    /// nearest weight, so that bold text stays in it.
+    fn resolve(&mut self, name: &str, bold: bool, italic: bool) -> Option<StyleFace> {
+        let db = self.system.db();
+        let family = db.faces().flat_map(|f| &f.families).find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        let family = family.0.clone();
+        let wanted = if bold { Weight::BOLD } else { Weight::NORMAL };
+        let style = if italic { fontdb::Style::Italic } else { fontdb::Style::Normal };
+        let families = [fontdb::Family::Name(&family)];
+        let query =
+            fontdb::Query { families: &families, weight: wanted, stretch: fontdb::Stretch::Normal, style };
+        let id = db.query(&query)?;
+        let found = db.face(id)?.weight;
+        let variable = found != wanted && {
+            let font = self.system.get_font(id, found);
+            font.is_some_and(|f| {
+                f.as_swash().variations().find_by_tag(u32::from_be_bytes(*b"wght")).is_some()
+            })
+        };
+        let weight = if found == wanted || variable { wanted } else { found };
+        Some(StyleFace { family, weight, features: FontFeatures::new() })
+    }
+
+    /// Whether `face` can draw text; checked once per family and style,
     /// with a warning naming the file when it cannot.
-    fn is_usable(&mut self, name: &str) -> bool {
-        let key = format!("{}:{}", name.to_lowercase(), self.style_name());
+    fn is_usable(&mut self, face: &StyleFace, italic: bool) -> bool {
+        let key = format!("{}:{}:{italic}", face.family.to_lowercase(), face.weight.0);
         if let Some(&usable) = self.usable.get(&key) {
             return usable;
         }
-        let verdict = self.probe(name);
+        let verdict = self.probe(face, italic);
         if let Err(why) = &verdict {
+            let name = &face.family;
             let file = match self.face_of(name).map(|f| &f.source) {
                 Some(fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _)) => {
                     format!(" ({})", path.display())
                 }
                 _ => String::new(),
             };
-            log::warn!("guifont: the font '{name}'{file} cannot be used: {why}; skipping it");
+            log::warn!("the font '{name}'{file} cannot be used: {why}; skipping it");
         }
         self.usable.insert(key, verdict.is_ok());
         verdict.is_ok()
     }
 
-    /// "regular", "bold", "italic" or "bold italic", as `guifont` asks.
-    fn style_name(&self) -> &'static str {
-        match (self.spec.bold, self.spec.italic) {
-            (false, false) => "regular",
-            (true, false) => "bold",
-            (false, true) => "italic",
-            (true, true) => "bold italic",
-        }
-    }
-
-    /// Checks that `family` draws text in the style `guifont` asks for: "M"
-    /// must shape to one of its own glyphs, of a sane width and line
-    /// height, that rasterises to something. The font database reads only a
-    /// file's names, so a corrupt font passes its scan and would otherwise
-    /// draw nothing, or make cells a pixel or hundreds of pixels wide; a
-    /// family without a face in that style would have every character drawn
-    /// in some fallback font, proportional ones included.
-    fn probe(&mut self, family: &str) -> Result<(), String> {
+    /// Checks that `face` draws text: "M" must shape to one of its own
+    /// glyphs, of a sane width and line height, that rasterises to
+    /// something. The font database reads only a file's names, so a
+    /// corrupt font passes its scan and would otherwise draw nothing, or
+    /// make cells a pixel or hundreds of pixels wide; a family without a
+    /// face in that style would have every character drawn in some fallback
+    /// font, proportional ones included.
+    fn probe(&mut self, face: &StyleFace, italic: bool) -> Result<(), String> {
         const PX: f32 = 32.0;
-        let mut attrs = Attrs::new().family(Family::Name(family));
-        if self.spec.bold {
-            attrs = attrs.weight(glyphon::Weight::BOLD);
-        }
-        if self.spec.italic {
+        let family = face.family.as_str();
+        let style = match italic {
+            false => "regular",
+            true => "italic",
+        };
+        let mut attrs = Attrs::new().family(Family::Name(family)).weight(face.weight);
+        if italic {
             attrs = attrs.style(glyphon::Style::Italic);
         }
         let mut buffer = Buffer::new(&mut self.system, Metrics::new(PX, PX * 2.0));
@@ -397,11 +574,14 @@ impl Fonts {
         buffer.shape_until_scroll(&mut self.system, false);
         let glyph = buffer.layout_runs().next().and_then(|r| r.glyphs.first().cloned());
         let glyph = glyph.ok_or("it shapes no glyph for 'M'")?;
-        let face = self.system.db().face(glyph.font_id);
-        let names = face.map(|f| f.families.as_slice()).unwrap_or_default();
+        let found = self.system.db().face(glyph.font_id);
+        let names = found.map(|f| f.families.as_slice()).unwrap_or_default();
         if !names.iter().any(|(n, _)| n.eq_ignore_ascii_case(family)) {
             let fallback = names.first().map_or("another font", |(n, _)| n.as_str());
-            return Err(format!("it does not draw 'M' in {} ({fallback} would)", self.style_name()));
+            return Err(format!(
+                "it does not draw 'M' in {style} weight {} ({fallback} would)",
+                face.weight.0
+            ));
         }
         if glyph.glyph_id == 0 {
             return Err("it has no glyph for 'M'".into());
@@ -424,26 +604,61 @@ impl Fonts {
         Ok(())
     }
 
+    /// The families asked for text in `bold`/`italic`, and who asked:
+    /// `guifont` over the `[font]` table's key for the style, over its
+    /// `normal`.
+    fn wanted(&self, bold: bool, italic: bool) -> (Vec<String>, &'static str) {
+        if !self.spec.families.is_empty() {
+            return (self.spec.families.clone(), "guifont");
+        }
+        let c = &self.config;
+        let (own, key) = match (bold, italic) {
+            (false, false) => (&c.normal, "[font] normal"),
+            (true, false) => (&c.bold, "[font] bold"),
+            (false, true) => (&c.italic, "[font] italic"),
+            (true, true) => (&c.bold_italic, "[font] bold_italic"),
+        };
+        if own.is_empty() { (c.normal.clone(), "[font] normal") } else { (own.clone(), key) }
+    }
+
+    /// The face for `bold`/`italic` text: the first usable family asked
+    /// for, else the bundled font.
+    fn choose_face(&mut self, bold: bool, italic: bool) -> StyleFace {
+        let (families, source) = self.wanted(bold, italic);
+        let mut face = self.first_usable(&families, bold, italic).unwrap_or_else(|| {
+            if !families.is_empty() && self.system_fonts_loaded && !self.warned_missing.contains(&families) {
+                log::warn!(
+                    "none of the {source} fonts {families:?} is installed and usable; using {BUNDLED_FAMILY}"
+                );
+                self.warned_missing.insert(families);
+            }
+            StyleFace::bundled(bold)
+        });
+        for feature in self.config.features.for_family(&face.family) {
+            face.features.set(FeatureTag::new(&feature.tag), feature.value);
+        }
+        face
+    }
+
     /// Recomputes the family choice and the cell metrics.
     fn update(&mut self) {
-        let families = self.spec.families.clone();
-        self.family = self.first_usable(&families).unwrap_or_else(|| {
-            let warned = self.warned_missing.as_ref() == Some(&families);
-            if !families.is_empty() && self.system_fonts_loaded && !warned {
-                log::warn!(
-                    "none of the guifont fonts {families:?} is installed and usable; using {BUNDLED_FAMILY}"
-                );
-                self.warned_missing = Some(families);
-            }
-            BUNDLED_FAMILY.into()
-        });
+        for (i, (bold, italic)) in
+            [(false, false), (true, false), (false, true), (true, true)].into_iter().enumerate()
+        {
+            self.faces[i] = self.choose_face(bold, italic);
+        }
+        self.flags = if self.config.hinting.enabled() {
+            CacheKeyFlags::empty()
+        } else {
+            CacheKeyFlags::DISABLE_HINTING
+        };
         self.wide_family = self.first_available(&self.wide.families);
         let emoji = ["Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji"].map(String::from);
         self.emoji_family = self.first_available(&emoji);
         // Scale the size a little so that the advance is a whole number of
         // pixels: then glyphs of the primary font land exactly on the cell
         // grid and whole rows shape as one run (ligatures included).
-        let wanted_px = (self.spec.points + self.zoom).max(1.0) * 96.0 / 72.0 * self.scale;
+        let wanted_px = (self.points() + self.zoom).max(1.0) * 96.0 / 72.0 * self.scale;
         let first = self.measure(wanted_px);
         let font_px = wanted_px * first.cell.width as f32 / first.advance;
         self.metrics = self.measure(font_px).cell;
@@ -488,14 +703,15 @@ mod tests {
     fn parses_neovim_guifont_syntax() {
         let spec = parse_guifont(r"JetBrains\ Mono,Noto\ Color\ Emoji:h13:b").unwrap();
         assert_eq!(spec.families, ["JetBrains Mono", "Noto Color Emoji"]);
-        assert_eq!((spec.points, spec.bold, spec.italic), (13.0, true, false));
+        assert_eq!((spec.points, spec.bold, spec.italic), (Some(13.0), true, false));
         let spec = parse_guifont("DejaVu_Sans_Mono:h10.5:i").unwrap();
         assert_eq!(spec.families, ["DejaVu Sans Mono"]);
-        assert_eq!((spec.points, spec.italic), (10.5, true));
+        assert_eq!((spec.points, spec.italic), (Some(10.5), true));
         let spec = parse_guifont(r"Odd\,Name:h9").unwrap();
         assert_eq!(spec.families, ["Odd,Name"]);
         assert_eq!(parse_guifont("").unwrap(), FontSpec::default());
-        assert_eq!(parse_guifont(":h20").unwrap().points, 20.0);
+        assert_eq!(parse_guifont(":h20").unwrap().points, Some(20.0));
+        assert_eq!(parse_guifont("Mono").unwrap().points, None, "the size is left to [font]");
     }
 
     #[test]
@@ -520,5 +736,71 @@ mod tests {
         fonts.set_guifont("Nonexistent Font:h22").unwrap();
         assert_eq!(fonts.family(), BUNDLED_FAMILY);
         assert!(fonts.metrics().width > m.width);
+    }
+
+    fn config(text: &str) -> FontSettings {
+        let mut s = crate::settings::Settings::default();
+        let errors = crate::settings::file::apply(std::path::Path::new("t.toml"), text, &mut s);
+        assert!(errors.is_empty(), "{errors:?}");
+        s.font
+    }
+
+    #[test]
+    fn the_font_table_is_the_base_and_guifont_goes_over_it() {
+        let mut fonts = Fonts::bundled(1.0);
+        let small = fonts.metrics();
+        assert!(fonts.set_config(&config("[font]\nsize = 20\nnormal = [\"Not Installed\"]")));
+        assert!(!fonts.set_config(&config("[font]\nsize = 20\nnormal = [\"Not Installed\"]")), "no change");
+        let big = fonts.metrics();
+        assert!(big.width > small.width && big.height > small.height, "{small:?} {big:?}");
+        assert_eq!(fonts.family(), BUNDLED_FAMILY, "a missing family falls back to the bundled one");
+        // guifont names a family but no size: [font] size stays.
+        fonts.set_guifont("Also Missing").unwrap();
+        assert_eq!(fonts.metrics(), big);
+        // Its size wins; cleared, the table's is back.
+        fonts.set_guifont("Also Missing:h11").unwrap();
+        assert_eq!(fonts.metrics(), small);
+        fonts.set_guifont("").unwrap();
+        assert_eq!(fonts.metrics(), big);
+        // Ctrl+= zooms from the table's size; Ctrl+0 goes back to it.
+        fonts.zoom(2.0);
+        assert!(fonts.metrics().width > big.width);
+        fonts.reset_zoom();
+        assert_eq!(fonts.metrics(), big);
+    }
+
+    #[test]
+    fn styles_use_the_faces_the_bundled_family_has() {
+        let mut fonts = Fonts::bundled(1.0);
+        fonts.set_config(&config("[font]\nnormal = \"jetbrains mono\""));
+        assert_eq!(fonts.family(), "JetBrains Mono", "the database's spelling");
+        assert_eq!(fonts.attrs(true, false).weight, Weight::BOLD);
+        assert_eq!(fonts.attrs(false, true).style, glyphon::Style::Italic);
+        assert_eq!(fonts.style_family(true, true), "JetBrains Mono");
+        // A bold family that is not installed: the normal family's bold.
+        fonts.set_config(&config("[font]\nbold = \"Not Installed\""));
+        assert_eq!(fonts.style_family(true, false), BUNDLED_FAMILY);
+    }
+
+    #[test]
+    fn features_and_hinting_reach_the_text_attributes() {
+        let mut fonts = Fonts::bundled(1.0);
+        let plain = fonts.attrs(false, false);
+        assert!(plain.font_features.features.is_empty());
+        assert!(!plain.cache_key_flags.contains(CacheKeyFlags::DISABLE_HINTING), "hinted by default");
+        fonts.set_config(&config("[font]\nfeatures = [\"+ss01\", \"-calt\"]\nhinting = \"none\""));
+        let attrs = fonts.attrs(true, false);
+        let tags: Vec<_> = attrs.font_features.features.iter().map(|f| (f.tag, f.value)).collect();
+        assert_eq!(tags, [(FeatureTag::new(b"ss01"), 1), (FeatureTag::new(b"calt"), 0)]);
+        assert!(attrs.cache_key_flags.contains(CacheKeyFlags::DISABLE_HINTING));
+        // Per family (Neovide's form): only for that family.
+        fonts.set_config(&config(
+            "[font]\nfeatures.\"JetBrains Mono\" = [\"zero\"]\nfeatures.Other = [\"ss02\"]",
+        ));
+        let tags: Vec<_> = fonts.attrs(false, false).font_features.features.iter().map(|f| f.tag).collect();
+        assert_eq!(tags, [FeatureTag::new(b"zero")]);
+        // --no-ligatures still turns ligatures off on top.
+        fonts.ligatures = false;
+        assert_eq!(fonts.attrs(false, false).font_features.features.len(), 3);
     }
 }

@@ -145,6 +145,9 @@ pub struct Renderer {
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool)>,
     /// guifont, guifontwide, linespace as last applied.
     font_options: (String, String, i64),
+    /// A `[font]` table waiting for the next frame, which applies it like
+    /// a `guifont` change (so the window keeps its grid).
+    font_config: Option<crate::settings::font::FontSettings>,
     screen: Option<KeptScreen>,
     /// IME composition text, drawn underlined at the cursor over the grid
     /// (nothing is sent to nvim until it is committed).
@@ -175,6 +178,7 @@ impl Renderer {
             cursor_viewport,
             drawn_with: None,
             font_options: (String::new(), String::new(), 0),
+            font_config: None,
             screen: None,
             preedit: None,
             overlay: None,
@@ -208,7 +212,18 @@ impl Renderer {
     }
 
     /// Applies guifont, guifontwide and linespace from nvim's options.
+    /// Applies the `[font]` table from the next frame on.
+    pub fn set_font_config(&mut self, config: crate::settings::font::FontSettings) {
+        self.font_config = Some(config);
+    }
+
     fn sync_font_options(&mut self, frame: &Frame) {
+        if let Some(config) = self.font_config.take()
+            && self.fonts.set_config(&config)
+        {
+            // Faces or features may change with the cells' size unchanged.
+            self.invalidate();
+        }
         let text = |name| match frame.option(name) {
             Some(OptionValue::Str(s)) => s.clone(),
             _ => String::new(),

@@ -59,12 +59,40 @@ pub fn apply(path: &Path, text: &str, settings: &mut Settings) -> Vec<FileError>
     for (key, value) in table {
         let span = key.span();
         let name = key.into_inner();
+        if name == "font" && value.get_ref().is_table() {
+            errors.extend(apply_font(text, settings).into_iter().map(|(span, message)| at(span, message)));
+            continue;
+        }
         if let Err(e) = settings.set(&name, value.into_inner()) {
             let message = match e {
                 SettingError::Unknown(_) => format!("unknown setting '{name}' (see `vireo --help`)"),
                 other => other.to_string(),
             };
             errors.push(at(span, message));
+        }
+    }
+    errors
+}
+
+/// Applies the `[font]` table key by key, so that each problem has the
+/// place of its own key; returns the problems with those places.
+fn apply_font(text: &str, settings: &mut Settings) -> Vec<(std::ops::Range<usize>, String)> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        font: SpannedTable,
+    }
+    // The whole file parsed before; only [font] is read this time.
+    let Ok(doc) = toml::from_str::<Doc>(text) else { return Vec::new() };
+    let mut errors = Vec::new();
+    for (key, value) in doc.font {
+        let span = key.span();
+        let key = key.into_inner();
+        if let Err(e) = settings.font.set(&key, value.into_inner()) {
+            let message = match e {
+                SettingError::Unknown(_) => super::font::unknown_key(&key),
+                other => other.to_string(),
+            };
+            errors.push((span, message));
         }
     }
     errors

@@ -274,5 +274,12 @@ pub fn template() -> String {
         let unset = if knob.default.is_empty() { " (unset by default)" } else { "" };
         out.push_str(&format!("# {}{unset}\n# {} = {example}\n\n", knob.doc, knob.name));
     }
+    out.push_str(
+        "# The font. `guifont`, when set in nvim, goes over this table: the families\n\
+         # and the size it names win. A table comes after every other key.\n# [font]\n\n",
+    );
+    for key in super::font::FONT_KEYS {
+        out.push_str(&format!("# {}\n# {} = {}\n\n", key.doc, key.name, key.example));
+    }
     out
 }

@@ -12,6 +12,7 @@
 //! reads raw variables.
 
 pub mod file;
+pub mod font;
 pub mod live;
 pub mod state;
 pub mod watch;
@@ -146,11 +147,13 @@ macro_rules! knobs {
         #[derive(Debug, Clone, PartialEq)]
         pub struct Settings {
             $( #[doc = $doc] pub $field: $ty, )*
+            /// The `[font]` table (a table, not a knob: no `VIREO_*` or `g:` form).
+            pub font: font::FontSettings,
         }
 
         impl Default for Settings {
             fn default() -> Self {
-                Settings { $( $field: $default, )* }
+                Settings { $( $field: $default, )* font: font::FontSettings::default() }
             }
         }
 
@@ -212,6 +215,7 @@ impl Settings {
     /// also takes the command line's own names for the knobs they set.
     pub fn set(&mut self, name: &str, value: toml::Value) -> Result<(), SettingError> {
         match name {
+            "font" => self.font.set_table(value),
             "nvim" => self.set_knob("neovim-bin", value),
             "ime" => self.set_knob("input_ime", value),
             "alt-composes" => {

@@ -118,3 +118,119 @@ fn the_default_file_follows_the_platform_rules() {
     let p = file::default_path(env(&[("HOME", "/h")])).unwrap();
     assert_eq!(p, Path::new("/h/.config/vireo/config.toml"));
 }
+
+/// `[font]` in a config file, applied to the defaults.
+fn font_file(text: &str) -> (font::FontSettings, Vec<FileError>) {
+    let mut s = Settings::default();
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    (s.font, errors)
+}
+
+#[test]
+fn every_font_key_parses() {
+    let text = r#"
+grid = "90x20"
+[font]
+normal = "Fira Code"
+bold = ["Fira Code Bold", "DejaVu Sans Mono"]
+italic = ["Victor Mono"]
+bold_italic = "Victor Mono"
+size = 13.5
+features = ["-liga", "+ss01", "cv01=2", "calt"]
+hinting = "slight"
+edging = "subpixelantialias"
+fallback = ["Symbols Nerd Font Mono", "Noto Color Emoji"]
+"#;
+    let mut s = Settings::default();
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.grid, Some(GridSize { cols: 90, rows: 20 }), "keys before the table still apply");
+    let f = s.font;
+    assert_eq!(f.normal, ["Fira Code"]);
+    assert_eq!(f.bold, ["Fira Code Bold", "DejaVu Sans Mono"]);
+    assert_eq!(
+        (f.italic.as_slice(), f.bold_italic.as_slice()),
+        (&["Victor Mono".to_owned()][..], &["Victor Mono".to_owned()][..])
+    );
+    assert_eq!(f.size, Some(13.5));
+    let features: Vec<_> = f.features.all.iter().map(|x| (&x.tag, x.value)).collect();
+    assert_eq!(features, [(b"liga", 0), (b"ss01", 1), (b"cv01", 2), (b"calt", 1)]);
+    assert_eq!((f.hinting, f.edging), (font::Hinting::Slight, font::Edging::SubpixelAntialias));
+    assert_eq!(f.fallback, ["Symbols Nerd Font Mono", "Noto Color Emoji"]);
+
+    // A whole number is a size too; Neovide's per-family features; each
+    // hinting and edging value.
+    let (f, errors) = font_file("[font]\nsize = 20\nfeatures.MonoLisa = [\"+ss02\"]\n");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(f.size, Some(20.0));
+    assert!(f.features.all.is_empty());
+    let mono: Vec<_> = f.features.for_family("monolisa").collect();
+    assert_eq!(mono, [font::FontFeature { tag: *b"ss02", value: 1 }]);
+    assert_eq!(f.features.for_family("Fira Code").count(), 0);
+    for (text, hinting) in
+        [("full", font::Hinting::Full), ("normal", font::Hinting::Normal), ("none", font::Hinting::None)]
+    {
+        let (f, errors) = font_file(&format!("[font]\nhinting = \"{text}\""));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(f.hinting, hinting);
+        assert_eq!(f.hinting.enabled(), hinting != font::Hinting::None);
+    }
+    for (text, edging) in [("antialias", font::Edging::Antialias), ("alias", font::Edging::Alias)] {
+        assert_eq!(font_file(&format!("[font]\nedging = \"{text}\"")).0.edging, edging);
+    }
+    // The same through Settings::set, as a table.
+    let mut s = Settings::default();
+    let table: toml::Value = toml::from_str("size = 9\nnormal = \"X\"").unwrap();
+    s.set("font", table).unwrap();
+    assert_eq!((s.font.size, s.font.normal.as_slice()), (Some(9.0), &["X".to_owned()][..]));
+}
+
+#[test]
+fn font_features_are_checked() {
+    assert_eq!(font::parse_feature("+ss01"), Ok(font::FontFeature { tag: *b"ss01", value: 1 }));
+    assert_eq!(font::parse_feature("-liga"), Ok(font::FontFeature { tag: *b"liga", value: 0 }));
+    assert_eq!(font::parse_feature("cv05 = 3"), Ok(font::FontFeature { tag: *b"cv05", value: 3 }));
+    for bad in ["+ligature", "", "-li", "cv01=x", "+ss0!"] {
+        assert!(font::parse_feature(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn bad_font_values_say_where_and_what_was_expected_and_the_rest_still_applies() {
+    let text = "[font]\nsize = \"big\"\nnormal = \"Good Mono\"\n  sise = 12\nfeatures = [\"+ligature\"]\nhinting = \"medium\"\nedging = 1\nbold = [\"A\", 2]\nfallback = \"Nerd\"\nitalic = 3\n";
+    let (f, errors) = font_file(text);
+    assert_eq!(f.normal, ["Good Mono"], "good keys apply");
+    assert_eq!(f.fallback, ["Nerd"], "one name is a list of one");
+    let want = |line: usize, column: usize, start: &str| {
+        assert!(
+            errors.iter().any(|e| e.line == line && e.column == column && e.message.starts_with(start)),
+            "no {line}:{column} '{start}' in {errors:#?}"
+        );
+    };
+    want(2, 1, "'font.size' expects a size in points");
+    want(4, 3, "unknown key 'sise' in [font] (it takes normal, bold, italic, bold_italic, size, features");
+    want(
+        5,
+        1,
+        "'font.features' expects a list of features such as [\"-liga\", \"+ss01\"]: '+ligature' is not a feature",
+    );
+    want(6, 1, "'font.hinting' expects \"full\", \"normal\", \"slight\" or \"none\"");
+    want(7, 1, "'font.edging' expects \"antialias\", \"subpixelantialias\" or \"alias\"");
+    want(8, 1, "'font.bold' expects a family name or a list of names: found integer in the list");
+    want(10, 1, "'font.italic' expects a family name or a list of names: found integer");
+    assert_eq!(errors.len(), 7, "{errors:#?}");
+    assert!(errors[0].to_string().starts_with("c.toml:"), "{}", errors[0]);
+    let unchanged = font::FontSettings {
+        normal: vec!["Good Mono".into()],
+        fallback: vec!["Nerd".into()],
+        ..Default::default()
+    };
+    assert_eq!(f, unchanged, "a refused value changes nothing");
+
+    let (f, errors) = font_file("[font]\nsize = 0\n");
+    assert!(errors[0].message.contains("0 is out of range"), "{errors:?}");
+    assert_eq!(f.size, None);
+    let (_, errors) = font_file("font = \"Fira Code\"\n");
+    assert_eq!((errors[0].line, errors[0].column), (1, 1));
+    assert!(errors[0].message.starts_with("'font' expects a table ([font])"), "{errors:?}");
+}
