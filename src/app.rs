@@ -412,6 +412,12 @@ impl App {
         if !(s.remember_window_size || s.remember_window_position) {
             return;
         }
+        if view.window.fullscreen().is_some() {
+            // The monitor's size, not one to open a framed window at: what
+            // was remembered before stays.
+            log::debug!("window state not saved: the window is in full screen");
+            return;
+        }
         let size = view.window.inner_size();
         let grid = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
         let Some((cols, rows)) = grid else { return };

@@ -198,6 +198,7 @@ fn start(strict: bool) -> (Session, PathBuf) {
         record,
         vireo,
         _im: None,
+        _wm: None,
         log: Some(log),
         _xvfb: xvfb,
         _turn: turn,

@@ -16,9 +16,10 @@ packages=(
     # Fonts: monospace, colour emoji, CJK.
     fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk
 )
-# Tests: a real input method (fcitx5's Hangul engine over XIM), without
-# the desktop toolkits it recommends.
-bare_packages=(fcitx5 fcitx5-hangul dbus-daemon)
+# Tests: a real input method (fcitx5's Hangul engine over XIM) and a window
+# manager for maximize, full screen and positions (openbox), without the
+# desktop toolkits they recommend.
+bare_packages=(fcitx5 fcitx5-hangul dbus-daemon openbox)
 updated=""
 install() {
     local missing=() p

@@ -1,6 +1,8 @@
 //! The remembered window: size (in pixels and cells), position and
 //! maximized state in `$XDG_STATE_HOME/vireo/window.toml`, written
-//! atomically when vireo closes and read at the next start.
+//! atomically when vireo closes and read at the next start. A window that
+//! closes in full screen leaves the file as it was: the monitor's size is
+//! not one to open a framed window at.
 //!
 //! Nothing here may stop vireo: a state file that cannot be read or written
 //! is a warning, and a position on a monitor that is gone is not used.

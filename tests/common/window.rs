@@ -16,7 +16,7 @@ pub struct Proc(pub Child);
 impl Drop for Proc {
     fn drop(&mut self) {
         // It may have exited already; either way it is gone afterwards.
-        Command::new("kill").arg(self.0.id().to_string()).status().ok();
+        Command::new("kill").arg(self.0.id().to_string()).stderr(Stdio::null()).status().ok();
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline {
             if self.0.try_wait().ok().flatten().is_some() {
@@ -69,6 +69,11 @@ pub fn xvfb() -> (Proc, String) {
             if Path::new(&format!("/tmp/.X11-unix/X{num}")).exists()
                 && let Ok((conn, _)) = x11rb::connect(Some(&display))
             {
+                // Another test run may have taken the number at the same
+                // moment: the server answering must be ours.
+                if !owns_lock(num, proc.0.id()) {
+                    break;
+                }
                 // xdotool presses and releases each key in turn, but on a
                 // loaded machine the gap can pass the server's repeat delay
                 // and type a key twice: the tests want exactly what they type.
@@ -85,6 +90,13 @@ pub fn xvfb() -> (Proc, String) {
     panic!("no free X display number");
 }
 
+/// Whether X server `pid` holds display `num`'s lock file (which holds the
+/// server's process id).
+fn owns_lock(num: usize, pid: u32) -> bool {
+    let lock = std::fs::read_to_string(format!("/tmp/.X{num}-lock")).unwrap_or_default();
+    lock.trim().parse() == Ok(pid)
+}
+
 /// Turns the X server's key auto-repeat on or off.
 pub fn set_auto_repeat(conn: &impl x11rb::connection::Connection, on: bool) {
     use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux, ConnectionExt};
@@ -92,6 +104,38 @@ pub fn set_auto_repeat(conn: &impl x11rb::connection::Connection, on: bool) {
     let aux = ChangeKeyboardControlAux::new().auto_repeat_mode(mode);
     conn.change_keyboard_control(&aux).expect("keyboard control").check().expect("auto-repeat set");
     conn.flush().ok();
+}
+
+/// Openbox managing `display`'s windows, returned once it does (it has
+/// named itself on the root window, `_NET_SUPPORTING_WM_CHECK`). It reads
+/// the system's `rc.xml`, never the user's.
+pub fn openbox(display: &str) -> Proc {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt};
+    // A folder that cannot exist (it would be under a file): openbox reads
+    // no user config and leaves no log behind.
+    let nowhere = "/dev/null/vireo";
+    let child = Command::new("openbox")
+        .arg("--sm-disable")
+        .env("DISPLAY", display)
+        .env("XDG_CONFIG_HOME", nowhere)
+        .env("XDG_CACHE_HOME", nowhere)
+        .env("XDG_DATA_HOME", nowhere)
+        .stdout(Stdio::null())
+        // It complains of those folders and of a menu file it does not need.
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openbox is needed for this test (apt-get install openbox)");
+    let mut proc = Proc(child);
+    let (conn, screen) = x11rb::connect(Some(display)).expect("the X server");
+    let root = conn.setup().roots[screen].root;
+    let check = conn.intern_atom(false, b"_NET_SUPPORTING_WM_CHECK").unwrap().reply().unwrap().atom;
+    wait_for("openbox to manage the display", Duration::from_secs(30), || {
+        assert!(proc.0.try_wait().ok().flatten().is_none(), "openbox exited at start");
+        let reply = conn.get_property(false, root, check, AtomEnum::WINDOW, 0, 1).ok()?.reply().ok()?;
+        reply.value32()?.next().filter(|&w| w != 0)
+    });
+    proc
 }
 
 pub fn xdotool(display: &str, args: &[&str]) -> String {
@@ -124,6 +168,9 @@ pub struct Session {
     pub vireo: Proc,
     /// An input method, stopped after vireo and before the X server.
     pub _im: Option<Proc>,
+    /// A window manager ([`openbox`]), stopped after vireo and before the
+    /// X server.
+    pub _wm: Option<Proc>,
     /// With an input method, vireo's debug log, which says when the
     /// window turns the input method on.
     pub log: Option<PathBuf>,
@@ -161,8 +208,26 @@ impl Session {
         im: impl FnOnce(&str) -> Option<(Proc, String)>,
         capture: bool,
     ) -> Session {
+        Session::launch_on(name, args, im, capture, false)
+    }
+
+    /// Like [`Session::launch`] with `capture`, on a display that
+    /// [`openbox`] manages: for maximize, full screen, frames and window
+    /// positions, which X leaves to a window manager.
+    pub fn launch_managed(name: &str, args: &[std::ffi::OsString]) -> Session {
+        Session::launch_on(name, args, |_| None, true, true)
+    }
+
+    fn launch_on(
+        name: &str,
+        args: &[std::ffi::OsString],
+        im: impl FnOnce(&str) -> Option<(Proc, String)>,
+        capture: bool,
+        managed: bool,
+    ) -> Session {
         let turn = one_at_a_time();
         let (xvfb, display) = xvfb();
+        let wm = managed.then(|| openbox(&display));
         let (im, modifiers) = im(&display).unzip();
         let record = temp(&format!("{name}.msgpack"));
         let log = (modifiers.is_some() || capture).then(|| temp(&format!("{name}.log")));
@@ -199,6 +264,7 @@ impl Session {
             record,
             vireo,
             _im: im,
+            _wm: wm,
             log,
             _xvfb: xvfb,
             _turn: turn,
