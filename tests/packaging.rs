@@ -69,7 +69,10 @@ fn the_metainfo_macos_bundle_and_scripts_use_the_same_id() {
     let metainfo = read(&format!("packaging/{APP_ID}.metainfo.xml"));
     assert!(metainfo.contains(&format!("<id>{APP_ID}</id>")));
     assert!(metainfo.contains(&format!("<launchable type=\"desktop-id\">{APP_ID}.desktop</launchable>")));
+    // A new version needs a release entry in both.
     assert!(metainfo.contains(&format!("<release version=\"{}\"", env!("CARGO_PKG_VERSION"))));
+    let changelog = read("packaging/changelog.Debian");
+    assert!(changelog.starts_with(&format!("vireo ({}-1) ", env!("CARGO_PKG_VERSION"))), "{changelog}");
     let plist = read("packaging/macos/Info.plist");
     assert!(plist.contains(&format!("<key>CFBundleIdentifier</key>\n  <string>{APP_ID}</string>")));
     for script in ["tools/icons.sh", "tools/package.sh"] {

