@@ -165,6 +165,7 @@ pub fn run(
         zoomed: false,
 
         mouse: MouseState::default(),
+        links: Default::default(),
         ime_allowed: None,
         ime_area: None,
         #[cfg(unix)]
@@ -231,6 +232,8 @@ struct App {
     zoomed: bool,
 
     mouse: MouseState,
+    /// Ctrl+click on links, and the hand pointer over them.
+    links: crate::input::links::Links,
     /// IME state last given to the window: allowed, and the cursor area.
     ime_allowed: Option<bool>,
     ime_area: Option<(f32, f32, f32, f32)>,
@@ -390,6 +393,7 @@ impl App {
             }
             self.grid_changed();
             self.update_ime();
+            self.update_link_pointer();
         }
         let Some(conn) = self.conn.as_ref().filter(|_| self.exit.is_none()) else { return };
         let exit = match conn.exit.try_recv() {
@@ -623,6 +627,7 @@ impl App {
         let mousehide = self.latest.as_ref().and_then(|f| f.option("mousehide").cloned());
         if mousehide == Some(OptionValue::Bool(true))
             && !self.mouse.hidden
+            && mouse::hides_pointer(&event.logical_key)
             && let Some(view) = &self.view
         {
             view.window.set_cursor_visible(false);
@@ -831,6 +836,7 @@ impl App {
             return;
         }
         self.mouse.last_cell = Some(cell);
+        self.update_link_pointer();
         let Some(frame) = self.mouse_wanted() else { return };
         match self.mouse.held {
             // A drag stays on the grid where its press went.
@@ -859,6 +865,9 @@ impl App {
             MouseButton::Other(_) => return,
         };
         let Some(cell) = self.pointer_cell() else { return };
+        if button == MouseButton::Left && self.link_click(state, cell) {
+            return;
+        }
         match state {
             ElementState::Pressed => {
                 let Some(hit) = self.mouse_wanted().and_then(|f| mouse::hit_test(f, cell.0, cell.1)) else {
@@ -897,6 +906,35 @@ impl App {
                 self.send_mouse("wheel", action, hit);
             }
         }
+    }
+
+    /// Shows a hand while Ctrl alone is held over a link, else the arrow.
+    fn update_link_pointer(&mut self) {
+        let cell = self.pointer_cell();
+        if let Some(icon) = self.links.pointer(self.latest.as_ref(), cell, self.modifiers)
+            && let Some(view) = &self.view
+        {
+            view.window.set_cursor(icon);
+        }
+    }
+
+    /// A Ctrl+click on a link opens it; the press and its release are
+    /// vireo's (true), not nvim's.
+    fn link_click(&mut self, state: ElementState, cell: (i64, i64)) -> bool {
+        if state == ElementState::Released {
+            return self.links.release();
+        }
+        let Some(url) = self.links.press(self.latest.as_ref(), cell, self.modifiers) else { return false };
+        let session = self.conn.as_ref().map(|c| c.session.clone());
+        crate::input::links::open(&url, self.settings.url_opener.as_deref(), move |message| {
+            if let Some(session) = session
+                && let Err(e) =
+                    session.notify(Lane::Query, "nvim_echo", crate::input::links::echo_args(&message))
+            {
+                log::warn!("could not tell nvim: {e}");
+            }
+        });
+        true
     }
 }
 
@@ -1056,9 +1094,15 @@ impl ApplicationHandler<UserEvent> for App {
             }
             WindowEvent::DroppedFile(path) => self.open_dropped(&path),
             WindowEvent::Ime(ime) => self.ime(ime),
-            WindowEvent::ModifiersChanged(mods) => self.modifiers = mods.state(),
+            WindowEvent::ModifiersChanged(mods) => {
+                self.modifiers = mods.state();
+                self.update_link_pointer();
+            }
             WindowEvent::CursorMoved { position, .. } => self.mouse_moved(position.x, position.y),
-            WindowEvent::CursorLeft { .. } => self.mouse.position = None,
+            WindowEvent::CursorLeft { .. } => {
+                self.mouse.position = None;
+                self.update_link_pointer();
+            }
             WindowEvent::MouseInput { state, button, .. } => self.mouse_button(state, button),
             WindowEvent::MouseWheel { delta, .. } => self.mouse_wheel(delta),
             WindowEvent::KeyboardInput { event, .. } => self.key(&event),

@@ -1,6 +1,7 @@
 //! Input from the window to nvim.
 
 pub mod keys;
+pub mod links;
 pub mod mouse;
 #[cfg(unix)]
 pub mod xim;

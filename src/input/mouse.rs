@@ -3,6 +3,8 @@
 //! skipping floats that nvim marks as not taking the mouse), and rows and
 //! columns are relative to that grid.
 
+use winit::keyboard::{Key, NamedKey};
+
 use crate::model::compose::{self, LayerKind};
 use crate::model::{Frame, GridId, Placement};
 
@@ -41,6 +43,25 @@ pub fn hit_test(frame: &Frame, row: i64, col: i64) -> Option<GridCell> {
 pub fn relative_to(frame: &Frame, grid: GridId, row: i64, col: i64) -> Option<GridCell> {
     let (r0, c0) = compose::grid_origin(frame, grid)?;
     Some(GridCell { grid, row: (row - r0).max(0), col: (col - c0).max(0) })
+}
+
+/// Whether a key press hides the pointer under 'mousehide': any key but a
+/// modifier alone, which types nothing (Ctrl is held to click a link).
+pub fn hides_pointer(key: &Key) -> bool {
+    !matches!(
+        key,
+        Key::Named(
+            NamedKey::Control
+                | NamedKey::Shift
+                | NamedKey::Alt
+                | NamedKey::AltGraph
+                | NamedKey::Super
+                | NamedKey::Meta
+                | NamedKey::Hyper
+                | NamedKey::CapsLock
+                | NamedKey::NumLock
+        )
+    )
 }
 
 /// Modifier prefix for `nvim_input_mouse`, e.g. `"C-S-"`.
@@ -173,6 +194,14 @@ mod tests {
         let f = frame_with_float(true);
         assert_eq!(relative_to(&f, 4, 8, 20), Some(GridCell { grid: 4, row: 6, col: 15 }));
         assert_eq!(relative_to(&f, 4, 0, 0), Some(GridCell { grid: 4, row: 0, col: 0 }));
+    }
+
+    #[test]
+    fn modifiers_alone_leave_the_pointer_shown() {
+        assert!(!hides_pointer(&Key::Named(NamedKey::Control)));
+        assert!(!hides_pointer(&Key::Named(NamedKey::Shift)));
+        assert!(hides_pointer(&Key::Named(NamedKey::Escape)));
+        assert!(hides_pointer(&Key::Character("l".into())));
     }
 
     #[test]

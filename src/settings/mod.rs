@@ -183,6 +183,8 @@ knobs! {
     chdir: Option<PathBuf> = None, "chdir", "a path", "";
     /// Append vireo's log to this file instead of stderr (`--log-file`).
     log_file: Option<PathBuf> = None, "log-file", "a path", "";
+    /// The program that opens links (Ctrl+click), given the URL as its only argument; unset, the platform's (`xdg-open`, macOS `open`, Windows' URL handler).
+    url_opener: Option<PathBuf> = None, "url_opener", "a path", "";
     /// The window's first size in cells (`--grid`).
     grid: Option<GridSize> = None, "grid", "a size in cells such as \"100x30\"", "\"100x30\"";
     /// The window's first size in pixels (`--size`); `grid` wins over it.
