@@ -37,9 +37,10 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
 app_id=$(sed -n 's/^pub const APP_ID: &str = "\(.*\)";$/\1/p' src/settings/mod.rs)
 [ -n "$version" ] && [ -n "$app_id" ] || { echo "package: cannot read the version or APP_ID" >&2; exit 1; }
 
-# Tools.
-for tool in cargo-deb cargo-generate-rpm cargo-zigbuild; do
-    if ! command -v "$tool" >/dev/null; then
+# Tools, at the versions these scripts were written against (a newer one
+# already on PATH is used as it is).
+for tool in cargo-deb@3.8.0 cargo-generate-rpm@0.21.1 cargo-zigbuild@0.24.1; do
+    if ! command -v "${tool%@*}" >/dev/null; then
         step "installing $tool"
         nice -n 10 cargo install --locked --quiet "$tool"
     fi
@@ -49,7 +50,7 @@ if ! command -v zig >/dev/null; then
     if ! "$zig_venv/bin/python3" -m ziglang version >/dev/null 2>&1; then
         step "installing Zig (PyPI ziglang) into $zig_venv"
         python3 -m venv "$zig_venv"
-        "$zig_venv/bin/pip" install -q ziglang
+        "$zig_venv/bin/pip" install -q ziglang==0.17.1
     fi
     # cargo-zigbuild runs `$CARGO_ZIGBUILD_PYTHON_PATH -m ziglang`.
     export CARGO_ZIGBUILD_PYTHON_PATH="$zig_venv/bin/python3"
