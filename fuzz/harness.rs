@@ -105,14 +105,14 @@ fn geometry_of(frame: &Frame, m: CellMetrics) {
         let Some(grid) = frame.grid(placed.grid) else { continue };
         let (w, h) = geometry::layer_texture_size(grid.width, grid.height, m, (width, height));
         assert!((1..=width).contains(&w) && (1..=height).contains(&h), "layer {w}x{h} on {width}x{height}");
-        let (mut replace, mut over) = (Vec::new(), Vec::new());
+        let mut out = geometry::RowRects::default();
         for (r, row) in grid.rows.iter().enumerate() {
-            geometry::row_rects(frame, row, r, grid.width, m, &mut replace, &mut over);
+            geometry::row_rects(frame, row, r, grid.width, m, Default::default(), &mut out);
             bands.extend(geometry::row_band(&placed, r, m, height));
         }
-        rects.extend(replace.into_iter().chain(over));
+        rects.extend(out.replace.into_iter().chain(out.over));
         if placed.kind == LayerKind::Message {
-            rects.extend(geometry::separator(frame, placed.grid, width, m));
+            rects.extend(geometry::separator(frame, placed.grid, width, m, Default::default()));
         }
     }
     for band in geometry::merge_bands(bands) {

@@ -163,6 +163,7 @@ pub fn run(
         requested: None,
         grid_seen: None,
         zoomed: false,
+        pacer: Pacer::default(),
 
         mouse: MouseState::default(),
         links: Default::default(),
@@ -230,6 +231,8 @@ struct App {
     grid_seen: Option<(usize, usize)>,
     /// Ctrl+=/- changed the font size since the last frame drawn.
     zoomed: bool,
+    /// Keeps frames to the frame-rate cap.
+    pacer: Pacer,
 
     mouse: MouseState,
     /// Ctrl+click on links, and the hand pointer over them.
@@ -256,6 +259,57 @@ struct MouseState {
     legacy_wheel: LegacyWheel,
     /// Hidden while typing ('mousehide').
     hidden: bool,
+}
+
+/// Keeps frames to the frame-rate cap: at most `refresh_rate` a second
+/// with the focus, `refresh_rate_idle` without. A frame asked for sooner
+/// is put off, and drawn with whatever arrived meanwhile.
+#[derive(Debug)]
+struct Pacer {
+    focused: bool,
+    last_drawn: Option<Instant>,
+    /// A frame put off until then.
+    deferred: Option<Instant>,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        // Windows open focused; a window manager says otherwise if not.
+        Pacer { focused: true, last_drawn: None, deferred: None }
+    }
+}
+
+impl Pacer {
+    /// The shortest time between two frames.
+    fn interval(&self, s: &Settings) -> Duration {
+        let rate = if self.focused { s.refresh_rate } else { s.refresh_rate_idle };
+        Duration::from_secs(1) / rate.0.max(1)
+    }
+
+    /// Whether a frame may be drawn `now`; if not, it is put off.
+    fn may_draw(&mut self, now: Instant, s: &Settings) -> bool {
+        match self.last_drawn.map(|at| at + self.interval(s)).filter(|&due| due > now) {
+            Some(due) => {
+                self.deferred = Some(due);
+                false
+            }
+            None => {
+                self.deferred = None;
+                true
+            }
+        }
+    }
+
+    fn drawn(&mut self, now: Instant) {
+        self.last_drawn = Some(now);
+    }
+
+    /// When the next frame is due: one put off, or with `idle` off the
+    /// next one at the cap; `None` when nothing is (the loop sleeps).
+    fn next_frame(&self, now: Instant, s: &Settings) -> Option<Instant> {
+        let busy = (!s.idle).then(|| self.last_drawn.map_or(now, |at| at + self.interval(s)));
+        self.deferred.into_iter().chain(busy).min()
+    }
 }
 
 /// Cursor blinking per 'guicursor': on for `blinkwait` after the cursor
@@ -304,10 +358,11 @@ impl Blink {
 
 impl App {
     fn create_view(&mut self, event_loop: &ActiveEventLoop) -> Result<View, AppError> {
-        let mut fonts = Fonts::bundled(1.0);
+        let mut fonts = Fonts::bundled(self.settings.scale_factor.0);
         fonts.ligatures = self.settings.ligatures;
         fonts.set_config(&self.settings.font);
         let m = fonts.metrics();
+        let padding = self.settings.padding();
         let (cols, rows) = self.initial_grid;
         let s = &self.settings;
         let remembered = self.remembered.filter(|_| s.remember_window_size && !self.explicit_size);
@@ -315,7 +370,10 @@ impl App {
             (None, Some(px), _) => PhysicalSize::new(px.width, px.height).into(),
             (None, None, Some(state)) => PhysicalSize::new(state.width, state.height).into(),
             // Logical pixels: on a HiDPI screen the window scales with the font.
-            _ => LogicalSize::new(cols as u32 * m.width, rows as u32 * m.height).into(),
+            _ => {
+                let (width, height) = padding.outer((cols as u32 * m.width, rows as u32 * m.height));
+                LogicalSize::new(width, height).into()
+            }
         };
         let maximized = s.maximized || remembered.is_some_and(|state| state.maximized);
         let mut attrs = Window::default_attributes()
@@ -324,6 +382,9 @@ impl App {
             .with_maximized(maximized)
             .with_fullscreen(s.fullscreen.then_some(winit::window::Fullscreen::Borderless(None)))
             .with_decorations(s.frame == WindowFrame::Full)
+            // Lets `opacity` show the desktop through where a compositor
+            // supports it; opaque frames look the same either way.
+            .with_transparent(true)
             .with_window_icon(load_icon());
         let monitors: Vec<_> = event_loop
             .available_monitors()
@@ -352,10 +413,12 @@ impl App {
         log::debug!("window created after {:?}", self.started.elapsed());
         let gpu = Gpu::new(self.instance.clone(), Some(&surface))?;
         log::debug!("graphics device ready after {:?}", self.started.elapsed());
-        let (presenter, format) = Presenter::new(&window, surface, &gpu);
+        let (presenter, format) = Presenter::new(&window, surface, &gpu, s.vsync);
         let mut renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), format, fonts);
-        let scale = window.scale_factor() as f32;
-        if scale != 1.0 {
+        renderer.padding = padding;
+        renderer.opacity = s.opacity();
+        let scale = window.scale_factor() as f32 * s.scale_factor.0;
+        if scale != s.scale_factor.0 {
             renderer.fonts.set_scale(scale);
         }
         Ok(View { window, presenter, gpu, renderer })
@@ -504,6 +567,27 @@ impl App {
                 view.renderer.set_font_config(s.font.clone());
                 view.window.request_redraw();
             }
+            if s.opacity() != before.opacity() {
+                view.renderer.opacity = s.opacity();
+                view.window.request_redraw();
+            }
+        }
+        // New padding or scale: the window stays and the grid follows.
+        let (padding, scale) = (self.settings.padding(), self.settings.scale_factor);
+        if let Some(view) = self.view.as_mut()
+            && (padding != before.padding() || scale != before.scale_factor)
+        {
+            view.renderer.padding = padding;
+            if view.renderer.fonts.set_scale(view.window.scale_factor() as f32 * scale.0) {
+                view.renderer.invalidate();
+            }
+            view.window.request_redraw();
+            self.fit_grid();
+        }
+        if self.settings.idle != before.idle
+            && let Some(view) = &self.view
+        {
+            view.window.request_redraw();
         }
         if self.settings.input_ime != before.input_ime {
             self.update_ime();
@@ -511,6 +595,10 @@ impl App {
     }
 
     fn render(&mut self) {
+        let now = Instant::now();
+        if !self.pacer.may_draw(now, &self.settings) {
+            return;
+        }
         let Some(view) = self.view.as_mut() else { return };
         let Some(frame) = &self.latest else { return };
         let (visible, _) = self.blink.state(Instant::now());
@@ -526,6 +614,7 @@ impl App {
         match drawn {
             Ok(Drawn::Frame(stats)) => {
                 self.latest_drawn = true;
+                self.pacer.drawn(now);
                 log::trace!(
                     "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
                     frame.seq,
@@ -574,7 +663,8 @@ impl App {
             return;
         }
         let m = view.renderer.metrics();
-        let size = PhysicalSize::new(cols as u32 * m.width, rows as u32 * m.height);
+        let (width, height) = view.renderer.padding.outer((cols as u32 * m.width, rows as u32 * m.height));
+        let size = PhysicalSize::new(width, height);
         log::debug!("window resized to hold {cols}x{rows} cells: {size:?}");
         // Applied at once on some platforms (no Resized event follows),
         // later on others (X11), where Resized does the rest.
@@ -605,7 +695,7 @@ impl App {
     fn fit_grid(&mut self) {
         let Some(view) = &self.view else { return };
         let m = view.renderer.metrics();
-        let (width, height) = view.presenter.size();
+        let (width, height) = view.renderer.padding.inner(view.presenter.size());
         let cols = (width / m.width).max(1) as usize;
         let rows = (height / m.height).max(1) as usize;
         let current = self.latest.as_ref().and_then(|f| f.grid(GLOBAL_GRID)).map(|g| (g.width, g.height));
@@ -683,7 +773,9 @@ impl App {
     /// The screen cell under the pointer.
     fn pointer_cell(&self) -> Option<(i64, i64)> {
         let (x, y) = self.mouse.position?;
-        let m = self.view.as_ref()?.renderer.metrics();
+        let renderer = &self.view.as_ref()?.renderer;
+        let (m, pad) = (renderer.metrics(), renderer.padding);
+        let (x, y) = (x - f64::from(pad.left), y - f64::from(pad.top));
         Some(((y / f64::from(m.height)).floor() as i64, (x / f64::from(m.width)).floor() as i64))
     }
 
@@ -992,6 +1084,35 @@ fn load_icon() -> Option<Icon> {
     Icon::from_rgba(buf, info.width, info.height).ok()
 }
 
+impl App {
+    /// The desktop reported its light or dark preference: with `theme =
+    /// "auto"`, 'background' follows unless the user's config set it.
+    fn desktop_theme(&self, theme: winit::window::Theme) {
+        if self.settings.theme != crate::settings::Theme::Auto {
+            return;
+        }
+        let Some(conn) = &self.conn else { return };
+        let background = match theme {
+            winit::window::Theme::Light => "light",
+            winit::window::Theme::Dark => "dark",
+        };
+        log::debug!("the desktop prefers a {background} background");
+        let code = "if VireoDesktopTheme then VireoDesktopTheme(...) end";
+        let args = vec![code.into(), vec![rmpv::Value::from(background)].into()];
+        if let Err(e) = conn.session.notify(Lane::Input, "nvim_exec_lua", args) {
+            log::warn!("theme not sent: {e}");
+        }
+    }
+
+    /// When the loop must wake next: the cursor's next blink, a frame put
+    /// off by the frame-rate cap, or with `idle` off the next frame. None
+    /// when nothing is due: the loop sleeps until an event.
+    fn next_wake(&self, now: Instant) -> Option<Instant> {
+        let (_, blink) = self.blink.state(now);
+        [blink, self.pacer.next_frame(now, &self.settings)].into_iter().flatten().min()
+    }
+}
+
 impl ApplicationHandler<UserEvent> for App {
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
         if self.view.is_some() {
@@ -1022,6 +1143,9 @@ impl ApplicationHandler<UserEvent> for App {
                     None => {}
                 }
                 log::debug!("nvim attached after {:?}", self.started.elapsed());
+                if let Some(theme) = self.view.as_ref().and_then(|v| v.window.theme()) {
+                    self.desktop_theme(theme);
+                }
                 self.fit_grid();
                 self.drain(event_loop);
                 if let Some(view) = &self.view {
@@ -1041,7 +1165,8 @@ impl ApplicationHandler<UserEvent> for App {
             watchdog.enter();
         }
         if let StartCause::ResumeTimeReached { .. } = cause {
-            // A blink phase ended.
+            // A blink phase ended, a capped frame is due, or (--no-idle)
+            // the next frame.
             if let Some(view) = &self.view {
                 view.window.request_redraw();
             }
@@ -1074,8 +1199,9 @@ impl ApplicationHandler<UserEvent> for App {
                 self.fit_grid();
             }
             WindowEvent::ScaleFactorChanged { scale_factor, .. } => {
+                let scale = scale_factor as f32 * self.settings.scale_factor.0;
                 if let Some(view) = self.view.as_mut()
-                    && view.renderer.fonts.set_scale(scale_factor as f32)
+                    && view.renderer.fonts.set_scale(scale)
                 {
                     view.renderer.invalidate();
                     view.window.request_redraw();
@@ -1083,16 +1209,20 @@ impl ApplicationHandler<UserEvent> for App {
                 self.fit_grid();
             }
             WindowEvent::CloseRequested => {
-                log::info!("close requested: asking nvim to quit (:confirm qa)");
                 // Quit the way :confirm qa does: unsaved buffers make nvim
-                // ask, and vireo exits only when nvim does.
-                let asked = self.conn.as_ref().map(|c| c.session.input("<C-\\><C-n>:confirm qa<CR>"));
+                // ask, and vireo exits only when nvim does. Without
+                // confirm_quit, :qa refuses and names the unsaved buffer.
+                let quit = if self.settings.confirm_quit { "confirm qa" } else { "qa" };
+                log::info!("close requested: asking nvim to quit (:{quit})");
+                let keys = format!("<C-\\><C-n>:{quit}<CR>");
+                let asked = self.conn.as_ref().map(|c| c.session.input(&keys));
                 if let Some(Err(e)) = asked {
                     log::error!("could not ask nvim to quit ({e}); closing");
                     event_loop.exit();
                 }
             }
             WindowEvent::DroppedFile(path) => self.open_dropped(&path),
+            WindowEvent::ThemeChanged(theme) => self.desktop_theme(theme),
             WindowEvent::Ime(ime) => self.ime(ime),
             WindowEvent::ModifiersChanged(mods) => {
                 self.modifiers = mods.state();
@@ -1108,6 +1238,7 @@ impl ApplicationHandler<UserEvent> for App {
             WindowEvent::KeyboardInput { event, .. } => self.key(&event),
             WindowEvent::Focused(focused) => {
                 log::debug!("focused: {focused}");
+                self.pacer.focused = focused;
                 let args = vec![focused.into()];
                 let sent =
                     self.conn.as_ref().map(|c| c.session.notify(Lane::Input, "nvim_ui_set_focus", args));
@@ -1137,7 +1268,7 @@ impl ApplicationHandler<UserEvent> for App {
         if let Some(watchdog) = &self.xim_watchdog {
             watchdog.leave();
         }
-        let (_, next) = self.blink.state(Instant::now());
+        let next = self.next_wake(Instant::now());
         event_loop.set_control_flow(match next {
             Some(at) => ControlFlow::WaitUntil(at),
             None => ControlFlow::Wait,
@@ -1148,6 +1279,32 @@ impl ApplicationHandler<UserEvent> for App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_keep_to_the_refresh_rate_and_idle_costs_nothing() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let mut pacer = Pacer::default();
+        assert!(pacer.may_draw(start, &s), "the first frame is drawn at once");
+        pacer.drawn(start);
+        assert_eq!(pacer.next_frame(at(1), &s), None, "nothing due: the loop sleeps");
+        assert!(!pacer.may_draw(at(5), &s), "20 ms apart at 50 Hz");
+        assert_eq!(pacer.next_frame(at(5), &s), Some(at(20)), "the put-off frame is due then");
+        assert!(pacer.may_draw(at(20), &s));
+        pacer.drawn(at(20));
+        assert_eq!(pacer.next_frame(at(21), &s), None);
+        // Without the focus, refresh_rate_idle (default 5 a second).
+        pacer.focused = false;
+        assert!(!pacer.may_draw(at(100), &s));
+        assert_eq!(pacer.next_frame(at(100), &s), Some(at(220)));
+        // --no-idle: a frame at every interval even with nothing new.
+        pacer.focused = true;
+        assert!(pacer.may_draw(at(220), &s));
+        pacer.drawn(at(220));
+        s.idle = false;
+        assert_eq!(pacer.next_frame(at(221), &s), Some(at(240)));
+    }
 
     #[test]
     fn blink_follows_guicursor_timing() {

@@ -110,6 +110,19 @@ pub struct Cli {
     #[arg(long, env = "VIREO_NO_LIGATURES", help_heading = "Rendering")]
     pub no_ligatures: bool,
 
+    /// Show frames as soon as they are drawn instead of waiting for the
+    /// display's refresh (swapchain presentation only).
+    #[arg(long, env = "VIREO_NO_VSYNC", help_heading = "Rendering")]
+    pub no_vsync: bool,
+
+    /// Keep drawing frames at refresh_rate even when nothing changes.
+    #[arg(long, env = "VIREO_NO_IDLE", help_heading = "Rendering")]
+    pub no_idle: bool,
+
+    /// nvim's 'background' at start [default: auto: the desktop's, else dark].
+    #[arg(long, value_enum, value_name = "THEME", env = "VIREO_THEME", help_heading = "Rendering")]
+    pub theme: Option<settings::Theme>,
+
     /// Write the composed screen as text to OUT and exit (no window).
     #[arg(long, value_name = "OUT", help_heading = "Headless")]
     pub snapshot_text: Option<PathBuf>,
@@ -255,6 +268,15 @@ impl Cli {
         }
         if given("no_ligatures") && self.no_ligatures {
             s.ligatures = false;
+        }
+        if given("no_vsync") && self.no_vsync {
+            s.vsync = false;
+        }
+        if given("no_idle") && self.no_idle {
+            s.idle = false;
+        }
+        if let Some(theme) = self.theme.filter(|_| given("theme")) {
+            s.theme = theme;
         }
     }
 }

@@ -153,6 +153,20 @@ fn settings_lua(cli: &Cli, config: Option<&std::path::Path>) -> nvim::LuaChunk {
     nvim::LuaChunk::new(settings::live::INIT_LUA, args)
 }
 
+/// Sets 'background' per the theme knob before the user's config runs; a
+/// running server's session keeps its own unless the knob names one.
+fn theme_lua(settings: &settings::Settings, target: &nvim::Target) -> Option<nvim::LuaChunk> {
+    use settings::Theme;
+    let (background, follow) = match (settings.theme, target) {
+        (Theme::Light, _) => ("light", false),
+        (Theme::Dark, _) => ("dark", false),
+        // Until the desktop says otherwise (winit reports no preference on X11).
+        (Theme::Auto, nvim::Target::Embed { .. }) => ("dark", true),
+        (Theme::Auto, nvim::Target::Server(_)) => return None,
+    };
+    Some(nvim::LuaChunk::new(settings::live::THEME_LUA, vec![background.into(), follow.into()]))
+}
+
 /// `VIREO_LOG` sets the level (default: warnings); `--log-file` the place.
 fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let mut logger = env_logger::Builder::from_env(env_logger::Env::new().filter_or("VIREO_LOG", "warn"));
@@ -190,13 +204,16 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     };
     let grid = settings.grid.unwrap_or(GridSize { cols: 100, rows: 30 });
     let (cols, rows) = (grid.cols, grid.rows);
+    let init_lua = std::iter::once(settings_lua(&cli, loaded.config.as_deref()))
+        .chain(theme_lua(&settings, &target))
+        .collect();
     let opts = StartOptions {
         target,
         cols,
         rows,
         record: cli.record.clone(),
         requests: RequestTable::default(),
-        init_lua: vec![settings_lua(&cli, loaded.config.as_deref())],
+        init_lua,
         scroll_fill: None,
         wake: None,
     };
@@ -241,7 +258,10 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         let mut fonts = fonts.join().map_err(|_| anyhow::anyhow!("the font scan panicked"))?;
         fonts.ligatures = settings.ligatures;
         fonts.set_config(&settings.font);
+        fonts.set_scale(settings.scale_factor.0);
         let mut offscreen = Offscreen::new(fonts).context("starting the renderer")?;
+        offscreen.renderer.padding = settings.padding();
+        offscreen.renderer.opacity = settings.opacity();
         let (image, _) = offscreen.render(&frame, CursorState { visible: true }).context("rendering")?;
         image.write_png(out)?;
     }

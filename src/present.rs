@@ -45,11 +45,12 @@ pub enum Drawn {
 impl Presenter {
     /// The swapchain for a GPU, shared memory for a CPU adapter, unless
     /// `VIREO_PRESENT` says otherwise. Returns the texture format to
-    /// render in.
+    /// render in. Without `vsync` the swapchain shows frames at once.
     pub fn new(
         window: &Arc<Window>,
         surface: wgpu::Surface<'static>,
         gpu: &Gpu,
+        vsync: bool,
     ) -> (Presenter, wgpu::TextureFormat) {
         let forced = std::env::var("VIREO_PRESENT").ok();
         let cpu = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
@@ -68,15 +69,26 @@ impl Presenter {
         // Colours from nvim are sRGB values; a non-sRGB target keeps them as
         // they are (blending in sRGB space, as terminals do).
         let format = caps.formats.iter().copied().find(|f| !f.is_srgb()).unwrap_or(caps.formats[0]);
+        let present_mode = [wgpu::PresentMode::Immediate, wgpu::PresentMode::Mailbox]
+            .into_iter()
+            .find(|mode| !vsync && caps.present_modes.contains(mode))
+            .unwrap_or(wgpu::PresentMode::Fifo);
+        // Frames are premultiplied: where the compositor takes that, the
+        // `opacity` setting shows through.
+        let alpha_mode = [wgpu::CompositeAlphaMode::PreMultiplied, wgpu::CompositeAlphaMode::Inherit]
+            .into_iter()
+            .find(|mode| caps.alpha_modes.contains(mode))
+            .unwrap_or(caps.alpha_modes[0]);
+        log::debug!("swapchain: {format:?}, {present_mode:?}, {alpha_mode:?}");
         let config = wgpu::SurfaceConfiguration {
             // The kept screen image is copied in, then the cursor drawn.
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_DST,
             format,
             width,
             height,
-            present_mode: wgpu::PresentMode::Fifo,
+            present_mode,
             desired_maximum_frame_latency: 1,
-            alpha_mode: caps.alpha_modes[0],
+            alpha_mode,
             view_formats: vec![],
             color_space: wgpu::SurfaceColorSpace::Auto,
         };
@@ -304,10 +316,12 @@ impl Shared {
     }
 }
 
-/// BGRA bytes to 0RGB pixels, the top byte cleared.
+/// BGRA bytes to ARGB pixels (premultiplied). A window with an alpha
+/// channel (a 32-bit visual, as vireo asks for) takes the top byte as
+/// alpha, so `opacity` shows through; other windows ignore it.
 fn copy_row(src: &[u8], dst: &mut [u32]) {
     for (px, out) in src.chunks_exact(4).zip(dst) {
-        *out = u32::from_le_bytes([px[0], px[1], px[2], 0]);
+        *out = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
     }
 }
 
@@ -316,10 +330,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_become_0rgb_pixels() {
+    fn rows_become_argb_pixels() {
         let src = [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0x80];
         let mut dst = [0u32; 2];
         copy_row(&src, &mut dst);
-        assert_eq!(dst, [0x0030_2010, 0x0003_0201]);
+        assert_eq!(dst, [0xff30_2010, 0x8003_0201]);
     }
 }

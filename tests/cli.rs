@@ -382,3 +382,51 @@ fn version_names_the_commit_and_verbose_adds_the_backends_and_the_nvim() {
     let out = vireo(&["--verbose"]);
     assert_eq!(out.status.code(), Some(2), "--verbose alone is refused");
 }
+
+/// A PNG snapshot of `hello` in a 30x4 grid with `config` as config.toml.
+fn snapshot_with(name: &str, config: &str) -> vireo::render::offscreen::Image {
+    let (png, toml) = (temp(&format!("{name}.png")), temp(&format!("{name}.toml")));
+    std::fs::write(&toml, config).unwrap();
+    let args = ["--config", toml.to_str().unwrap(), "--snapshot", png.to_str().unwrap(), "--grid", "30x4"];
+    let out = vireo(&[&args[..], &["--keys", "ihello<Esc>", "--", "--clean", "-n"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = vireo::render::offscreen::Image::read_png(&png).unwrap();
+    std::fs::remove_file(png).ok();
+    std::fs::remove_file(toml).ok();
+    image
+}
+
+#[test]
+fn padding_and_opacity_reach_the_snapshot() {
+    let plain = snapshot_with("plain", "");
+    let padded = snapshot_with("padded", "padding_left = 40\npadding_top = 10\npadding_right = 2\n");
+    assert_eq!((padded.width, padded.height), (plain.width + 42, plain.height + 10));
+    // Every pixel of the grid moved by exactly (40, 10)...
+    for y in 0..plain.height {
+        for x in 0..plain.width {
+            assert_eq!(plain.pixel(x, y), padded.pixel(x + 40, y + 10), "at {x},{y}");
+        }
+    }
+    // ...and the padding is the Normal background, opaque.
+    let bg = plain.pixel(plain.width - 1, 0);
+    assert_eq!(bg[3], 255);
+    for (x, y) in [(0, 0), (39, 50), (20, padded.height - 1), (padded.width - 1, 5)] {
+        assert_eq!(padded.pixel(x, y), bg, "padding at {x},{y}");
+    }
+
+    let clear = snapshot_with("opacity", "normal_opacity = 0.5\n");
+    let alpha = |img: &vireo::render::offscreen::Image, x, y| img.pixel(x, y)[3];
+    assert!((127..=128).contains(&alpha(&clear, plain.width - 1, 0)), "the Normal background is half clear");
+    let near = |a: [u8; 4], b: [u8; 4]| (0..3).all(|i| a[i].abs_diff(b[i]) <= 1);
+    assert!(near(clear.pixel(plain.width - 1, 0), bg), "in its own colour");
+    // The status line (not the Normal background) stays opaque, and so
+    // does text: some pixel of "hello" is fully opaque.
+    // Rows: text, ~, status line, command line.
+    let cell_h = plain.height / 4;
+    let status = 2 * cell_h + cell_h / 2;
+    assert_eq!(alpha(&clear, 5, status), 255, "status line");
+    let glyph_opaque = (0..cell_h).any(|y| (10..50).any(|x| alpha(&clear, x, y) == 255));
+    assert!(glyph_opaque, "text stays opaque over a clear background");
+    let all = snapshot_with("all", "opacity = 0.5\n");
+    assert!((127..=128).contains(&alpha(&all, 5, status)), "opacity clears every background");
+}

@@ -11,7 +11,7 @@ use rmpv::Value;
 use vireo::input::ImePolicy;
 use vireo::nvim::{self, Connection, LuaChunk, StartOptions, Target};
 use vireo::rpc::RequestTable;
-use vireo::settings::live::{INIT_LUA, Live};
+use vireo::settings::live::{INIT_LUA, Live, THEME_LUA};
 use vireo::settings::{AltIsMeta, Settings};
 
 fn scratch(name: &str) -> PathBuf {
@@ -24,6 +24,16 @@ fn scratch(name: &str) -> PathBuf {
 /// nvim with vireo's settings Lua, `init.lua` as the user's config and
 /// `dir` first on 'runtimepath' (for ginit.vim).
 fn start(dir: &std::path::Path, init: &str, config: &std::path::Path) -> Connection {
+    start_with(dir, init, config, Vec::new())
+}
+
+/// `start` with more Lua run before the user's config.
+fn start_with(
+    dir: &std::path::Path,
+    init: &str,
+    config: &std::path::Path,
+    more: Vec<LuaChunk>,
+) -> Connection {
     let init_file = dir.join("init.lua");
     std::fs::write(&init_file, init).unwrap();
     let rtp = format!("set rtp^={}", dir.display());
@@ -37,7 +47,7 @@ fn start(dir: &std::path::Path, init: &str, config: &std::path::Path) -> Connect
         rows: 8,
         record: None,
         requests: RequestTable::default(),
-        init_lua: vec![LuaChunk::new(INIT_LUA, settings_args)],
+        init_lua: std::iter::once(LuaChunk::new(INIT_LUA, settings_args)).chain(more).collect(),
         scroll_fill: None,
         wake: None,
     };
@@ -185,4 +195,73 @@ fn the_template_documents_every_knob_and_parses_as_the_defaults() {
     let errors = vireo::settings::file::apply(std::path::Path::new("t.toml"), &text, &mut s);
     assert!(errors.is_empty(), "{errors:?}\n{examples}");
     assert_eq!(s.font.size, Some(11.0));
+}
+
+#[test]
+fn neovides_names_for_window_knobs_are_honoured() {
+    let dir = scratch("neovide-window");
+    let init = "vim.g.neovide_padding_left = 40\n\
+                vim.g.neovide_transparency = 0.5\n\
+                vim.g.neovide_no_idle = true\n\
+                vim.g.neovide_refresh_rate_idle = 10\n";
+    let conn = start(&dir, init, &dir.join("config.toml"));
+    let mut latest = None;
+    common::settled(&conn, &mut latest, None);
+    let mut live = Live::new(Settings::default());
+    let problems = take(&conn, &mut live);
+    assert!(problems.is_empty(), "{problems:?}");
+    let s = live.settings();
+    assert_eq!(s.padding_left, 40);
+    assert_eq!(s.opacity.0, 0.5, "g:neovide_transparency, opacity's old name");
+    assert!(!s.idle, "g:neovide_no_idle is idle turned around");
+    assert_eq!(s.refresh_rate_idle.0, 10);
+    // vireo's own name wins, and a bad value keeps the one in force.
+    change(&conn, &mut live, "let g:vireo_padding_left = 8", |s, _| s.padding_left == 8);
+    let problems = change(&conn, &mut live, "let g:vireo_opacity = 2", |_, p| !p.is_empty());
+    assert!(
+        problems[0].starts_with("g:vireo_opacity: 'opacity' expects a number from 0 to 1"),
+        "{problems:?}"
+    );
+    assert_eq!(live.settings().opacity.0, 0.5);
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn background(conn: &Connection) -> Value {
+    call(conn, "nvim_get_option_value", vec!["background".into(), Value::Map(vec![])]).unwrap()
+}
+
+fn desktop_prefers(conn: &Connection, bg: &str) {
+    let code = "if VireoDesktopTheme then VireoDesktopTheme(...) end";
+    call(conn, "nvim_exec_lua", vec![code.into(), vec![Value::from(bg)].into()]).unwrap();
+}
+
+#[test]
+fn the_theme_sets_background_before_the_config_which_may_set_it_again() {
+    let dir = scratch("theme");
+    let theme = |bg: &str, follow: bool| LuaChunk::new(THEME_LUA, vec![bg.into(), follow.into()]);
+    // theme = "light": nvim starts light.
+    let conn = start_with(&dir, "", &dir.join("config.toml"), vec![theme("light", false)]);
+    assert_eq!(background(&conn), Value::from("light"));
+    conn.shutdown();
+    // theme = "auto": dark until the desktop says light, then light.
+    let conn = start_with(&dir, "", &dir.join("config.toml"), vec![theme("dark", true)]);
+    assert_eq!(background(&conn), Value::from("dark"));
+    desktop_prefers(&conn, "light");
+    assert_eq!(background(&conn), Value::from("light"), "the desktop's preference followed");
+    desktop_prefers(&conn, "dark");
+    assert_eq!(background(&conn), Value::from("dark"), "and its later changes");
+    // The user sets it: the desktop no longer decides.
+    call(&conn, "nvim_command", vec!["set background=light".into()]).unwrap();
+    desktop_prefers(&conn, "dark");
+    assert_eq!(background(&conn), Value::from("light"), "the user's choice stays");
+    conn.shutdown();
+    // The user's config sets it: it wins over the theme and the desktop.
+    let conn =
+        start_with(&dir, "vim.o.background = 'light'\n", &dir.join("config.toml"), vec![theme("dark", true)]);
+    assert_eq!(background(&conn), Value::from("light"), "init.lua ran after the theme");
+    desktop_prefers(&conn, "dark");
+    assert_eq!(background(&conn), Value::from("light"));
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
 }

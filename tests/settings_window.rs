@@ -253,3 +253,34 @@ fn saving_a_font_size_in_the_config_resizes_the_cells_and_keeps_the_grid() {
     quit(&mut s, &socket);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The first column of row 0 (within the first `span` pixels) whose pixels
+/// differ from the top-left corner's: where the first glyph starts.
+fn first_ink(s: &Session, span: u32) -> Option<u32> {
+    let m = vireo::render::font::Fonts::bundled(1.0).metrics();
+    let img = window_shot(s);
+    let bg = img.pixel(img.width - 1, 0);
+    (0..span.min(img.width)).find(|&x| (0..2 * m.height).any(|y| img.pixel(x, y) != bg))
+}
+
+/// `g:vireo_padding_left = 40` moves the text 40 pixels right in the
+/// running window; the window stays and the grid loses the columns.
+#[test]
+fn padding_set_in_nvim_moves_the_text_in_the_window() {
+    let socket = temp("padding.sock");
+    let s = start("padding", &socket, &["--grid", "30x5"]);
+    remote_send(&socket, "iXX<Esc>");
+    s.wait_row(0, "XX");
+    let before = wait_for("the text drawn", Duration::from_secs(20), || first_ink(&s, 200));
+    let size = geometry(&s);
+    remote_expr(&socket, "execute('let g:vireo_padding_left = 40 | let g:vireo_padding_top = 6')");
+    wait_for("the text 40 px to the right", Duration::from_secs(20), || {
+        (first_ink(&s, 200) == Some(before + 40)).then_some(())
+    });
+    wait_for("the grid to lose the padding's columns", Duration::from_secs(20), || {
+        grid(&s).filter(|&(cols, _)| cols < 30)
+    });
+    assert_eq!(geometry(&s), size, "the window keeps its size");
+    remote_expr(&socket, "execute('unlet g:vireo_padding_left')");
+    wait_for("the text back", Duration::from_secs(20), || (first_ink(&s, 200) == Some(before)).then_some(()));
+}

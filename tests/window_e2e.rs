@@ -804,3 +804,41 @@ fn the_pointer_hides_while_typing_with_mousehide() {
     assert!(shown(), "'nomousehide' keeps the pointer while typing");
     std::fs::remove_file(socket).ok();
 }
+
+/// With `confirm_quit` off, closing the window asks nvim for `:qa`: with an
+/// unsaved buffer nvim refuses and says so, and nothing is lost.
+#[test]
+fn without_confirm_quit_closing_with_unsaved_changes_is_refused() {
+    let file = temp("refuse.txt");
+    std::fs::write(&file, "original\n").unwrap();
+    let mut s = Session::start(
+        "refuse",
+        "60x8",
+        &["--cmd", "let g:vireo_confirm_quit = v:false", file.to_str().unwrap()],
+    );
+    s.wait_row(0, "original");
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "A"]);
+    wait_for("insert mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "insert"));
+    s.xdotool(&["type", "--delay", "15", "changed"]);
+    s.xdotool(&["key", "Escape"]);
+    s.wait_row(0, "originalchanged");
+    wait_for("normal mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "normal"));
+    close_window(&s.display, &s.window);
+    let refused = wait_for("nvim to refuse", Duration::from_secs(30), || {
+        s.screen().filter(|t| t.contains("E37") || t.contains("E162"))
+    });
+    assert!(!refused.contains("Save changes"), "no dialog without confirm_quit:\n{refused}");
+    assert!(s.vireo.0.try_wait().unwrap().is_none(), "vireo keeps running");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n");
+    // Saved, the same close quits.
+    s.xdotool(&["type", ":w\n"]);
+    wait_for("the file written", Duration::from_secs(30), || {
+        (std::fs::read_to_string(&file).unwrap() == "originalchanged\n").then_some(())
+    });
+    close_window(&s.display, &s.window);
+    let status = wait_for("vireo to exit", Duration::from_secs(30), || s.vireo.0.try_wait().unwrap());
+    assert!(status.success(), "{status:?}");
+    std::fs::remove_file(file).ok();
+}

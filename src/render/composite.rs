@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::rects::{PREMULTIPLIED_OVER, PipelineParts, globals_layout, pipeline};
+use super::rects::{Blend, PREMULTIPLIED_OVER, PipelineParts, globals_layout, pipeline};
 
 /// Where a layer is drawn, in target pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
@@ -15,7 +15,8 @@ pub struct Placement {
 }
 
 pub struct CompositePipeline {
-    pipeline: wgpu::RenderPipeline,
+    over: wgpu::RenderPipeline,
+    replace: wgpu::RenderPipeline,
     pub globals_layout: wgpu::BindGroupLayout,
     pub layer_layout: wgpu::BindGroupLayout,
 }
@@ -57,20 +58,35 @@ impl CompositePipeline {
             bind_group_layouts: &[Some(&globals_layout), Some(&layer_layout)],
             immediate_size: 0,
         });
-        let parts = PipelineParts {
-            label: "composite",
-            shader: &shader,
-            layout: &layout,
-            buffers: &[],
-            format,
-            blend: Some(PREMULTIPLIED_OVER),
+        let make = |blend, label| {
+            pipeline(
+                device,
+                PipelineParts { label, shader: &shader, layout: &layout, buffers: &[], format, blend },
+            )
         };
-        let pipeline = pipeline(device, parts);
-        CompositePipeline { pipeline, globals_layout, layer_layout }
+        CompositePipeline {
+            over: make(Some(PREMULTIPLIED_OVER), "composite over"),
+            replace: make(None, "composite replace"),
+            globals_layout,
+            layer_layout,
+        }
     }
 
-    pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, globals: &wgpu::BindGroup, layer: &wgpu::BindGroup) {
-        pass.set_pipeline(&self.pipeline);
+    /// Draws a layer over what is there (`Blend::Over`: floats, which may
+    /// be blended), or in its place (`Blend::Replace`: grids that own
+    /// their area, so a translucent background does not pile up on the
+    /// one under it).
+    pub fn draw(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        globals: &wgpu::BindGroup,
+        layer: &wgpu::BindGroup,
+        blend: Blend,
+    ) {
+        pass.set_pipeline(match blend {
+            Blend::Over => &self.over,
+            Blend::Replace => &self.replace,
+        });
         pass.set_bind_group(0, globals, &[]);
         pass.set_bind_group(1, layer, &[]);
         pass.draw(0..6, 0..1);

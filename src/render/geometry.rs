@@ -56,7 +56,7 @@ pub fn row_band(placed: &Layer, r: usize, m: CellMetrics, height: u32) -> Option
 }
 
 /// The MsgSeparator row above a scrolled message grid, `width` pixels wide.
-pub fn separator(frame: &Frame, grid: GridId, width: u32, m: CellMetrics) -> Option<Rect> {
+pub fn separator(frame: &Frame, grid: GridId, width: u32, m: CellMetrics, opacity: Opacity) -> Option<Rect> {
     let Some(WindowPlacement::Message { row, scrolled: true, .. }) =
         frame.windows.get(&grid).and_then(|w| w.placement.as_ref())
     else {
@@ -64,7 +64,7 @@ pub fn separator(frame: &Frame, grid: GridId, width: u32, m: CellMetrics) -> Opt
     };
     let above = i64::try_from(row.checked_sub(1)?).ok()?;
     let hl = frame.hl_groups.get("MsgSeparator").copied().unwrap_or(0);
-    let (color, _) = background(frame, hl);
+    let (color, _) = background(frame, hl, opacity);
     Some(Rect::solid(0.0, px(above, m.height), width as f32, m.height as f32, color))
 }
 
@@ -138,11 +138,41 @@ pub fn cursor(frame: &Frame, m: CellMetrics, out: &mut Vec<Rect>) -> Option<Curs
     Some(CursorGlyph { text: cell.text.clone(), hl: cell.hl, x, y, fg: cursor_fg })
 }
 
-/// Straight RGBA for a highlight's background, honouring `blend`.
-pub fn background(frame: &Frame, hl: u32) -> ([f32; 4], u32) {
+/// How opaque backgrounds are drawn (the `opacity` and `normal_opacity`
+/// settings): text is always opaque.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Opacity {
+    /// Backgrounds in the Normal (default) background colour.
+    pub normal: f32,
+    /// Every other background.
+    pub other: f32,
+}
+
+impl Default for Opacity {
+    fn default() -> Self {
+        Opacity { normal: 1.0, other: 1.0 }
+    }
+}
+
+impl Opacity {
+    /// `normal_opacity` applies on top of `opacity`.
+    pub fn new(opacity: f32, normal_opacity: f32) -> Opacity {
+        let clamp = |a: f32| if a.is_finite() { a.clamp(0.0, 1.0) } else { 1.0 };
+        Opacity { normal: clamp(opacity) * clamp(normal_opacity), other: clamp(opacity) }
+    }
+
+    /// The alpha of a background of colour `bg`.
+    pub fn of(self, bg: u32, frame: &Frame) -> f32 {
+        if bg == frame.defaults.bg { self.normal } else { self.other }
+    }
+}
+
+/// Straight RGBA for a highlight's background, honouring `blend` and the
+/// window's opacity.
+pub fn background(frame: &Frame, hl: u32, opacity: Opacity) -> ([f32; 4], u32) {
     let attr = frame.hl.get(hl);
     let c = attr.resolve(&frame.defaults);
-    let alpha = 1.0 - f32::from(attr.blend) / 100.0;
+    let alpha = (1.0 - f32::from(attr.blend) / 100.0) * opacity.of(c.bg, frame);
     (rgba(c.bg, alpha), c.fg)
 }
 
@@ -178,23 +208,31 @@ pub fn overlay_band(
     (y1 > y0).then_some((y0, y1))
 }
 
-/// Backgrounds (into `replace`) and decorations and box drawing (into
-/// `over`) for the first `cols` cells of grid row `r`.
+/// The rects of grid rows: backgrounds, drawn in place of what the layer
+/// held, and decorations, drawn over the backgrounds.
+#[derive(Debug, Default)]
+pub struct RowRects {
+    pub replace: Vec<Rect>,
+    pub over: Vec<Rect>,
+}
+
+/// Backgrounds (into `out.replace`) and decorations and box drawing (into
+/// `out.over`) for the first `cols` cells of grid row `r`.
 pub fn row_rects(
     frame: &Frame,
     row: &Row,
     r: usize,
     cols: usize,
     m: CellMetrics,
-    replace: &mut Vec<Rect>,
-    over: &mut Vec<Rect>,
+    opacity: Opacity,
+    out: &mut RowRects,
 ) {
     let (cw, ch) = (m.width as f32, m.height as f32);
     let y = r as f32 * ch;
     for (col, cell) in row.cells.iter().enumerate().take(cols) {
         let x = col as f32 * cw;
-        let (bg, _) = background(frame, cell.hl);
-        push_merged(replace, Rect::solid(x, y, cw, ch, bg));
+        let (bg, _) = background(frame, cell.hl, opacity);
+        push_merged(&mut out.replace, Rect::solid(x, y, cw, ch, bg));
         let attr = frame.hl.get(cell.hl);
         let colors = attr.resolve(&frame.defaults);
         let sp = rgba(attr.sp.unwrap_or(colors.fg), 1.0);
@@ -202,23 +240,23 @@ pub fn row_rects(
         let uy = (y + m.baseline + m.underline_offset).min(y + ch - t);
         match attr.underline {
             Underline::None => {}
-            Underline::Line => push_merged(over, Rect::solid(x, uy, cw, t, sp)),
+            Underline::Line => push_merged(&mut out.over, Rect::solid(x, uy, cw, t, sp)),
             Underline::Double => {
                 // Two lines a stroke apart, moved up if they would leave the cell.
                 let top = uy.min(y + ch - 3.0 * t);
-                over.push(Rect::solid(x, top, cw, t, sp));
-                over.push(Rect::solid(x, top + 2.0 * t, cw, t, sp));
+                out.over.push(Rect::solid(x, top, cw, t, sp));
+                out.over.push(Rect::solid(x, top + 2.0 * t, cw, t, sp));
             }
             Underline::Curl => {
                 let h = (t * 3.0).max(3.0);
                 let top = (uy - h / 2.0).min(y + ch - h);
-                over.push(Rect::shaped(x, top, cw, h, sp, rects::Kind::Curl, t));
+                out.over.push(Rect::shaped(x, top, cw, h, sp, rects::Kind::Curl, t));
             }
             Underline::Dotted => {
                 // Dots on a pitch of 2 strokes, aligned to absolute x.
                 let mut dx = (x / (2.0 * t)).ceil() * 2.0 * t;
                 while dx < x + cw {
-                    over.push(Rect::solid(dx, uy, t.min(x + cw - dx), t, sp));
+                    out.over.push(Rect::solid(dx, uy, t.min(x + cw - dx), t, sp));
                     dx += 2.0 * t;
                 }
             }
@@ -228,7 +266,7 @@ pub fn row_rects(
                 while dx < x + cw {
                     let (a, b) = (dx.max(x), (dx + dash).min(x + cw));
                     if b > a {
-                        over.push(Rect::solid(a, uy, b - a, t, sp));
+                        out.over.push(Rect::solid(a, uy, b - a, t, sp));
                     }
                     dx += pitch;
                 }
@@ -236,13 +274,13 @@ pub fn row_rects(
         }
         if attr.strikethrough {
             let sy = (y + m.baseline - m.font_px * 0.3).round();
-            push_merged(over, Rect::solid(x, sy, cw, t, rgba(colors.fg, 1.0)));
+            push_merged(&mut out.over, Rect::solid(x, sy, cw, t, rgba(colors.fg, 1.0)));
         }
         if boxdraw::is_geometry(&cell.text) {
             let c = cell.text.chars().next().unwrap_or(' ');
             let wide = row.cells.get(col + 1).is_some_and(|n| n.is_continuation());
             let w = if wide { cw * 2.0 } else { cw };
-            boxdraw::push_rects(over, c, CellBox { x, y, w, h: ch }, m.stroke, rgba(colors.fg, 1.0));
+            boxdraw::push_rects(&mut out.over, c, CellBox { x, y, w, h: ch }, m.stroke, rgba(colors.fg, 1.0));
         }
     }
 }

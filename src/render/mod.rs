@@ -33,6 +33,7 @@ use crate::model::compose::{self, LayerKind};
 use crate::model::{DefaultColors, Frame, GLOBAL_GRID, GridId, HlTable, OptionValue, Row};
 use composite::CompositePipeline;
 use font::{CellMetrics, Fonts};
+pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
 use geometry::{overlay_band, row_rects};
 use rects::{Blend, Rect, RectPipeline, rgba};
@@ -43,6 +44,57 @@ use text::ShapedRow;
 pub struct CursorState {
     /// False while blinking off, busy, or unfocused-hidden.
     pub visible: bool,
+}
+
+/// Empty space around the grid, in pixels (the `padding_*` settings),
+/// filled with the Normal background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Padding {
+    pub top: u32,
+    pub bottom: u32,
+    pub left: u32,
+    pub right: u32,
+}
+
+impl Padding {
+    /// The padding cut to a target of `size`, leaving at least one pixel
+    /// for the grid on each axis.
+    pub fn fit(self, (width, height): (u32, u32)) -> Padding {
+        let room_x = width.saturating_sub(1);
+        let room_y = height.saturating_sub(1);
+        let left = self.left.min(room_x);
+        let top = self.top.min(room_y);
+        Padding { left, top, right: self.right.min(room_x - left), bottom: self.bottom.min(room_y - top) }
+    }
+
+    /// What is left for the grid of a target of `size` (at least 1x1).
+    pub fn inner(self, (width, height): (u32, u32)) -> (u32, u32) {
+        let p = self.fit((width, height));
+        ((width - p.left - p.right).max(1), (height - p.top - p.bottom).max(1))
+    }
+
+    /// A grid area of `size` with this padding around it.
+    pub fn outer(self, (width, height): (u32, u32)) -> (u32, u32) {
+        (
+            width.saturating_add(self.left).saturating_add(self.right),
+            height.saturating_add(self.top).saturating_add(self.bottom),
+        )
+    }
+
+    /// The padding's four strips on a target of `size`, as rects.
+    fn strips(self, (width, height): (u32, u32), color: [f32; 4]) -> Vec<Rect> {
+        let (w, h) = (width as f32, height as f32);
+        let (t, b, l, r) = (self.top as f32, self.bottom as f32, self.left as f32, self.right as f32);
+        [
+            Rect::solid(0.0, 0.0, w, t, color),
+            Rect::solid(0.0, h - b, w, b, color),
+            Rect::solid(0.0, t, l, h - t - b, color),
+            Rect::solid(w - r, t, r, h - t - b, color),
+        ]
+        .into_iter()
+        .filter(|rect| rect.size[0] > 0.0 && rect.size[1] > 0.0)
+        .collect()
+    }
 }
 
 /// Counters from one `render` call, for tests and benchmarks.
@@ -91,6 +143,10 @@ struct KeptScreen {
     composite_globals: wgpu::BindGroup,
     rect_globals: wgpu::BindGroup,
     layout: ScreenLayout,
+    /// The whole target's size (the screen plus the padding) and its rect
+    /// globals, for drawing the padding.
+    target_size: (u32, u32),
+    target_globals: wgpu::BindGroup,
 }
 
 /// Screen pixel bands (y0, y1) covering the rows the updates redrew,
@@ -141,8 +197,15 @@ pub struct Renderer {
     layers: HashMap<GridId, Layer>,
     cursor_text: TextRenderer,
     cursor_viewport: Viewport,
+    /// Empty space around the grid.
+    pub padding: Padding,
+    /// How opaque backgrounds are.
+    pub opacity: Opacity,
     /// What the layers were drawn with; a change redraws everything.
-    drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool)>,
+    drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
+    /// How the kept screen was last placed on the target: its padding and
+    /// colour; a change redraws the whole target.
+    placed_with: Option<(Padding, [f32; 4])>,
     /// guifont, guifontwide, linespace as last applied.
     font_options: (String, String, i64),
     /// A `[font]` table waiting for the next frame, which applies it like
@@ -176,7 +239,10 @@ impl Renderer {
             layers: HashMap::new(),
             cursor_text,
             cursor_viewport,
+            padding: Padding::default(),
+            opacity: Opacity::default(),
             drawn_with: None,
+            placed_with: None,
             font_options: (String::new(), String::new(), 0),
             font_config: None,
             screen: None,
@@ -193,7 +259,14 @@ impl Renderer {
     /// The cursor's cell on the target in pixels (x, y, width, height),
     /// e.g. to place the IME candidate window.
     pub fn cursor_area(&self, frame: &Frame) -> Option<(f32, f32, f32, f32)> {
-        geometry::cursor_cell(frame, self.fonts.metrics())
+        let (x, y, w, h) = geometry::cursor_cell(frame, self.fonts.metrics())?;
+        Some((x + self.padding.left as f32, y + self.padding.top as f32, w, h))
+    }
+
+    /// The target size that shows all of `frame`'s global grid with the
+    /// padding around it.
+    pub fn target_pixels(&self, frame: &Frame) -> (u32, u32) {
+        self.padding.outer(frame_pixels(frame, self.metrics()))
     }
 
     pub fn format(&self) -> wgpu::TextureFormat {
@@ -270,15 +343,18 @@ impl Renderer {
         cursor: CursorState,
         kept: bool,
     ) -> RenderStats {
-        let (width, height) = (target.width(), target.height());
+        let target_size = (target.width(), target.height());
+        let pad = self.padding.fit(target_size);
+        // The screen is the target inside the padding.
+        let (width, height) = pad.inner(target_size);
         self.sync_font_options(frame);
         let m = self.fonts.metrics();
-        let key = (frame.hl.clone(), frame.defaults, m, self.fonts.ligatures);
-        let same = self.drawn_with.as_ref().is_some_and(|(hl, d, old_m, lig)| {
-            Arc::ptr_eq(hl, &key.0) && *d == key.1 && *old_m == key.2 && *lig == key.3
+        let key = (frame.hl.clone(), frame.defaults, m, self.fonts.ligatures, self.opacity);
+        let same = self.drawn_with.as_ref().is_some_and(|(hl, d, old_m, lig, opacity)| {
+            Arc::ptr_eq(hl, &key.0) && *d == key.1 && *old_m == key.2 && *lig == key.3 && *opacity == key.4
         });
         if !same {
-            if self.drawn_with.as_ref().is_some_and(|(_, _, old_m, lig)| *old_m != m || *lig != key.3) {
+            if self.drawn_with.as_ref().is_some_and(|(_, _, old_m, lig, _)| *old_m != m || *lig != key.3) {
                 self.layers.clear();
             }
             for layer in self.layers.values_mut() {
@@ -319,7 +395,7 @@ impl Renderer {
             let placement = geometry::layer_placement(placed, m);
             self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
             if placed.kind == LayerKind::Message {
-                separators.extend(geometry::separator(frame, placed.grid, width, m));
+                separators.extend(geometry::separator(frame, placed.grid, width, m, self.opacity));
             }
         }
 
@@ -333,8 +409,13 @@ impl Renderer {
             bg: frame.defaults.bg,
         };
         let full = self.screen.as_ref().is_none_or(|s| s.layout != layout);
-        if self.screen.as_ref().is_none_or(|s| s.layout.size != (width, height)) {
-            self.screen = Some(self.new_screen(width, height, &layout));
+        let normal_bg = rgba(frame.defaults.bg, self.opacity.normal);
+        if self
+            .screen
+            .as_ref()
+            .is_none_or(|s| s.layout.size != (width, height) || s.target_size != target_size)
+        {
+            self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
         let bands = if full { vec![(0, height)] } else { damaged_bands(&visible, &updates, m, height) };
         let screen = self.screen.as_mut().expect("made above");
@@ -343,7 +424,7 @@ impl Renderer {
         let rect_globals = &screen.rect_globals;
         if !bands.is_empty() {
             let mut pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
-            let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, rgba(frame.defaults.bg, 1.0))];
+            let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
             for &(y0, y1) in &bands {
                 pass.set_scissor_rect(0, y0, width, y1 - y0);
                 self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
@@ -359,7 +440,9 @@ impl Renderer {
                         );
                     }
                     if let Some(layer) = self.layers.get(&placed.grid) {
-                        self.composite.draw(&mut pass, globals, &layer.composite);
+                        let blend =
+                            if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
+                        self.composite.draw(&mut pass, globals, &layer.composite, blend);
                     }
                 }
             }
@@ -371,26 +454,44 @@ impl Renderer {
             None => None,
         };
         let overlay = overlay_band(&cursor_rects, cursor_glyph.as_ref().map(|g| g.2), m.height, height);
-        // The kept image to the target, then the cursor on top. A kept
-        // target needs only the changed bands, and where the cursor was.
-        let damage = if kept && !full {
-            merge_bands(bands.iter().copied().chain(self.overlay).chain(overlay).collect())
-        } else {
+        // The kept image to the target inside the padding, then the cursor
+        // on top. A kept target needs only the changed bands, and where the
+        // cursor was; a new one, or new padding, needs everything.
+        let placed_with = Some((pad, normal_bg));
+        let whole = !kept || full || self.placed_with != placed_with;
+        self.placed_with = placed_with;
+        let copies = if whole {
             vec![(0, height)]
+        } else {
+            merge_bands(bands.iter().copied().chain(self.overlay).chain(overlay).collect())
+        };
+        let damage = if whole {
+            vec![(0, target_size.1)]
+        } else {
+            copies.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect()
         };
         self.overlay = overlay;
         let screen = self.screen.as_ref().expect("made above");
-        for &(y0, y1) in &damage {
-            let origin = wgpu::Origin3d { x: 0, y: y0, z: 0 };
+        for &(y0, y1) in &copies {
             encoder.copy_texture_to_texture(
-                wgpu::TexelCopyTextureInfo { origin, ..screen.texture.as_image_copy() },
-                wgpu::TexelCopyTextureInfo { origin, ..target.as_image_copy() },
+                wgpu::TexelCopyTextureInfo {
+                    origin: wgpu::Origin3d { x: 0, y: y0, z: 0 },
+                    ..screen.texture.as_image_copy()
+                },
+                wgpu::TexelCopyTextureInfo {
+                    origin: wgpu::Origin3d { x: pad.left, y: y0 + pad.top, z: 0 },
+                    ..target.as_image_copy()
+                },
                 wgpu::Extent3d { width, height: y1 - y0, depth_or_array_layers: 1 },
             );
         }
-        if !cursor_rects.is_empty() {
+        let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
+        if !cursor_rects.is_empty() || !strips.is_empty() {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-            let mut pass = load_pass(&mut encoder, &view, "cursor");
+            let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
+            self.rects.draw(&self.device, &mut pass, &screen.target_globals, &strips, Blend::Replace);
+            // The cursor in screen coordinates, inside the padding.
+            pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
             self.rects.draw(&self.device, &mut pass, &screen.rect_globals, &cursor_rects, Blend::Over);
             if let Some((buffer, x, y, color)) = &cursor_glyph {
                 self.cursor_viewport.update(&self.queue, Resolution { width, height });
@@ -437,7 +538,12 @@ impl Renderer {
         stats
     }
 
-    fn new_screen(&self, width: u32, height: u32, layout: &ScreenLayout) -> KeptScreen {
+    fn new_screen(
+        &self,
+        target_size: (u32, u32),
+        (width, height): (u32, u32),
+        layout: &ScreenLayout,
+    ) -> KeptScreen {
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("composed screen"),
             size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
@@ -459,6 +565,13 @@ impl Renderer {
             ),
             rect_globals: rects::globals_bind_group(&self.device, &self.rects.globals_layout, width, height),
             layout: ScreenLayout { size: (width, height), ..layout.clone() },
+            target_size,
+            target_globals: rects::globals_bind_group(
+                &self.device,
+                &self.rects.globals_layout,
+                target_size.0,
+                target_size.1,
+            ),
         }
     }
 
@@ -497,8 +610,7 @@ impl Renderer {
         if dirty.is_empty() {
             return None;
         }
-        let mut replace = Vec::new();
-        let mut over = Vec::new();
+        let mut rects = geometry::RowRects::default();
         // When nvim scrolls, rows move as the same Arcs to new indices: their
         // shaped text is reused, so a scroll re-shapes only the new rows.
         let mut moved: HashMap<*const Row, ShapedRow> = HashMap::new();
@@ -510,7 +622,7 @@ impl Renderer {
         }
         for &r in &dirty {
             let row = &grid.rows[r];
-            row_rects(frame, row, r, visible_cols, m, &mut replace, &mut over);
+            row_rects(frame, row, r, visible_cols, m, self.opacity, &mut rects);
             let reused = moved.remove(&Arc::as_ptr(row));
             if reused.is_none() {
                 shaped += 1;
@@ -553,7 +665,7 @@ impl Renderer {
         ) {
             log::error!("preparing text failed: {e}");
         }
-        Some(LayerUpdate { grid: grid_id, dirty, shaped, replace, over })
+        Some(LayerUpdate { grid: grid_id, dirty, shaped, replace: rects.replace, over: rects.over })
     }
 
     fn new_layer(&mut self, cols: usize, rows: usize, (w, h): (u32, u32)) -> Layer {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
-use super::{CursorState, RenderStats, Renderer, frame_pixels};
+use super::{CursorState, RenderStats, Renderer};
 use crate::model::Frame;
 
 /// An RGBA8 image.
@@ -74,13 +74,14 @@ impl Offscreen {
     }
 
     /// Renders `frame` at exactly columns × cell width by rows × cell height
-    /// (an empty grid as one pixel; a side past the device's limit is cut).
+    /// plus the padding (an empty grid as one pixel; a side past the
+    /// device's limit is cut).
     pub fn render(&mut self, frame: &Frame, cursor: CursorState) -> Result<(Image, RenderStats), GpuError> {
-        let size = frame_pixels(frame, self.renderer.metrics());
+        let size = self.renderer.target_pixels(frame);
         let texture = self.target(size);
         let stats = self.renderer.render(frame, &texture, cursor);
         // Fonts may change with the frame's options: measure after syncing.
-        let resized = frame_pixels(frame, self.renderer.metrics());
+        let resized = self.renderer.target_pixels(frame);
         if resized != size {
             // guifont/linespace in this frame changed the cell size: again.
             let texture = self.target(resized);
@@ -93,7 +94,7 @@ impl Offscreen {
     /// Renders into a kept target and waits for the GPU, without reading
     /// the image back: what a window pays per frame, for benchmarks.
     pub fn render_and_wait(&mut self, frame: &Frame, cursor: CursorState) -> Result<RenderStats, GpuError> {
-        let size = self.target_size(frame_pixels(frame, self.renderer.metrics()));
+        let size = self.target_size(self.renderer.target_pixels(frame));
         let fits = self.kept.as_ref().is_some_and(|t| (t.width(), t.height()) == size);
         if !fits {
             self.kept = Some(self.target(size));
@@ -158,6 +159,14 @@ impl Offscreen {
         let mut rgba = Vec::with_capacity((width * height * 4) as usize);
         for row in data.chunks(padded as usize).take(height as usize) {
             rgba.extend_from_slice(&row[..(width * 4) as usize]);
+        }
+        // The renderer works in premultiplied alpha; images (and PNGs) are
+        // straight.
+        for px in rgba.chunks_exact_mut(4).filter(|px| px[3] != 255) {
+            let a = u16::from(px[3]);
+            for c in &mut px[..3] {
+                *c = (u16::from(*c) * 255 + a / 2).checked_div(a).map_or(0, |v| v.min(255) as u8);
+            }
         }
         drop(data);
         buffer.unmap();

@@ -79,6 +79,30 @@ vim.api.nvim_create_user_command('VireoConfig', function()
 end, { desc = "Edit vireo's config.toml" })
 "#;
 
+/// Run before attaching, with the 'background' to start with and whether
+/// to follow the desktop's preference: sets 'background' before the
+/// user's config runs (which may set it again) and defines
+/// `VireoDesktopTheme(bg)`, which vireo calls when the desktop reports its
+/// preference, and which changes 'background' only while it is still the
+/// value vireo set.
+pub const THEME_LUA: &str = r#"
+local chan, background, follow = ...
+vim.o.background = background
+if not follow then return end
+local function mine()
+  local info = vim.api.nvim_get_option_info2('background', {})
+  return info.last_set_sid, info.last_set_linenr
+end
+local sid, line = mine()
+_G.VireoDesktopTheme = function(bg)
+  local now_sid, now_line = mine()
+  if now_sid == sid and now_line == line and vim.o.background ~= bg then
+    vim.o.background = bg
+    sid, line = mine()
+  end
+end
+"#;
+
 /// The notification `:set lines=`/`columns=` sends: `[columns, lines]`.
 pub const RESIZE: &str = "vireo_resize";
 
@@ -102,6 +126,17 @@ pub const LIVE_KNOBS: &[&str] = &[
     "input_ime",
     "input_alt_is_meta",
     "ligatures",
+    "scale_factor",
+    "padding_top",
+    "padding_bottom",
+    "padding_left",
+    "padding_right",
+    "opacity",
+    "normal_opacity",
+    "confirm_quit",
+    "refresh_rate",
+    "refresh_rate_idle",
+    "idle",
     // Read when the window closes, to decide what to remember.
     "remember_window_size",
     "remember_window_position",
@@ -109,7 +144,13 @@ pub const LIVE_KNOBS: &[&str] = &[
 
 /// Neovide's names for vireo's knobs where they differ, as
 /// `(neovide name, vireo knob)`. Same-named knobs need no entry.
-const NEOVIDE_NAMES: &[(&str, &str)] = &[("input_macos_option_key_is_meta", "input_alt_is_meta")];
+const NEOVIDE_NAMES: &[(&str, &str)] = &[
+    ("input_macos_option_key_is_meta", "input_alt_is_meta"),
+    // Neovide's name for opacity before 0.14.
+    ("transparency", "opacity"),
+    // Inverted: g:neovide_no_idle = v:true keeps drawing.
+    ("no_idle", "idle"),
+];
 
 /// The settings below the variables, and the variables set now.
 #[derive(Debug, Clone)]
@@ -232,12 +273,15 @@ fn describe(e: &SettingError) -> String {
     e.to_string()
 }
 
-/// Neovide's `input_ime` is a boolean: on means vireo's "typing".
+/// Neovide's `input_ime` is a boolean: on means vireo's "typing"; its
+/// `no_idle` is vireo's `idle` turned around.
 fn neovide_value(knob: &str, value: toml::Value) -> toml::Value {
     match (knob, &value) {
         ("input_ime", toml::Value::Boolean(on)) => {
             toml::Value::String(if *on { "typing" } else { "off" }.into())
         }
+        ("idle", toml::Value::Boolean(no_idle)) => toml::Value::Boolean(!no_idle),
+        ("idle", toml::Value::Integer(no_idle @ (0 | 1))) => toml::Value::Boolean(*no_idle == 0),
         _ => value,
     }
 }

@@ -209,6 +209,32 @@ knobs! {
     remember_window_position: bool = true, "remember_window_position", "true or false", "true";
     /// Form ligatures such as `->` and `!=` (`--no-ligatures` turns them off).
     ligatures: bool = true, "ligatures", "true or false", "true";
+    /// Multiplies the font size (and so the cells) on top of the screen's own scale.
+    scale_factor: Factor = Factor(1.0), "scale_factor", "a number from 0.1 to 10", "1.0";
+    /// Empty space in pixels above the grid, filled with the Normal background.
+    padding_top: u32 = 0, "padding_top", "a number of pixels (0 or more)", "0";
+    /// Empty space in pixels below the grid.
+    padding_bottom: u32 = 0, "padding_bottom", "a number of pixels (0 or more)", "0";
+    /// Empty space in pixels left of the grid.
+    padding_left: u32 = 0, "padding_left", "a number of pixels (0 or more)", "0";
+    /// Empty space in pixels right of the grid.
+    padding_right: u32 = 0, "padding_right", "a number of pixels (0 or more)", "0";
+    /// How opaque every background is, from 0 (clear) to 1; text stays opaque. Needs a compositor (see the README).
+    opacity: Fraction = Fraction(1.0), "opacity", "a number from 0 to 1", "1.0";
+    /// How opaque the Normal background is, times `opacity`.
+    normal_opacity: Fraction = Fraction(1.0), "normal_opacity", "a number from 0 to 1", "1.0";
+    /// Closing the window asks nvim to quit with `:confirm qa` (a dialog for unsaved buffers); off, with `:qa`, which refuses and says which buffers are unsaved.
+    confirm_quit: bool = true, "confirm_quit", "true or false", "true";
+    /// Most frames per second drawn while the window has the focus.
+    refresh_rate: Rate = Rate(60), "refresh_rate", "a number of frames per second from 1 to 1000", "60";
+    /// Most frames per second drawn while the window does not have the focus.
+    refresh_rate_idle: Rate = Rate(5), "refresh_rate_idle", "a number of frames per second from 1 to 1000", "5";
+    /// Wait for the display's refresh before showing a frame (`--no-vsync` turns it off; swapchain only).
+    vsync: bool = true, "vsync", "true or false", "true";
+    /// Draw only when something changed (`--no-idle` keeps drawing at `refresh_rate`).
+    idle: bool = true, "idle", "true or false", "true";
+    /// nvim's 'background' at start: "auto" follows the desktop where it says (dark where it does not), "light" or "dark".
+    theme: Theme = Theme::Auto, "theme", "\"auto\", \"light\" or \"dark\"", "\"auto\"";
 }
 
 impl Settings {
@@ -229,8 +255,33 @@ impl Settings {
                 self.ligatures = !parse::<bool>(name, "true or false", value)?;
                 Ok(())
             }
+            "no-vsync" => {
+                self.vsync = !parse::<bool>(name, "true or false", value)?;
+                Ok(())
+            }
+            "no-idle" => {
+                self.idle = !parse::<bool>(name, "true or false", value)?;
+                Ok(())
+            }
             _ => self.set_knob(name, value),
         }
+    }
+}
+
+impl Settings {
+    /// The `padding_*` knobs.
+    pub fn padding(&self) -> crate::render::Padding {
+        crate::render::Padding {
+            top: self.padding_top,
+            bottom: self.padding_bottom,
+            left: self.padding_left,
+            right: self.padding_right,
+        }
+    }
+
+    /// The `opacity` and `normal_opacity` knobs.
+    pub fn opacity(&self) -> crate::render::Opacity {
+        crate::render::Opacity::new(self.opacity.0, self.normal_opacity.0)
     }
 }
 
@@ -243,6 +294,61 @@ pub enum WindowFrame {
     Full,
     /// No decorations.
     None,
+}
+
+/// nvim's 'background' at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// The desktop's preference where the platform reports one, else dark.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+/// A number from 0 to 1 (`opacity`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fraction(pub f32);
+
+/// A factor from 0.1 to 10 (`scale_factor`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factor(pub f32);
+
+/// Frames per second, 1 to 1000 (`refresh_rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate(pub u32);
+
+/// Deserializes a `T` within `lo..=hi`.
+fn within<'de, D, T>(d: D, lo: T, hi: T) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + PartialOrd + std::fmt::Display,
+{
+    let v = T::deserialize(d)?;
+    if v >= lo && v <= hi {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!("{v} is not between {lo} and {hi}")))
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        within(d, 0.0, 1.0).map(Fraction)
+    }
+}
+
+impl<'de> Deserialize<'de> for Factor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        within(d, 0.1, 10.0).map(Factor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        within(d, 1, 1000).map(Rate)
+    }
 }
 
 /// Deserializes one knob's value, saying what was expected when it fails.

@@ -234,3 +234,43 @@ fn bad_font_values_say_where_and_what_was_expected_and_the_rest_still_applies() 
     assert_eq!((errors[0].line, errors[0].column), (1, 1));
     assert!(errors[0].message.starts_with("'font' expects a table ([font])"), "{errors:?}");
 }
+
+#[test]
+fn window_knobs_parse_and_refuse_values_out_of_range() {
+    let mut s = Settings::default();
+    let text = "padding_left = 40\nopacity = 0.8\nnormal_opacity = 1\nscale_factor = 1.5\n\
+                refresh_rate = 144\nconfirm_quit = false\ntheme = \"light\"\nno-vsync = true\nno-idle = true\n";
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.padding().left, 40);
+    assert_eq!((s.opacity, s.normal_opacity, s.scale_factor), (Fraction(0.8), Fraction(1.0), Factor(1.5)));
+    assert_eq!(s.refresh_rate, Rate(144));
+    assert!(!s.confirm_quit && !s.vsync && !s.idle);
+    assert_eq!(s.theme, Theme::Light);
+    let before = s.clone();
+    for (knob, value, expected) in [
+        (
+            "opacity",
+            toml::Value::Float(1.5),
+            "'opacity' expects a number from 0 to 1: 1.5 is not between 0 and 1",
+        ),
+        ("opacity", toml::Value::Float(f64::NAN), "'opacity' expects a number from 0 to 1"),
+        ("padding_top", toml::Value::Integer(-3), "'padding_top' expects a number of pixels (0 or more)"),
+        ("scale_factor", toml::Value::Integer(0), "'scale_factor' expects a number from 0.1 to 10"),
+        ("refresh_rate", toml::Value::Integer(0), "'refresh_rate' expects a number of frames per second"),
+        ("theme", "blue".into(), "'theme' expects \"auto\", \"light\" or \"dark\""),
+    ] {
+        let err = s.set(knob, value).unwrap_err().to_string();
+        assert!(err.starts_with(expected), "{knob}: {err}");
+    }
+    assert_eq!(s, before, "refused values change nothing");
+}
+
+#[test]
+fn opacity_applies_to_backgrounds_and_normal_opacity_on_top() {
+    let mut s = Settings::default();
+    assert_eq!(s.opacity(), crate::render::Opacity { normal: 1.0, other: 1.0 });
+    s.set("opacity", toml::Value::Float(0.5)).unwrap();
+    s.set("normal_opacity", toml::Value::Float(0.5)).unwrap();
+    assert_eq!(s.opacity(), crate::render::Opacity { normal: 0.25, other: 0.5 });
+}
