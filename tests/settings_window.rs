@@ -284,3 +284,47 @@ fn padding_set_in_nvim_moves_the_text_in_the_window() {
     remote_expr(&socket, "execute('unlet g:vireo_padding_left')");
     wait_for("the text back", Duration::from_secs(20), || (first_ink(&s, 200) == Some(before)).then_some(()));
 }
+
+/// `opacity` shows what is under the window where a compositor blends
+/// windows (xcompmgr here): a background pixel is the mix of nvim's
+/// background and the desktop's; `g:vireo_opacity = 1` makes it opaque.
+#[test]
+fn opacity_lets_the_desktop_show_through_a_compositor() {
+    let dir = temp("opacity");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "opacity = 0.5\n").unwrap();
+    let socket = temp("opacity.sock");
+    let args = args(&socket, &["--grid", "30x5", "--config", config.to_str().unwrap()]);
+    let compositor = |display: &str| {
+        let child = std::process::Command::new("xcompmgr")
+            .env("DISPLAY", display)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("xcompmgr is needed for this test (apt-get install xcompmgr)");
+        Some((Proc(child), String::new()))
+    };
+    let s = Session::launch("opacity", &args, compositor, true);
+    let frame = wait_for("nvim's first screen", Duration::from_secs(60), || {
+        s.frame().filter(|f| grid(&s).is_some() && f.defaults.bg != 0)
+    });
+    let bg = frame.defaults.bg;
+    let bg = [(bg >> 16) as u8, (bg >> 8) as u8, bg as u8];
+    let (w, h) = geometry(&s);
+    // Inside the window, in row 1's empty background; outside, the desktop.
+    let pixels = || {
+        let root = screenshot(&s.display, "root");
+        (root.pixel(w - 5, 25), root.pixel(w + 50, h + 50))
+    };
+    let near = |a: [u8; 4], b: [u8; 3]| (0..3).all(|i| a[i].abs_diff(b[i]) <= 3);
+    let (inside, desktop) = wait_for("the window blended over the desktop", Duration::from_secs(20), || {
+        let (inside, desktop) = pixels();
+        let mix = [0, 1, 2].map(|i| ((u16::from(bg[i]) + u16::from(desktop[i])) / 2) as u8);
+        near(inside, mix).then_some((inside, desktop))
+    });
+    assert_ne!(inside[..3], bg, "the desktop shows through");
+    assert_ne!(desktop[..3], bg);
+    remote_expr(&socket, "execute('let g:vireo_opacity = 1.0')");
+    wait_for("the window opaque", Duration::from_secs(20), || near(pixels().0, bg).then_some(()));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -16,10 +16,11 @@ packages=(
     # Fonts: monospace, colour emoji, CJK.
     fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk
 )
-# Tests: a real input method (fcitx5's Hangul engine over XIM) and a window
-# manager for maximize, full screen and positions (openbox), without the
-# desktop toolkits they recommend.
-bare_packages=(fcitx5 fcitx5-hangul dbus-daemon openbox)
+# Tests: a real input method (fcitx5's Hangul engine over XIM), a window
+# manager for maximize, full screen and positions (openbox) and a
+# compositor for opacity (xcompmgr), without the desktop toolkits they
+# recommend.
+bare_packages=(fcitx5 fcitx5-hangul dbus-daemon openbox xcompmgr)
 updated=""
 install() {
     local missing=() p
