@@ -75,6 +75,18 @@ fn take(conn: &Connection, live: &mut Live) -> Vec<String> {
     problems
 }
 
+/// nvim with `init` as init.lua, settled after start-up, and the live
+/// settings its variables made (which must have no problems).
+fn started_live(dir: &std::path::Path, init: &str) -> (Connection, Live) {
+    let conn = start(dir, init, &dir.join("config.toml"));
+    let mut latest = None;
+    common::settled(&conn, &mut latest, None);
+    let mut live = Live::new(Settings::default());
+    let problems = take(&conn, &mut live);
+    assert!(problems.is_empty(), "{problems:?}");
+    (conn, live)
+}
+
 /// Runs `command` and waits until `done` holds for the live settings.
 fn change(
     conn: &Connection,
@@ -106,12 +118,7 @@ fn the_users_config_sets_knobs_before_the_first_frame_and_let_changes_them() {
     let init = "vim.g.vireo_input_ime = 'always'\n\
                 vim.g.neovide_input_macos_option_key_is_meta = 'only_left'\n\
                 vim.g.vireo_seen_version = vim.g.vireo_version\n";
-    let conn = start(&dir, init, &dir.join("config.toml"));
-    let mut latest = None;
-    common::settled(&conn, &mut latest, None);
-    let mut live = Live::new(Settings::default());
-    let problems = take(&conn, &mut live);
-    assert!(problems.is_empty(), "{problems:?}");
+    let (conn, mut live) = started_live(&dir, init);
     let s = live.settings();
     assert_eq!(s.input_ime, ImePolicy::Always, "init.lua's value, there by the first frame");
     assert_eq!(s.input_alt_is_meta, AltIsMeta::OnlyLeft, "g:neovide_* honoured");
@@ -204,12 +211,7 @@ fn neovides_names_for_window_knobs_are_honoured() {
                 vim.g.neovide_transparency = 0.5\n\
                 vim.g.neovide_no_idle = true\n\
                 vim.g.neovide_refresh_rate_idle = 10\n";
-    let conn = start(&dir, init, &dir.join("config.toml"));
-    let mut latest = None;
-    common::settled(&conn, &mut latest, None);
-    let mut live = Live::new(Settings::default());
-    let problems = take(&conn, &mut live);
-    assert!(problems.is_empty(), "{problems:?}");
+    let (conn, mut live) = started_live(&dir, init);
     let s = live.settings();
     assert_eq!(s.padding_left, 40);
     assert_eq!(s.opacity.0, 0.5, "g:neovide_transparency, opacity's old name");

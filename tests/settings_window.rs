@@ -3,20 +3,10 @@
 
 mod common;
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
 use common::window::*;
-
-/// vireo on `socket` with `extra` flags; no --grid unless `extra` has one.
-fn args(socket: &Path, extra: &[&str]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = extra.iter().map(Into::into).collect();
-    args.extend(["--nvim".into(), common::nvim_binary().into()]);
-    args.extend(["--", "--clean", "-n", "--listen"].map(Into::into));
-    args.push(socket.into());
-    args
-}
 
 /// The window's inner size in pixels, as X reports it.
 fn geometry(s: &Session) -> (u32, u32) {
@@ -46,7 +36,7 @@ fn remote_send(socket: &Path, keys: &str) {
 }
 
 fn start(name: &str, socket: &Path, extra: &[&str]) -> Session {
-    let s = Session::launch(name, &args(socket, extra), |_| None, true);
+    let s = Session::launch(name, &listening_args(socket, extra), |_| None, true);
     wait_for("nvim's first screen", Duration::from_secs(60), || grid(&s));
     s
 }
@@ -295,7 +285,7 @@ fn opacity_lets_the_desktop_show_through_a_compositor() {
     let config = dir.join("config.toml");
     std::fs::write(&config, "opacity = 0.5\n").unwrap();
     let socket = temp("opacity.sock");
-    let args = args(&socket, &["--grid", "30x5", "--config", config.to_str().unwrap()]);
+    let args = listening_args(&socket, &["--grid", "30x5", "--config", config.to_str().unwrap()]);
     let compositor = |display: &str| {
         let child = std::process::Command::new("xcompmgr")
             .env("DISPLAY", display)

@@ -164,11 +164,9 @@ fn close_window(display: &str, window: &str) {
     conn.get_input_focus().unwrap().reply().unwrap();
 }
 
-#[test]
-fn closing_with_unsaved_changes_asks_and_loses_nothing() {
-    let file = temp("close.txt");
-    std::fs::write(&file, "original\n").unwrap();
-    let mut s = Session::start("close", "60x8", &[file.to_str().unwrap()]);
+/// Types "changed" at the end of row 0, which reads "original", through the
+/// window, and waits for normal mode again.
+fn change_unsaved(s: &Session) {
     s.wait_row(0, "original");
     s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
@@ -180,6 +178,14 @@ fn closing_with_unsaved_changes_asks_and_loses_nothing() {
     // The text shows while still in insert mode: wait for <Esc> too, or it
     // could arrive after the close request and cancel nvim's question.
     wait_for("normal mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "normal"));
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_and_loses_nothing() {
+    let file = temp("close.txt");
+    std::fs::write(&file, "original\n").unwrap();
+    let mut s = Session::start("close", "60x8", &[file.to_str().unwrap()]);
+    change_unsaved(&s);
 
     close_window(&s.display, &s.window);
     let asked = (0..100).find_map(|_| {
@@ -816,15 +822,7 @@ fn without_confirm_quit_closing_with_unsaved_changes_is_refused() {
         "60x8",
         &["--cmd", "let g:vireo_confirm_quit = v:false", file.to_str().unwrap()],
     );
-    s.wait_row(0, "original");
-    s.xdotool(&["windowfocus", "--sync", &s.window]);
-    std::thread::sleep(Duration::from_millis(300));
-    s.xdotool(&["key", "A"]);
-    wait_for("insert mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "insert"));
-    s.xdotool(&["type", "--delay", "15", "changed"]);
-    s.xdotool(&["key", "Escape"]);
-    s.wait_row(0, "originalchanged");
-    wait_for("normal mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "normal"));
+    change_unsaved(&s);
     close_window(&s.display, &s.window);
     let refused = wait_for("nvim to refuse", Duration::from_secs(30), || {
         s.screen().filter(|t| t.contains("E37") || t.contains("E162"))

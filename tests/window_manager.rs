@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
@@ -16,15 +15,6 @@ use common::window::*;
 
 /// Xvfb's screen (`tests/common/window.rs`).
 const SCREEN: (i32, i32) = (1024, 768);
-
-/// vireo on `socket` with `extra` flags; no --grid unless `extra` has one.
-fn args(socket: &Path, extra: &[&str]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = extra.iter().map(Into::into).collect();
-    args.extend(["--nvim".into(), common::nvim_binary().into()]);
-    args.extend(["--", "--clean", "-n", "--listen"].map(Into::into));
-    args.push(socket.into());
-    args
-}
 
 /// Where the window is, as the window manager left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +70,7 @@ impl Managed {
     /// window and nvim has drawn.
     fn start(name: &str, extra: &[&str]) -> Managed {
         let socket = temp(&format!("{name}.sock"));
-        let s = Session::launch_managed(name, &args(&socket, extra));
+        let s = Session::launch_managed(name, &listening_args(&socket, extra));
         let (conn, screen) = x11rb::connect(Some(&s.display)).expect("the X server");
         let root = conn.setup().roots[screen].root;
         let window = s.window.parse().expect("a window id");

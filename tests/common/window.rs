@@ -154,6 +154,16 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut poll: impl FnMut() -> Opti
     }
 }
 
+/// vireo's arguments for a window on nvim listening at `socket`, with
+/// `extra` flags first (no --grid unless `extra` has one).
+pub fn listening_args(socket: &std::path::Path, extra: &[&str]) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
+    args.extend(["--nvim".into(), super::nvim_binary().into()]);
+    args.extend(["--", "--clean", "-n", "--listen"].map(Into::into));
+    args.push(socket.into());
+    args
+}
+
 pub fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("vireo-e2e-{}-{name}", std::process::id()))
 }
