@@ -497,10 +497,16 @@ impl Fonts {
 
     /// The face of the first of `families` that is installed and draws
     /// text in that style.
-    fn first_usable(&mut self, families: &[String], bold: bool, italic: bool) -> Option<StyleFace> {
+    fn first_usable(
+        &mut self,
+        families: &[String],
+        bold: bool,
+        italic: bool,
+        source: &str,
+    ) -> Option<StyleFace> {
         families.iter().find_map(|name| {
             let face = self.resolve(name, bold, italic)?;
-            self.is_usable(&face, italic).then_some(face)
+            self.is_usable(&face, italic, source).then_some(face)
         })
     }
 
@@ -530,8 +536,9 @@ impl Fonts {
     }
 
     /// Whether `face` can draw text; checked once per family and style,
-    /// with a warning naming the file when it cannot.
-    fn is_usable(&mut self, face: &StyleFace, italic: bool) -> bool {
+    /// with a warning naming the file and the setting (`source`) when it
+    /// cannot.
+    fn is_usable(&mut self, face: &StyleFace, italic: bool, source: &str) -> bool {
         let key = format!("{}:{}:{italic}", face.family.to_lowercase(), face.weight.0);
         if let Some(&usable) = self.usable.get(&key) {
             return usable;
@@ -545,7 +552,7 @@ impl Fonts {
                 }
                 _ => String::new(),
             };
-            log::warn!("the font '{name}'{file} cannot be used: {why}; skipping it");
+            log::warn!("{source}: the font '{name}'{file} cannot be used: {why}; skipping it");
         }
         self.usable.insert(key, verdict.is_ok());
         verdict.is_ok()
@@ -625,7 +632,7 @@ impl Fonts {
     /// for, else the bundled font.
     fn choose_face(&mut self, bold: bool, italic: bool) -> StyleFace {
         let (families, source) = self.wanted(bold, italic);
-        let mut face = self.first_usable(&families, bold, italic).unwrap_or_else(|| {
+        let mut face = self.first_usable(&families, bold, italic, source).unwrap_or_else(|| {
             if !families.is_empty() && self.system_fonts_loaded && !self.warned_missing.contains(&families) {
                 log::warn!(
                     "none of the {source} fonts {families:?} is installed and usable; using {BUNDLED_FAMILY}"
