@@ -261,9 +261,12 @@ struct MouseState {
     hidden: bool,
 }
 
-/// Keeps frames to the frame-rate cap: at most `refresh_rate` a second
-/// with the focus, `refresh_rate_idle` without. A frame asked for sooner
-/// is put off, and drawn with whatever arrived meanwhile.
+/// Keeps frames to the frame-rate cap. What nvim sends is drawn at most
+/// `refresh_rate` times a second, focused or not (a burst, such as a
+/// flooding `:terminal`, is drawn together): a frame asked for sooner is
+/// put off, and drawn with whatever arrived meanwhile. Frames vireo draws
+/// on its own (with `idle` off, and animations) come `refresh_rate` times
+/// a second with the focus and `refresh_rate_idle` times without.
 #[derive(Debug)]
 struct Pacer {
     focused: bool,
@@ -280,15 +283,16 @@ impl Default for Pacer {
 }
 
 impl Pacer {
-    /// The shortest time between two frames.
-    fn interval(&self, s: &Settings) -> Duration {
-        let rate = if self.focused { s.refresh_rate } else { s.refresh_rate_idle };
+    /// The shortest time between two frames: `own` ones (nothing new from
+    /// nvim) slow down without the focus.
+    fn interval(&self, s: &Settings, own: bool) -> Duration {
+        let rate = if self.focused || !own { s.refresh_rate } else { s.refresh_rate_idle };
         Duration::from_secs(1) / rate.0.max(1)
     }
 
     /// Whether a frame may be drawn `now`; if not, it is put off.
     fn may_draw(&mut self, now: Instant, s: &Settings) -> bool {
-        match self.last_drawn.map(|at| at + self.interval(s)).filter(|&due| due > now) {
+        match self.last_drawn.map(|at| at + self.interval(s, false)).filter(|&due| due > now) {
             Some(due) => {
                 self.deferred = Some(due);
                 false
@@ -307,7 +311,7 @@ impl Pacer {
     /// When the next frame is due: one put off, or with `idle` off the
     /// next one at the cap; `None` when nothing is (the loop sleeps).
     fn next_frame(&self, now: Instant, s: &Settings) -> Option<Instant> {
-        let busy = (!s.idle).then(|| self.last_drawn.map_or(now, |at| at + self.interval(s)));
+        let busy = (!s.idle).then(|| self.last_drawn.map_or(now, |at| at + self.interval(s, true)));
         self.deferred.into_iter().chain(busy).min()
     }
 }
@@ -1294,16 +1298,19 @@ mod tests {
         assert!(pacer.may_draw(at(20), &s));
         pacer.drawn(at(20));
         assert_eq!(pacer.next_frame(at(21), &s), None);
-        // Without the focus, refresh_rate_idle (default 5 a second).
+        // Without the focus nvim's frames keep coming at refresh_rate.
         pacer.focused = false;
-        assert!(!pacer.may_draw(at(100), &s));
-        assert_eq!(pacer.next_frame(at(100), &s), Some(at(220)));
-        // --no-idle: a frame at every interval even with nothing new.
-        pacer.focused = true;
-        assert!(pacer.may_draw(at(220), &s));
-        pacer.drawn(at(220));
+        assert!(!pacer.may_draw(at(30), &s));
+        assert_eq!(pacer.next_frame(at(30), &s), Some(at(40)));
+        assert!(pacer.may_draw(at(40), &s));
+        pacer.drawn(at(40));
+        // --no-idle: a frame at every interval even with nothing new, at
+        // refresh_rate_idle (default 5 a second) without the focus...
         s.idle = false;
-        assert_eq!(pacer.next_frame(at(221), &s), Some(at(240)));
+        assert_eq!(pacer.next_frame(at(41), &s), Some(at(240)));
+        // ...and refresh_rate with it.
+        pacer.focused = true;
+        assert_eq!(pacer.next_frame(at(41), &s), Some(at(60)));
     }
 
     #[test]
