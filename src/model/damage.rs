@@ -1,17 +1,32 @@
-//! Damage across frames that are never drawn.
+//! Damage and scrolling across frames that are never drawn.
 //!
 //! The window draws only the newest frame waiting when it wakes; each
-//! frame's damage says what changed since the one published just before it.
-//! Folding the skipped frames' damage into the drawn one keeps it relative
-//! to the frame last drawn, so nothing that changed in between is missed.
+//! frame's damage says what changed since the one published just before it,
+//! and each window's `scroll_delta` how far it scrolled since then. Folding
+//! the skipped frames' damage and deltas into the drawn one keeps them
+//! relative to the frame last drawn, so nothing that changed or scrolled in
+//! between is missed.
 
-use super::Frame;
+use std::sync::Arc;
+
+use super::{Frame, GridId, Window};
 
 impl Frame {
-    /// Folds in the damage of `older`, published before this frame and
-    /// never drawn. Grids that no longer exist are left out; rows are kept
-    /// only where they still exist.
+    /// Folds in the damage and the scroll deltas of `older`, published
+    /// before this frame and never drawn. Grids that no longer exist are
+    /// left out; rows are kept only where they still exist, deltas only for
+    /// windows that still have a viewport.
     pub fn absorb_damage(&mut self, older: &Frame) {
+        let scrolled = |w: &Window| w.viewport.map_or(0, |v| v.scroll_delta);
+        let carried = |grid: &GridId| self.windows.get(grid).is_some_and(|w| w.viewport.is_some());
+        if older.windows.iter().any(|(grid, w)| scrolled(w) != 0 && carried(grid)) {
+            let windows = Arc::make_mut(&mut self.windows);
+            for (grid, old) in older.windows.iter() {
+                if let Some(v) = windows.get_mut(grid).and_then(|w| w.viewport.as_mut()) {
+                    v.scroll_delta = v.scroll_delta.saturating_add(scrolled(old));
+                }
+            }
+        }
         for (id, old) in &older.damage {
             let Some(grid) = self.grids.get(id) else { continue };
             let mine = self.damage.entry(*id).or_default();
@@ -61,5 +76,68 @@ mod tests {
         assert_eq!(newest.damage.get(&1), Some(&GridDamage { rows: vec![1, 2, 4], resized: false }));
         assert!(!newest.damage.contains_key(&2), "a destroyed grid has no damage");
         assert_eq!(newest.destroyed, vec![2]);
+    }
+
+    fn viewport(model: &mut Model, grid: u64, topline: i64, scroll_delta: i64) {
+        model
+            .apply(RedrawEvent::WinViewport {
+                grid,
+                win: 1000 + grid as i64,
+                topline,
+                botline: topline + 5,
+                curline: topline,
+                curcol: 0,
+                line_count: Some(100),
+                scroll_delta: Some(scroll_delta),
+            })
+            .unwrap();
+    }
+
+    fn delta(frame: &crate::model::Frame, grid: u64) -> Option<i64> {
+        frame.windows.get(&grid)?.viewport.map(|v| v.scroll_delta)
+    }
+
+    #[test]
+    fn scroll_deltas_add_up_within_a_flush_and_reset_after_it() {
+        let mut m = Model::new();
+        m.apply(RedrawEvent::GridResize { grid: 2, width: 5, height: 6 }).unwrap();
+        // <C-e> three times before nvim flushes, then the cursor moves.
+        for top in 1..=3 {
+            viewport(&mut m, 2, top, 1);
+        }
+        viewport(&mut m, 2, 3, 0);
+        assert_eq!(delta(&flush(&mut m), 2), Some(3));
+        // A flush with no win_viewport: nothing scrolled since that frame.
+        write(&mut m, 2, 0);
+        let frame = flush(&mut m);
+        assert_eq!(delta(&frame, 2), Some(0));
+        assert_eq!(frame.windows[&2].viewport.map(|v| v.topline), Some(3), "the rest of it stays");
+    }
+
+    #[test]
+    fn skipped_frames_hand_their_scroll_deltas_to_the_drawn_one() {
+        let mut m = Model::new();
+        for grid in [2, 3, 4] {
+            m.apply(RedrawEvent::GridResize { grid, width: 5, height: 6 }).unwrap();
+        }
+        flush(&mut m);
+        viewport(&mut m, 2, 2, 2);
+        viewport(&mut m, 3, 40, 37);
+        viewport(&mut m, 4, 1, 1);
+        let first = flush(&mut m);
+        viewport(&mut m, 2, 1, -1);
+        write(&mut m, 3, 0);
+        m.apply(RedrawEvent::WinClose { grid: 4 }).unwrap();
+        let mut second = flush(&mut m);
+        viewport(&mut m, 2, 5, 4);
+        let mut newest = flush(&mut m);
+        // As the window drains them: each frame replaced before it was
+        // drawn folds into the one replacing it.
+        second.absorb_damage(&first);
+        newest.absorb_damage(&second);
+        assert_eq!(delta(&newest, 2), Some(2 - 1 + 4), "grid 2 scrolled in all three");
+        assert_eq!(delta(&newest, 3), Some(37), "grid 3 only in the first");
+        assert_eq!(delta(&newest, 4), None, "a closed window has nothing to scroll");
+        assert_eq!(delta(&first, 2), Some(2), "the skipped frames keep their own deltas");
     }
 }

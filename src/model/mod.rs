@@ -19,7 +19,11 @@
 //!   finite and within `±MAX_COORD`;
 //! - viewports hold no negative line or column, `botline >= topline`, and
 //!   `curline < line_count` when nvim sent a line count; viewport margins
-//!   are at most `MAX_COORD`.
+//!   are at most `MAX_COORD`;
+//! - a viewport's `scroll_delta` is what its window scrolled since the
+//!   previous frame: every `win_viewport` in between added up (saturating),
+//!   0 when none came. A frame that replaces undrawn ones takes theirs too
+//!   ([`Frame::absorb_damage`]).
 //!
 //! An event that breaks these is clamped with a `log::warn!` naming the
 //! event and its values, or, where no clamped value means anything (a grid
@@ -86,7 +90,8 @@ pub struct Viewport {
     pub curline: i64,
     pub curcol: i64,
     pub line_count: i64,
-    /// Display lines scrolled since the previous `win_viewport`.
+    /// Display lines scrolled since the previous frame: the sum of every
+    /// `win_viewport`'s delta in between, 0 when none came.
     pub scroll_delta: i64,
 }
 
@@ -260,6 +265,9 @@ pub struct Model {
     floats_placed: Vec<GridId>,
     /// Grids created since the last flush and not placed yet.
     unplaced: std::collections::BTreeSet<GridId>,
+    /// Grids that had a `win_viewport` since the last flush: their scroll
+    /// deltas add up until it.
+    scrolled: Vec<GridId>,
 }
 
 impl Default for Model {
@@ -295,6 +303,7 @@ impl Model {
             cmdline_row: None,
             floats_placed: Vec::new(),
             unplaced: Default::default(),
+            scrolled: Vec::new(),
         }
     }
 
@@ -479,9 +488,20 @@ impl Model {
                         sent.line_count
                     );
                 }
+                // Several in one flush (a scroll, then the cursor moved):
+                // the frame carries all they scrolled together.
+                let earlier = if self.scrolled.contains(&grid) {
+                    self.windows.get(&grid).and_then(|w| w.viewport).map_or(0, |v| v.scroll_delta)
+                } else {
+                    self.scrolled.push(grid);
+                    0
+                };
                 let w = self.window_mut(grid);
                 w.win = Some(win);
-                w.viewport = Some(viewport);
+                w.viewport = Some(Viewport {
+                    scroll_delta: viewport.scroll_delta.saturating_add(earlier),
+                    ..viewport
+                });
             }
             E::WinViewportMargins { grid, win, top, bottom, left, right } => {
                 let [t, b, l, r] = [top, bottom, left, right].map(|n| n.min(MAX_COORD));
@@ -550,6 +570,23 @@ impl Model {
         }
     }
 
+    /// A window that did not scroll since the last flush has a delta of 0
+    /// in this frame, not the one it had in the previous frame.
+    fn settle_scroll(&mut self) {
+        let scrolled = std::mem::take(&mut self.scrolled);
+        let stale = |(grid, w): (&GridId, &Window)| {
+            w.viewport.is_some_and(|v| v.scroll_delta != 0) && !scrolled.contains(grid)
+        };
+        if !self.windows.iter().any(stale) {
+            return;
+        }
+        for (grid, w) in Arc::make_mut(&mut self.windows) {
+            if let Some(v) = w.viewport.as_mut().filter(|_| !scrolled.contains(grid)) {
+                v.scroll_delta = 0;
+            }
+        }
+    }
+
     fn bump_compindex(&mut self) -> u64 {
         self.next_compindex += 1;
         self.next_compindex
@@ -572,6 +609,7 @@ impl Model {
         let grids = &self.grids;
         self.published.retain(|id, _| grids.contains_key(id));
         self.settle_floats();
+        self.settle_scroll();
         self.unplaced.clear();
         self.seq += 1;
         Frame {
