@@ -5,14 +5,18 @@ set -euo pipefail
 # layers are exercised). Usage: tools/first-frame-ab.sh OLD NEW [RUNS]
 # OLD may predate --grid: it is given --size COLSxROWS, as vireo once took.
 old=$1; new=$2; runs=${3:-10}
-export XDG_RUNTIME_DIR=/tmp/vireo-runtime-0
+cd "$(dirname "$0")/.."
+nvim_bin=$(bash tools/setup.sh --print-nvim)
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/vireo-runtime-$(id -u)}"
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 display=":$(( 600 + $$ % 300 ))"
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 & xvfb=$!
-trap 'kill $xvfb' EXIT; sleep 1; export DISPLAY=$display
-home=$(mktemp -d); mkdir -p $home/cfg/vireo $home/cfg/nvim $home/state
+home=$(mktemp -d)
+trap 'kill $xvfb; rm -rf "$home"' EXIT; sleep 1; export DISPLAY=$display
+ mkdir -p $home/cfg/vireo $home/cfg/nvim $home/state
 printf 'padding_left = 4\nligatures = true\nremember_window_size = false\n[font]\nsize = 11\nfallback = ["DejaVu Sans Mono"]\n' > $home/cfg/vireo/config.toml
 printf 'vim.g.vireo_padding_top = 2\nvim.g.neovide_scale_factor = 1.0\n' > $home/cfg/nvim/init.lua
-one() { out=$(mktemp); XDG_CONFIG_HOME=$home/cfg XDG_STATE_HOME=$home/state VIREO_REPORT_FIRST_FRAME=1 "$@" --nvim /usr/local/bin/nvim -- -i NONE -n -c 'call timer_start(1200, {-> execute("qa!")})' > $out 2>/dev/null; awk '/first-frame-ms/ {print $2}' $out; rm -f $out; }
+one() { out=$(mktemp); XDG_CONFIG_HOME=$home/cfg XDG_STATE_HOME=$home/state VIREO_REPORT_FIRST_FRAME=1 "$@" --nvim "$nvim_bin" -- -i NONE -n -c 'call timer_start(1200, {-> execute("qa!")})' > $out 2>/dev/null; awk '/first-frame-ms/ {print $2}' $out; rm -f $out; }
 a=(); b=()
 for i in $(seq $runs); do a+=($(one "$old" --size 100x30)); b+=($(one "$new" --grid 100x30)); done
 med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
