@@ -492,6 +492,7 @@ impl App {
         }
         let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return };
         let (visible, _) = self.blink.state(Instant::now());
+        display.move_cursor(frame, now, &self.settings);
         let Some(before) = display.draw(frame, CursorState { visible }) else { return };
         self.latest_drawn = true;
         self.pacer.drawn(now);
@@ -530,10 +531,14 @@ impl App {
 
     /// Registers each timer's next instant: the cursor's next blink, a
     /// frame put off by the frame-rate cap, or with `idle` off the next
-    /// frame. Returns when the loop must wake; None when nothing is due.
+    /// frame, and an animation's next frame. Returns when the loop must wake; None when nothing is due.
     fn next_wake(&mut self, now: Instant) -> Option<Instant> {
         self.schedule.set(Timer::Blink, self.blink.state(now).1);
         self.schedule.set(Timer::Frame, self.pacer.next_frame(now, &self.settings));
+        // While the cursor slides, frames at the pacer's own rate; at rest
+        // no timer at all.
+        let sliding = self.display.as_ref().and_then(|d| d.cursor_slide_end(now));
+        self.schedule.set(Timer::Animation, sliding.map(|_| self.pacer.own_frame(now, &self.settings)));
         self.schedule.next()
     }
 }

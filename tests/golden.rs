@@ -56,9 +56,19 @@ fn compare(actual: &Image, expected: &Image) -> Result<(), String> {
 }
 
 fn check(name: &str) {
-    let frame = final_frame(name);
-    let (image, _) =
-        offscreen().lock().unwrap().render(&frame, CursorState { visible: true }).expect("renders");
+    check_frame(name, &final_frame(name), None);
+}
+
+/// Renders `frame` with the cursor sliding at `smear` (corners in pixels)
+/// if given, and compares it with `tests/golden/{name}.png`.
+fn check_frame(name: &str, frame: &Frame, smear: Option<[[f32; 2]; 4]>) {
+    let image = {
+        let mut offscreen = offscreen().lock().unwrap();
+        offscreen.renderer.cursor_smear = smear;
+        let rendered = offscreen.render(frame, CursorState { visible: true });
+        offscreen.renderer.cursor_smear = None;
+        rendered.expect("renders").0
+    };
     let golden = PathBuf::from(format!("tests/golden/{name}.png"));
     if std::env::var_os("VIREO_UPDATE_GOLDEN").is_some() {
         image.write_png(&golden).unwrap();
@@ -116,4 +126,32 @@ fn snapshot_size_is_exactly_cells_times_cell_size() {
     let (image, _) = offscreen.render(&frame, CursorState { visible: true }).unwrap();
     let m = offscreen.renderer.metrics();
     assert_eq!((image.width, image.height), (80 * m.width, 24 * m.height));
+}
+
+/// The cursor halfway (75 ms of 150) through a slide from the start of the
+/// line below to where the recorded scene left it, at the default knobs: the leading
+/// corners have landed on the cell, the trailing ones lag behind, and the
+/// smear between them has soft edges. The glyph under the cursor is not
+/// drawn in the cursor's colours until the slide ends.
+#[test]
+fn cursor_smear_halfway_through_a_slide() {
+    use std::time::{Duration, Instant};
+    use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    let end = final_frame("cursor-block");
+    let mut start = end.clone();
+    // From the line below, at its start: a diagonal slide.
+    start.cursor.row = 1;
+    start.cursor.col = 0;
+    let m = offscreen().lock().unwrap().renderer.metrics();
+    let knobs = MotionKnobs::default();
+    let t0 = Instant::now();
+    let mut motion = CursorMotion::default();
+    motion.retarget(Target::of(&start, m), t0, &knobs);
+    motion.retarget(Target::of(&end, m), t0, &knobs);
+    let halfway = motion.quad(t0 + Duration::from_millis(75));
+    assert!(halfway.is_some(), "sliding at 50 %");
+    check_frame("cursor-smear", &end, halfway);
+    assert_eq!(motion.quad(t0 + Duration::from_millis(150)), None, "at 100 % the cursor rests on its cell");
+    // Settled, it is the plain cursor of the recorded scene.
+    check("cursor-block");
 }

@@ -27,6 +27,7 @@ use super::input::{CellLayout, Zoom};
 use crate::input::ImePolicy;
 use crate::model::{Frame, GLOBAL_GRID};
 use crate::present::{Drawn, Presenter};
+use crate::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
 use crate::render::font::{CellMetrics, Fonts};
 use crate::render::gpu::{Gpu, GpuError};
 use crate::render::{CursorState, Renderer};
@@ -63,6 +64,8 @@ pub struct Display {
     grid_seen: Option<(usize, usize)>,
     /// Ctrl+=/- changed the font size since the last frame drawn.
     zoomed: bool,
+    /// The cursor's slide from cell to cell.
+    motion: CursorMotion,
 }
 
 impl Display {
@@ -147,6 +150,7 @@ impl Display {
             requested: None,
             grid_seen: None,
             zoomed: false,
+            motion: CursorMotion::default(),
         })
     }
 
@@ -158,6 +162,20 @@ impl Display {
     pub fn layout(&self) -> CellLayout {
         let m = self.renderer.metrics();
         CellLayout { cell_width: m.width, cell_height: m.height, padding: self.renderer.padding }
+    }
+
+    /// Takes `frame`'s cursor into its slide at `now` and tells the
+    /// renderer where to draw it for a frame drawn now.
+    pub fn move_cursor(&mut self, frame: &Frame, now: Instant, s: &Settings) {
+        let target = Target::of(frame, self.renderer.metrics());
+        self.motion.retarget(target, now, &MotionKnobs::from_settings(s));
+        self.renderer.cursor_smear = self.motion.quad(now);
+        self.renderer.cursor_antialiasing = s.cursor_antialiasing;
+    }
+
+    /// When the cursor's slide ends; `None` when it rests at `now`.
+    pub fn cursor_slide_end(&self, now: Instant) -> Option<Instant> {
+        self.motion.end(now)
     }
 
     /// Draws `frame` and presents it. Returns the cell size it was drawn

@@ -3,7 +3,7 @@
 //! ```text
 //!   Blink ── next phase change ──┐
 //!   Pacer ── frame put off ──────┼──► Scheduler ── earliest ──► ControlFlow::WaitUntil
-//!   (animations, later) ─────────┘        │
+//!   Animation ── next own frame ─┘        │
 //!                                          └── none due ──► ControlFlow::Wait (zero idle work)
 //! ```
 //!
@@ -25,6 +25,8 @@ pub enum Timer {
     Blink,
     /// A frame put off by the frame-rate cap, or (`idle` off) the next one.
     Frame,
+    /// The next frame of an animation (the cursor sliding).
+    Animation,
 }
 
 /// The instants the timers are due at; a handful at most, so a list.
@@ -104,6 +106,13 @@ impl Pacer {
 
     pub fn drawn(&mut self, now: Instant) {
         self.last_drawn = Some(now);
+    }
+
+    /// When an animation's next frame is due: one interval of vireo's own
+    /// frames after the last one drawn (`refresh_rate` with the focus,
+    /// `refresh_rate_idle` without), or now when none was.
+    pub fn own_frame(&self, now: Instant, s: &Settings) -> Instant {
+        self.last_drawn.map_or(now, |at| at + self.interval(s, true))
     }
 
     /// When the next frame is due: one put off, or with `idle` off the
@@ -225,6 +234,19 @@ mod tests {
         // ...and refresh_rate with it.
         pacer.focused = true;
         assert_eq!(pacer.next_frame(at(41), &s), Some(at(60)));
+    }
+
+    #[test]
+    fn animation_frames_come_at_the_own_frame_rate() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let mut pacer = Pacer::default();
+        assert_eq!(pacer.own_frame(start, &s), start, "nothing drawn yet: at once");
+        pacer.drawn(start);
+        assert_eq!(pacer.own_frame(at(1), &s), at(20), "refresh_rate with the focus");
+        pacer.focused = false;
+        assert_eq!(pacer.own_frame(at(1), &s), at(200), "refresh_rate_idle (5) without");
     }
 
     #[test]

@@ -16,11 +16,13 @@
 
 pub mod boxdraw;
 mod composite;
+pub mod cursor_motion;
 pub mod font;
 pub mod geometry;
 pub mod gpu;
 pub mod offscreen;
 pub mod rects;
+mod smear;
 pub mod text;
 
 use std::collections::HashMap;
@@ -217,6 +219,12 @@ pub struct Renderer {
     preedit: Option<String>,
     /// The band of the target the cursor or preedit was last drawn over.
     overlay: Option<(u32, u32)>,
+    smear: smear::SmearPipeline,
+    /// The sliding cursor's corners in screen pixels for the next frame
+    /// (see `cursor_motion`); `None` draws the cursor on its cell.
+    pub cursor_smear: Option<[[f32; 2]; 4]>,
+    /// Anti-aliased edges for the sliding cursor.
+    pub cursor_antialiasing: bool,
 }
 
 impl Renderer {
@@ -225,8 +233,12 @@ impl Renderer {
         let mut atlas = TextAtlas::with_color_mode(&device, &queue, &cache, format, glyphon::ColorMode::Web);
         let cursor_text = TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
         let cursor_viewport = Viewport::new(&device, &cache);
+        let rects = RectPipeline::new(&device, format);
         Renderer {
-            rects: RectPipeline::new(&device, format),
+            smear: smear::SmearPipeline::new(&device, format, &rects.globals_layout),
+            cursor_smear: None,
+            cursor_antialiasing: true,
+            rects,
             composite: CompositePipeline::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
@@ -453,7 +465,18 @@ impl Renderer {
             None if cursor.visible && !frame.busy => self.push_cursor(frame, &mut cursor_rects),
             None => None,
         };
-        let overlay = overlay_band(&cursor_rects, cursor_glyph.as_ref().map(|g| g.2), m.height, height);
+        // A sliding cursor is drawn as its smear instead.
+        let mut cursor_glyph = cursor_glyph;
+        let smear_quad = self.cursor_smear.filter(|_| self.preedit.is_none()).and_then(|corners| {
+            smear::take_cursor(corners, self.cursor_antialiasing, &mut cursor_rects, &mut cursor_glyph)
+        });
+        let smear_bounds: Vec<Rect> = smear_quad.iter().map(smear::Quad::bounds).collect();
+        let overlay = overlay_band(
+            if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
+            cursor_glyph.as_ref().map(|g| g.2),
+            m.height,
+            height,
+        );
         // The kept image to the target inside the padding, then the cursor
         // on top. A kept target needs only the changed bands, and where the
         // cursor was; a new one, or new padding, needs everything.
@@ -486,13 +509,16 @@ impl Renderer {
             );
         }
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
-        if !cursor_rects.is_empty() || !strips.is_empty() {
+        if !cursor_rects.is_empty() || !strips.is_empty() || smear_quad.is_some() {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
             let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
             self.rects.draw(&self.device, &mut pass, &screen.target_globals, &strips, Blend::Replace);
             // The cursor in screen coordinates, inside the padding.
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
             self.rects.draw(&self.device, &mut pass, &screen.rect_globals, &cursor_rects, Blend::Over);
+            if let Some(quad) = &smear_quad {
+                self.smear.draw(&self.device, &mut pass, &screen.rect_globals, quad);
+            }
             if let Some((buffer, x, y, color)) = &cursor_glyph {
                 self.cursor_viewport.update(&self.queue, Resolution { width, height });
                 let area = TextArea {

@@ -137,6 +137,12 @@ pub const LIVE_KNOBS: &[&str] = &[
     "refresh_rate",
     "refresh_rate_idle",
     "idle",
+    "cursor_animation_length",
+    "cursor_short_animation_length",
+    "cursor_trail_size",
+    "cursor_antialiasing",
+    "cursor_animate_in_insert_mode",
+    "cursor_animate_command_line",
     // Read when the window closes, to decide what to remember.
     "remember_window_size",
     "remember_window_position",

@@ -235,6 +235,18 @@ knobs! {
     idle: bool = true, "idle", "true or false", "true";
     /// nvim's 'background' at start: "auto" follows the desktop where it says (dark where it does not), "light" or "dark".
     theme: Theme = Theme::Auto, "theme", "\"auto\", \"light\" or \"dark\"", "\"auto\"";
+    /// Seconds the cursor takes to slide to a new cell (0: it jumps).
+    cursor_animation_length: Seconds = Seconds(0.15), "cursor_animation_length", "a number of seconds from 0 to 10", "0.15";
+    /// Seconds of the slide for a move of one cell while typing in insert mode.
+    cursor_short_animation_length: Seconds = Seconds(0.04), "cursor_short_animation_length", "a number of seconds from 0 to 10", "0.04";
+    /// How far the moving cursor's trailing corners lag behind its leading ones, from 0 (a sliding block) to 1 (a long smear).
+    cursor_trail_size: Fraction = Fraction(0.8), "cursor_trail_size", "a number from 0 to 1", "0.8";
+    /// Smooth the edges of the moving cursor.
+    cursor_antialiasing: bool = true, "cursor_antialiasing", "true or false", "true";
+    /// Slide the cursor in insert mode too.
+    cursor_animate_in_insert_mode: bool = true, "cursor_animate_in_insert_mode", "true or false", "true";
+    /// Slide the cursor within the command line in command-line mode.
+    cursor_animate_command_line: bool = true, "cursor_animate_command_line", "true or false", "true";
 }
 
 impl Settings {
@@ -315,6 +327,10 @@ pub struct Fraction(pub f32);
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Factor(pub f32);
 
+/// A duration in seconds, 0 to 10 (`cursor_animation_length`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub f32);
+
 /// Frames per second, 1 to 1000 (`refresh_rate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate(pub u32);
@@ -342,6 +358,12 @@ impl<'de> Deserialize<'de> for Fraction {
 impl<'de> Deserialize<'de> for Factor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         within(d, 0.1, 10.0).map(Factor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        within(d, 0.0, 10.0).map(Seconds)
     }
 }
 

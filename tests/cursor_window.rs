@@ -1,0 +1,83 @@
+//! The cursor slides under Xvfb: a far move (`G` in a long buffer) shows
+//! the cursor between where it was and where it goes, then settles
+//! exactly on its cell, and the window then rests.
+
+mod common;
+
+use common::window::*;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use vireo::render::offscreen::Image;
+
+/// Sends `keys` to the window's nvim as typed input.
+fn remote_send(socket: &Path, keys: &str) {
+    let status = Command::new(common::nvim_binary())
+        .arg("--server")
+        .arg(socket)
+        .args(["--remote-send", keys])
+        .status()
+        .expect("nvim runs");
+    assert!(status.success());
+}
+
+/// The first and last pixel rows where the cell-wide strip of column 0
+/// (`x` in 1..cell_width - 1) is all bright: the cursor (or its smear), as
+/// text never fills a cell's width and the background is dark.
+fn cursor_rows(img: &Image, cell_width: u32) -> Option<(u32, u32)> {
+    let bright = |x, y| {
+        let p: [u8; 4] = img.pixel(x, y);
+        p[..3].iter().map(|&c| u32::from(c)).sum::<u32>() > 3 * 150
+    };
+    let full = |y| (1..cell_width - 1).all(|x| bright(x, y));
+    let first = (0..img.height).find(|&y| full(y))?;
+    let last = (0..img.height).rev().find(|&y| full(y))?;
+    Some((first, last))
+}
+
+/// `G` slides the cursor down the window: screenshots taken during the
+/// slide show it between the first line and the last, and at the end it
+/// covers exactly the last line's first cell.
+#[test]
+fn a_far_move_slides_the_cursor_and_settles_on_its_cell() {
+    const COLS: u32 = 40;
+    const ROWS: u32 = 12;
+    let socket = temp("cursor-slide.sock");
+    let args = listening_args(&socket, &["--grid", "40x12"]);
+    let s = Session::launch("cursor-slide", &args, |_| None, false);
+    wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+    wait_for("nvim's first screen", Duration::from_secs(60), || s.frame());
+    // No status line (its bright background would read as a cursor), a
+    // long buffer, and a slide long enough for screenshots to catch it at
+    // the 5 frames a second an unfocused window animates at.
+    remote_expr(
+        &socket,
+        "execute('set laststatus=0 noruler noshowmode | call setline(1, map(range(1, 300), \"\\\"line \\\" . v:val\")) | let g:vireo_cursor_animation_length = 2.0')",
+    );
+    s.wait_row(0, "line 1");
+    // Let the settings and the system fonts land.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = window_shot(&s);
+    let (cw, ch) = (before.width / COLS, before.height / ROWS);
+    // The last text row: the command line is below it.
+    let last = (ROWS - 2) * ch;
+    assert_eq!(cursor_rows(&before, cw), Some((0, ch - 1)), "the cursor starts on line 1");
+
+    remote_send(&socket, "G");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < deadline {
+        seen.push(cursor_rows(&window_shot(&s), cw));
+    }
+    s.wait_row((ROWS - 2) as usize, "line 300");
+    let (start, end) = ((0, ch - 1), (last, last + ch - 1));
+    assert!(
+        seen.iter().flatten().any(|&rows| rows != start && rows != end),
+        "no screenshot showed the cursor between line 1 and the last row: {seen:?} (cells {cw}x{ch})"
+    );
+    // Settled: exactly the last text row's first cell.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(cursor_rows(&window_shot(&s), cw), Some(end), "settled on its cell");
+}
