@@ -491,8 +491,12 @@ impl App {
             return;
         }
         let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return };
-        let (visible, _) = self.blink.state(Instant::now());
-        display.move_cursor(frame, now, &self.settings);
+        let (on, _) = self.blink.state(now);
+        // A smooth blink fades the cursor instead of hiding it.
+        let smooth = self.settings.cursor_smooth_blink;
+        let visible = on || smooth;
+        let alpha = if smooth { self.blink.fade(now).unwrap_or(1.0) } else { 1.0 };
+        display.prepare_cursor(frame, now, &self.settings, self.pacer.focused, alpha);
         let Some(before) = display.draw(frame, CursorState { visible }) else { return };
         self.latest_drawn = true;
         self.pacer.drawn(now);
@@ -533,7 +537,11 @@ impl App {
     /// frame put off by the frame-rate cap, or with `idle` off the next
     /// frame, and an animation's next frame. Returns when the loop must wake; None when nothing is due.
     fn next_wake(&mut self, now: Instant) -> Option<Instant> {
-        self.schedule.set(Timer::Blink, self.blink.state(now).1);
+        // A smooth blink's fade wants frames like an animation.
+        let fading = self.settings.cursor_smooth_blink && self.blink.fade(now).is_some();
+        let blink =
+            if fading { Some(self.pacer.own_frame(now, &self.settings)) } else { self.blink.state(now).1 };
+        self.schedule.set(Timer::Blink, blink);
         self.schedule.set(Timer::Frame, self.pacer.next_frame(now, &self.settings));
         // While the cursor slides, frames at the pacer's own rate; at rest
         // no timer at all.
@@ -694,6 +702,10 @@ impl ApplicationHandler<UserEvent> for App {
             WindowEvent::Focused(focused) => {
                 log::debug!("focused: {focused}");
                 self.pacer.focused = focused;
+                // The cursor is hollow without the focus.
+                if let Some(display) = &self.display {
+                    display.request_redraw();
+                }
                 let args = vec![focused.into()];
                 let sent =
                     self.conn.as_ref().map(|c| c.session.notify(Lane::Input, "nvim_ui_set_focus", args));

@@ -81,3 +81,41 @@ fn a_far_move_slides_the_cursor_and_settles_on_its_cell() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(cursor_rows(&window_shot(&s), cw), Some(end), "settled on its cell");
 }
+
+/// With `cursor_smooth_blink` the cursor fades: screenshots over a few
+/// blinks show it fully on, gone, and in between; and without the focus
+/// (Xvfb has no window manager to give it) with
+/// `cursor_unfocused_outline_width = 0` it stays a filled block.
+#[test]
+fn a_smooth_blink_fades_the_cursor_in_and_out() {
+    let socket = temp("smooth-blink.sock");
+    let args = listening_args(&socket, &["--grid", "20x5"]);
+    let s = Session::launch("smooth-blink", &args, |_| None, false);
+    wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+    wait_for("nvim's first screen", Duration::from_secs(60), || s.frame());
+    remote_expr(
+        &socket,
+        "execute('set guicursor=a:block-blinkwait200-blinkoff600-blinkon300 | let g:vireo_cursor_smooth_blink = 1 | let g:vireo_cursor_unfocused_outline_width = 0')",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let first = window_shot(&s);
+    let (cw, ch) = (first.width / 20, first.height / 5);
+    // The cursor's cell is blank: its centre is the cursor's colour
+    // (bright) when shown, the background's (a blank cell elsewhere) when
+    // not, and in between while it fades; an on/off blink shows only the
+    // two ends.
+    let level = |img: &Image, x, y| {
+        let p: [u8; 4] = img.pixel(x, y);
+        p[..3].iter().map(|&c| u32::from(c)).sum::<u32>() / 3
+    };
+    let bg = level(&first, cw * 10 + cw / 2, ch + ch / 2);
+    let mut levels = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        levels.push(level(&window_shot(&s), cw / 2, ch / 2));
+    }
+    let hi = *levels.iter().max().unwrap();
+    assert!(hi > bg + 150, "the cursor is shown at times: {levels:?} (background {bg})");
+    let between = levels.iter().filter(|&&l| l > bg + 30 && l < hi - 30).count();
+    assert!(between > 0, "no screenshot caught the fade: {levels:?}");
+}

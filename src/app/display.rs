@@ -165,12 +165,16 @@ impl Display {
     }
 
     /// Takes `frame`'s cursor into its slide at `now` and tells the
-    /// renderer where to draw it for a frame drawn now.
-    pub fn move_cursor(&mut self, frame: &Frame, now: Instant, s: &Settings) {
+    /// renderer how to draw it for a frame drawn now: where (sliding or on
+    /// its cell), hollow without the focus, `alpha` times as opaque.
+    pub fn prepare_cursor(&mut self, frame: &Frame, now: Instant, s: &Settings, focused: bool, alpha: f32) {
         let target = Target::of(frame, self.renderer.metrics());
         self.motion.retarget(target, now, &MotionKnobs::from_settings(s));
         self.renderer.cursor_smear = self.motion.quad(now);
         self.renderer.cursor_antialiasing = s.cursor_antialiasing;
+        let outline = s.cursor_unfocused_outline_width.0 * self.renderer.metrics().width as f32;
+        self.renderer.cursor_outline = (!focused && outline > 0.0).then_some(outline);
+        self.renderer.cursor_alpha = alpha;
     }
 
     /// When the cursor's slide ends; `None` when it rests at `now`.

@@ -153,6 +153,17 @@ impl Blink {
         }
     }
 
+    /// With `cursor_smooth_blink`: how opaque the cursor is at `now` in an
+    /// off period, which fades it out and back in (a cosine dip, 0 at its
+    /// middle); `None` outside one, where it is fully shown.
+    pub fn fade(&self, now: Instant) -> Option<f32> {
+        let (Some(since), Some((wait, on, off))) = (self.since, self.timing) else { return None };
+        let elapsed = now.duration_since(since).checked_sub(wait)?;
+        let phase = Duration::from_nanos((elapsed.as_nanos() % (on + off).as_nanos()) as u64);
+        let x = phase.as_secs_f32() / off.as_secs_f32();
+        (phase < off).then(|| 0.5 + 0.5 * (std::f32::consts::TAU * x).cos())
+    }
+
     /// Whether the cursor shows now, and when that next changes.
     pub fn state(&self, now: Instant) -> (bool, Option<Instant>) {
         let (Some(since), Some((wait, on, off))) = (self.since, self.timing) else { return (true, None) };
@@ -268,6 +279,25 @@ mod tests {
         assert_eq!(next, Some(start + Duration::from_millis(1350)));
         // No blinking: always on and no timer at all (zero idle work).
         assert_eq!(Blink::default().state(start), (true, None));
+    }
+
+    #[test]
+    fn a_smooth_blink_fades_out_and_back_in_over_the_off_period() {
+        let mut blink = Blink::default();
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        blink.since = Some(start);
+        blink.timing =
+            Some((Duration::from_millis(700), Duration::from_millis(400), Duration::from_millis(200)));
+        assert_eq!(blink.fade(at(100)), None, "shown while waiting");
+        assert_eq!(blink.fade(at(700)), Some(1.0), "the off period starts fully shown");
+        let quarter = blink.fade(at(750)).unwrap();
+        assert!((quarter - 0.5).abs() < 1e-3, "{quarter}");
+        assert!(blink.fade(at(800)).unwrap() < 1e-6, "gone halfway through");
+        assert!(blink.fade(at(899)).unwrap() > 0.99);
+        assert_eq!(blink.fade(at(900)), None, "the on period: shown");
+        assert!(blink.fade(at(1000)).is_none());
+        assert!(blink.fade(at(1400)).unwrap() < 1e-6, "the next off period's middle");
     }
 
     /// A frame with the cursor at `col` in mode `mode`, blinking per

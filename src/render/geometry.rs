@@ -138,6 +138,36 @@ pub fn cursor(frame: &Frame, m: CellMetrics, out: &mut Vec<Rect>) -> Option<Curs
     Some(CursorGlyph { text: cell.text.clone(), hl: cell.hl, x, y, fg: cursor_fg })
 }
 
+/// An unfocused window's block cursor: its outline, `width` pixels thick
+/// (at least one), in place of the filled block and its glyph. Other
+/// shapes stay as they are.
+pub fn hollow_cursor<G>(frame: &Frame, width: f32, out: &mut Vec<Rect>, glyph: &mut Option<G>) {
+    let shape = frame.mode.current().and_then(|i| i.cursor_shape).unwrap_or(CursorShape::Block);
+    let Some(block) = out.first().copied().filter(|_| shape == CursorShape::Block) else { return };
+    let ([x, y], [w, h], color) = (block.pos, block.size, block.color);
+    let t = width.round().max(1.0).min((w.min(h) / 2.0).max(1.0));
+    out.clear();
+    out.extend([
+        Rect::solid(x, y, w, t, color),
+        Rect::solid(x, y + h - t, w, t, color),
+        Rect::solid(x, y + t, t, h - 2.0 * t, color),
+        Rect::solid(x + w - t, y + t, t, h - 2.0 * t, color),
+    ]);
+    *glyph = None;
+}
+
+/// Makes the cursor's rects and glyph `alpha` times as opaque.
+pub fn fade_cursor(alpha: f32, out: &mut [Rect], glyph_color: Option<&mut glyphon::Color>) {
+    if alpha >= 1.0 {
+        return;
+    }
+    let alpha = alpha.clamp(0.0, 1.0);
+    out.iter_mut().for_each(|r| r.color[3] *= alpha);
+    if let Some(c) = glyph_color {
+        *c = glyphon::Color::rgba(c.r(), c.g(), c.b(), (f32::from(c.a()) * alpha).round() as u8);
+    }
+}
+
 /// How opaque backgrounds are drawn (the `opacity` and `normal_opacity`
 /// settings): text is always opaque.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -282,5 +312,33 @@ pub fn row_rects(
             let w = if wide { cw * 2.0 } else { cw };
             boxdraw::push_rects(&mut out.over, c, CellBox { x, y, w, h: ch }, m.stroke, rgba(colors.fg, 1.0));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Model, RedrawEvent};
+
+    #[test]
+    fn an_unfocused_block_cursor_is_its_outline() {
+        let mut model = Model::new();
+        model.apply(RedrawEvent::GridResize { grid: 1, width: 10, height: 2 }).unwrap();
+        let frame = model.apply(RedrawEvent::Flush).unwrap().expect("a frame");
+        let white = rgba(0xffffff, 1.0);
+        let mut out = vec![Rect::solid(20.0, 40.0, 10.0, 20.0, white)];
+        let mut glyph = Some("x");
+        hollow_cursor(&frame, 1.25, &mut out, &mut glyph);
+        assert_eq!(glyph, None, "no glyph inside the outline");
+        let sides: Vec<_> = out.iter().map(|r| (r.pos, r.size)).collect();
+        assert_eq!(
+            sides,
+            [
+                ([20.0, 40.0], [10.0, 1.0]),
+                ([20.0, 59.0], [10.0, 1.0]),
+                ([20.0, 41.0], [1.0, 18.0]),
+                ([29.0, 41.0], [1.0, 18.0]),
+            ]
+        );
     }
 }

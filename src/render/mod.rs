@@ -225,6 +225,11 @@ pub struct Renderer {
     pub cursor_smear: Option<[[f32; 2]; 4]>,
     /// Anti-aliased edges for the sliding cursor.
     pub cursor_antialiasing: bool,
+    /// Draw a block cursor hollow, its outline this many pixels thick
+    /// (the window is unfocused).
+    pub cursor_outline: Option<f32>,
+    /// How opaque the cursor is (a smooth blink fades it).
+    pub cursor_alpha: f32,
 }
 
 impl Renderer {
@@ -238,6 +243,8 @@ impl Renderer {
             smear: smear::SmearPipeline::new(&device, format, &rects.globals_layout),
             cursor_smear: None,
             cursor_antialiasing: true,
+            cursor_outline: None,
+            cursor_alpha: 1.0,
             rects,
             composite: CompositePipeline::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
@@ -465,8 +472,16 @@ impl Renderer {
             None if cursor.visible && !frame.busy => self.push_cursor(frame, &mut cursor_rects),
             None => None,
         };
-        // A sliding cursor is drawn as its smear instead.
+        // Hollow without the focus, faded by a smooth blink, and while it
+        // slides drawn as its smear instead.
         let mut cursor_glyph = cursor_glyph;
+        if self.preedit.is_none() {
+            if let Some(width) = self.cursor_outline {
+                geometry::hollow_cursor(frame, width, &mut cursor_rects, &mut cursor_glyph);
+            }
+            let glyph_color = cursor_glyph.as_mut().map(|g| &mut g.3);
+            geometry::fade_cursor(self.cursor_alpha, &mut cursor_rects, glyph_color);
+        }
         let smear_quad = self.cursor_smear.filter(|_| self.preedit.is_none()).and_then(|corners| {
             smear::take_cursor(corners, self.cursor_antialiasing, &mut cursor_rects, &mut cursor_glyph)
         });

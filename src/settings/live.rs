@@ -143,6 +143,8 @@ pub const LIVE_KNOBS: &[&str] = &[
     "cursor_antialiasing",
     "cursor_animate_in_insert_mode",
     "cursor_animate_command_line",
+    "cursor_unfocused_outline_width",
+    "cursor_smooth_blink",
     // Read when the window closes, to decide what to remember.
     "remember_window_size",
     "remember_window_position",

@@ -247,6 +247,10 @@ knobs! {
     cursor_animate_in_insert_mode: bool = true, "cursor_animate_in_insert_mode", "true or false", "true";
     /// Slide the cursor within the command line in command-line mode.
     cursor_animate_command_line: bool = true, "cursor_animate_command_line", "true or false", "true";
+    /// Without the focus a block cursor is drawn hollow, its outline this fraction of a cell's width thick (at least a pixel); 0 keeps it filled.
+    cursor_unfocused_outline_width: Fraction = Fraction(0.125), "cursor_unfocused_outline_width", "a number from 0 to 1", "0.125";
+    /// A blinking cursor fades out and back in instead of turning off and on.
+    cursor_smooth_blink: bool = false, "cursor_smooth_blink", "true or false", "false";
 }
 
 impl Settings {
