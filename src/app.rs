@@ -695,7 +695,13 @@ impl ApplicationHandler<UserEvent> for App {
                 self.with_input(|input, ctx| input.button(state, button, ctx));
             }
             WindowEvent::MouseWheel { delta, .. } => self.with_input(|input, ctx| input.wheel(delta, ctx)),
-            WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
+            // A synthetic press is a key that was already down when the
+            // focus arrived (winit reports those on focus-in): it was typed
+            // elsewhere, or it arrives as a real press too (X11 under load:
+            // an `i` would reach nvim twice).
+            WindowEvent::KeyboardInput { event, is_synthetic: false, .. }
+                if event.state == ElementState::Pressed =>
+            {
                 let press = key_press(&event);
                 self.with_input(|input, ctx| input.key(&press, ctx));
             }
