@@ -702,6 +702,7 @@ impl ApplicationHandler<UserEvent> for App {
             WindowEvent::KeyboardInput { event, is_synthetic: false, .. }
                 if event.state == ElementState::Pressed =>
             {
+                crate::trace::mark(crate::trace::Stage::Key);
                 let press = key_press(&event);
                 self.with_input(|input, ctx| input.key(&press, ctx));
             }

@@ -69,6 +69,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", help_heading = "Process")]
     pub record: Option<PathBuf>,
 
+    /// Write the times of start-up stages and of each key's way to the
+    /// screen to FILE (see the README's performance section).
+    #[arg(long, value_name = "FILE", env = "VIREO_TRACE", help_heading = "Process")]
+    pub trace: Option<PathBuf>,
+
     /// The window's size in cells [default: 100x30].
     #[arg(long, value_name = "COLSxROWS", env = "VIREO_GRID", value_parser = settings::parse_grid, help_heading = "Window")]
     pub grid: Option<GridSize>,

@@ -6,6 +6,7 @@
 //! - [`snapshot`]: headless runs that write the composed screen.
 //! - [`replay`]: recorded streams through decoder and model.
 //! - [`render`]: wgpu drawing; [`present`]: frames onto the window.
+//! - [`trace`]: timestamps of start-up and of keys on their way to the screen.
 
 pub mod app;
 pub mod cli;
@@ -18,5 +19,6 @@ pub mod replay;
 pub mod rpc;
 pub mod settings;
 pub mod snapshot;
+pub mod trace;
 pub mod util;
 pub mod version;

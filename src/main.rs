@@ -58,6 +58,11 @@ fn main() -> ExitCode {
     for problem in &loaded.problems {
         log::warn!("{problem}");
     }
+    if let Some(path) = &cli.trace
+        && let Err(e) = vireo::trace::start(path, started)
+    {
+        log::warn!("--trace {}: {}", path.display(), vireo::util::io_reason(&e));
+    }
     match run(cli, matches, loaded, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

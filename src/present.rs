@@ -151,8 +151,13 @@ impl Presenter {
                     }
                 };
                 let stats = renderer.render(frame, &texture.texture, cursor);
+                if crate::trace::enabled() {
+                    // Known at a later poll of the device, after the present.
+                    gpu.queue.on_submitted_work_done(|| crate::trace::mark(crate::trace::Stage::GpuDone));
+                }
                 before_present();
                 gpu.queue.present(texture);
+                crate::trace::mark(crate::trace::Stage::Presented);
                 Ok(Drawn::Frame(stats))
             }
             Presenter::Shared(s) => s.draw(gpu, renderer, frame, cursor, before_present).map(Drawn::Frame),
@@ -287,6 +292,7 @@ impl Shared {
         rx.recv()
             .map_err(|e| PresentError::ReadBack(e.to_string()))?
             .map_err(|e| PresentError::ReadBack(e.to_string()))?;
+        crate::trace::mark(crate::trace::Stage::GpuDone);
         {
             let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
             for &(y0, y1) in &bands {
@@ -312,6 +318,7 @@ impl Shared {
             .collect();
         before_present();
         buffer.present_with_damage(&damage)?;
+        crate::trace::mark(crate::trace::Stage::Presented);
         Ok(stats)
     }
 }

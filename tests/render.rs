@@ -184,3 +184,38 @@ fn a_scroll_reshapes_only_the_new_row() {
     let (expected, _) = fresh.render(&frame, no_cursor()).unwrap();
     assert_eq!(scrolled, expected);
 }
+
+/// The message grid is as tall as the screen with one row of it shown:
+/// only the rows on screen are drawn (its texture holds no more), and
+/// when messages push it up, the rows that come into view.
+#[test]
+fn a_message_grid_costs_only_its_rows_on_screen() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(40, 10);
+    m.apply(RedrawEvent::GridResize { grid: 3, width: 40, height: 10 }).unwrap();
+    for row in 0..10 {
+        let cells = vec![cell(&format!("message {row}"), Some(0))];
+        m.apply(RedrawEvent::GridLine { grid: 3, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    let at = |row| RedrawEvent::MsgSetPos {
+        grid: 3,
+        row,
+        scrolled: false,
+        sep_char: Cow::Borrowed(""),
+        zindex: None,
+        compindex: None,
+    };
+    m.apply(at(9)).unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 10 + 1, "the global grid's rows and the message grid's first");
+    let ch = offscreen.renderer.metrics().height;
+    assert!(!ink_columns(&crop_row(&img, 9, ch), 0, img.width).is_empty(), "its first row is on screen");
+    m.apply(at(7)).unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 3, "three of its rows show now");
+    for row in 7..10 {
+        assert!(!ink_columns(&crop_row(&img, row, ch), 0, img.width).is_empty(), "row {row} is drawn");
+    }
+}

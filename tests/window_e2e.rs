@@ -840,3 +840,84 @@ fn without_confirm_quit_closing_with_unsaved_changes_is_refused() {
     assert!(status.success(), "{status:?}");
     std::fs::remove_file(file).ok();
 }
+
+/// The first time each stage appears in a `--trace` file after line
+/// `from`, in milliseconds since vireo's start.
+fn first_after(trace: &[(f64, String)], from: usize, stage: &str) -> Option<(usize, f64)> {
+    trace.iter().enumerate().skip(from).find(|(_, (_, s))| s == stage).map(|(i, (ms, _))| (i, *ms))
+}
+
+fn read_trace(path: &Path) -> Vec<(f64, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let (ms, stage) = line.split_once(' ').unwrap_or_else(|| panic!("odd trace line {line:?}"));
+            (ms.parse().unwrap_or_else(|_| panic!("odd time in {line:?}")), stage.to_owned())
+        })
+        .collect()
+}
+
+/// `--trace FILE` writes every start-up stage, each once the one it
+/// depends on is done, and a typed key's way from winit to the screen.
+#[test]
+fn a_trace_names_every_start_up_stage_in_order_and_a_key_on_its_way() {
+    let path = temp("startup.trace");
+    let mut args: Vec<std::ffi::OsString> = vec!["--trace".into(), path.clone().into(), "--grid".into()];
+    args.extend(["40x8".into(), "--nvim".into(), common::nvim_binary().into()]);
+    args.extend(["--", "--clean", "-n"].map(Into::into));
+    let s = Session::launch("trace", &args, |_| None, false);
+    wait_for("nvim's first screen", Duration::from_secs(60), || s.row(0).filter(|r| r.is_empty()));
+    let start = wait_for("the first frame in the trace", Duration::from_secs(60), || {
+        let trace = read_trace(&path);
+        first_after(&trace, 0, "presented").map(|_| trace)
+    });
+    assert_eq!(start.first().map(|(_, s)| s.as_str()), Some("process-start"), "{start:?}");
+    let at = |stage: &str| {
+        first_after(&start, 0, stage).unwrap_or_else(|| panic!("no {stage} in the trace: {start:?}")).1
+    };
+    // Each stage after those it waits for; nvim starts alongside the window.
+    let chains: [&[&str]; 4] = [
+        &["process-start", "nvim-spawned", "nvim-attached", "flush", "frame-built"],
+        &[
+            "process-start",
+            "instance-ready",
+            "window-created",
+            "adapter-ready",
+            "device-ready",
+            "pipelines-ready",
+            "frame-built",
+            "frame-submitted",
+            "presented",
+        ],
+        &["fonts-ready", "pipelines-ready"],
+        // The swapchain learns of it later than it presents.
+        &["frame-submitted", "gpu-done"],
+    ];
+    for chain in chains {
+        for pair in chain.windows(2) {
+            assert!(at(pair[0]) <= at(pair[1]), "{} after {}: {start:?}", pair[0], pair[1]);
+        }
+    }
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = read_trace(&path).len();
+    s.xdotool(&["type", "ix"]);
+    s.wait_row(0, "x");
+    // The key's frame is presented: every stage after the last key event.
+    let keyed = wait_for("the key's frame in the trace", Duration::from_secs(30), || {
+        let trace = read_trace(&path);
+        let key = trace.iter().enumerate().skip(before).rfind(|(_, (_, s))| s == "key")?.0;
+        first_after(&trace, key, "presented").map(|_| (trace, key))
+    });
+    let (trace, key) = keyed;
+    let after = |from, stage| {
+        first_after(&trace, from, stage).unwrap_or_else(|| panic!("no {stage} after the key: {trace:?}")).0
+    };
+    let mut from = key;
+    for stage in ["input-written", "flush", "frame-built", "frame-submitted", "presented"] {
+        from = after(from, stage);
+    }
+    after(after(key, "frame-submitted"), "gpu-done");
+    drop(s);
+    std::fs::remove_file(path).ok();
+}

@@ -366,6 +366,7 @@ impl crate::rpc::NotificationSink for Sink {
             let (frames, wake) = (&self.frames, &self.wake);
             self.ui.handle_redraw(params, |frame| {
                 // The receiver is gone only while shutting down.
+                crate::trace::mark(crate::trace::Stage::Flush);
                 frames.send(frame).ok();
                 if let Some(wake) = wake {
                     wake();
@@ -432,7 +433,10 @@ async fn io_main(
 ) {
     let (reader, writer, mut child): (BoxReader, BoxWriter, _) = match &opts.target {
         Target::Embed { binary, args } => match transport::spawn_embedded(binary, args) {
-            Ok(e) => (e.reader, e.writer, Some(e.child)),
+            Ok(e) => {
+                crate::trace::mark(crate::trace::Stage::NvimSpawned);
+                (e.reader, e.writer, Some(e.child))
+            }
             Err(e) => {
                 ch.ready.send(Err(e.into())).ok();
                 return;
@@ -479,6 +483,7 @@ async fn io_main(
     };
     match result {
         Ok(api) => {
+            crate::trace::mark(crate::trace::Stage::NvimAttached);
             ch.ready.send(Ok((session, api))).ok();
         }
         Err(e) => {

@@ -273,6 +273,7 @@ fn intern(name: &str) -> &'static str {
 pub fn scan_system_fonts() -> fontdb::Database {
     let mut db = bundled_db();
     db.load_system_fonts();
+    crate::trace::mark(crate::trace::Stage::SystemFonts);
     db
 }
 
@@ -315,6 +316,7 @@ impl Fonts {
             warned_missing: HashSet::new(),
         };
         fonts.update();
+        crate::trace::mark(crate::trace::Stage::FontsReady);
         fonts
     }
 

@@ -49,6 +49,10 @@ impl Gpu {
 
     /// Opens a device; with `surface`, one that can present to it.
     pub fn new(instance: wgpu::Instance, surface: Option<&wgpu::Surface<'_>>) -> Result<Gpu, GpuError> {
+        if surface.is_some() {
+            // The window and its surface exist: the device is made for them.
+            crate::trace::mark(crate::trace::Stage::WindowCreated);
+        }
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::LowPower,
             force_fallback_adapter: false,
@@ -56,6 +60,7 @@ impl Gpu {
             apply_limit_buckets: false,
         }))
         .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        crate::trace::mark(crate::trace::Stage::AdapterReady);
         log::info!("graphics adapter: {:?}", adapter.get_info());
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("vireo"),
@@ -72,6 +77,7 @@ impl Gpu {
         .map_err(|e| GpuError::Device(e.to_string()))?;
         // A bad frame must not take the editor (and unsaved work) down.
         device.on_uncaptured_error(std::sync::Arc::new(|e| log::error!("GPU error: {e}")));
+        crate::trace::mark(crate::trace::Stage::DeviceReady);
         Ok(Gpu { instance, adapter, device, queue })
     }
 
@@ -85,6 +91,8 @@ impl Gpu {
         // Vulkan/Metal/DX12; Mesa's lavapipe is a Vulkan driver, so machines
         // without a GPU need no GL fallback.
         desc.backends = wgpu::Backends::PRIMARY;
-        wgpu::Instance::new(desc.with_env())
+        let instance = wgpu::Instance::new(desc.with_env());
+        crate::trace::mark(crate::trace::Stage::InstanceReady);
+        instance
     }
 }

@@ -239,7 +239,7 @@ impl Renderer {
         let cursor_text = TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
         let cursor_viewport = Viewport::new(&device, &cache);
         let rects = RectPipeline::new(&device, format);
-        Renderer {
+        let renderer = Renderer {
             smear: smear::SmearPipeline::new(&device, format, &rects.globals_layout),
             cursor_smear: None,
             cursor_antialiasing: true,
@@ -267,7 +267,9 @@ impl Renderer {
             screen: None,
             preedit: None,
             overlay: None,
-        }
+        };
+        crate::trace::mark(crate::trace::Stage::PipelinesReady);
+        renderer
     }
 
     /// Sets (or clears, with `None` or "") the IME preedit text.
@@ -390,7 +392,7 @@ impl Renderer {
         // and every pass must see the final atlas.
         let mut updates = Vec::new();
         for placed in &visible {
-            if let Some(update) = self.prepare_layer(frame, placed.grid, (width, height)) {
+            if let Some(update) = self.prepare_layer(frame, placed, (width, height)) {
                 stats.rows_drawn += update.dirty.len();
                 stats.rows_shaped += update.shaped;
                 updates.push(update);
@@ -574,7 +576,10 @@ impl Renderer {
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
         stats.damage = damage;
-        self.queue.submit([encoder.finish()]);
+        let commands = encoder.finish();
+        crate::trace::mark(crate::trace::Stage::FrameBuilt);
+        self.queue.submit([commands]);
+        crate::trace::mark(crate::trace::Stage::FrameSubmitted);
         self.atlas.trim();
         stats
     }
@@ -618,15 +623,29 @@ impl Renderer {
 
     /// Brings one layer's texture up to date with the frame: returns the
     /// rects to draw for its dirty rows (text is prepared in its renderer).
-    /// A layer's texture is at most the `target` size: every layer's origin
-    /// is on screen or below/right of it (splits and the message grid sit
-    /// at cell positions, floats are kept on screen), so pixels past the
-    /// target's size are never shown, and a hostile grid of 10 000 columns
-    /// costs no more memory than the window.
-    fn prepare_layer(&mut self, frame: &Frame, grid_id: GridId, target: (u32, u32)) -> Option<LayerUpdate> {
+    /// A layer's texture holds only what is on the `target` from the
+    /// layer's origin: every origin is on screen or below/right of it
+    /// (splits and the message grid sit at cell positions, floats are kept
+    /// on screen), so pixels past the target's edge are never shown. A
+    /// hostile grid of 10 000 columns costs no more memory than the window,
+    /// and the message grid (as tall as the screen, one row of it shown)
+    /// one row. A layer that moves so that more of it shows gets a new
+    /// texture, all drawn.
+    fn prepare_layer(
+        &mut self,
+        frame: &Frame,
+        placed: &compose::Layer,
+        target: (u32, u32),
+    ) -> Option<LayerUpdate> {
+        let grid_id = placed.grid;
         let grid = frame.grid(grid_id)?;
         let m = self.fonts.metrics();
-        let limit = (target.0.min(self.max_texture_side), target.1.min(self.max_texture_side));
+        let origin =
+            |cells: i64, size: u32| u32::try_from(cells.max(0)).unwrap_or(u32::MAX).saturating_mul(size);
+        let limit = (
+            target.0.saturating_sub(origin(placed.col, m.width)).min(self.max_texture_side),
+            target.1.saturating_sub(origin(placed.row, m.height)).min(self.max_texture_side),
+        );
         let size = geometry::layer_texture_size(grid.width, grid.height, m, limit);
         let fits = self
             .layers

@@ -453,6 +453,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             log::debug!("flushing to nvim failed: {e}");
             break;
         }
+        crate::trace::mark(crate::trace::Stage::InputWritten);
     }
 }
 

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# vireo against nvim-qt on the same machine, in the same run, under one
+# Xvfb, with the same nvim (`-u NONE -i NONE`), measured from the outside
+# in the same way for both (examples/peer_probe.rs: X DAMAGE reports,
+# XTEST keys, /proc). Prints the table of issue 11.
+#
+#   tools/compare-peers.sh [RUNS]    (default 5: the median of RUNS
+#                                     interleaved runs of each GUI)
+#   KEYS=N (keys typed per run, default 20), VIREO_BIN=PATH (a vireo
+#   binary to measure instead of building this tree's)
+#
+# Per run and GUI: a start at 100x30 (first frame showing nvim's text,
+# memory after start-up, idle CPU over 5 s, KEYS keypresses in insert
+# mode) and a scroll run (a 4000-line C file, `syntax on`, `number`,
+# `nowrap`, a 900x600 px window, 300 <C-e> through nvim_input at 50 Hz).
+# A few minutes in all. Installs nvim-qt (Debian's neovim-qt) if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+keys=${KEYS:-20}
+lines=300
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+if ! command -v nvim-qt >/dev/null; then
+    echo "compare-peers: installing neovim-qt" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim-qt >/dev/null
+fi
+# VIREO_BIN=PATH measures another vireo binary (a build to compare).
+if [ -z "${VIREO_BIN:-}" ]; then cargo build --release --quiet; fi
+cargo build --release --quiet --example peer_probe
+vireo=$(realpath "${VIREO_BIN:-target/release/vireo}")
+probe=$PWD/target/release/examples/peer_probe
+nvim_bin=$(bash tools/setup.sh --print-nvim)
+
+work=$(mktemp -d)
+xvfb=""
+cleanup() {
+    if [ -n "$xvfb" ]; then kill "$xvfb" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Both GUIs start from nothing remembered: empty config, state and cache.
+export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state \
+    XDG_CACHE_HOME=$work/cache XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset VIREO_TRACE VIREO_LOG VIREO_GRID VIREO_SIZE VIREO_PRESENT
+
+display=":$(( 500 + $$ % 400 ))"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
+xvfb=$!
+export DISPLAY=$display
+for _ in $(seq 50); do
+    xdpyinfo -display "$display" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# The C file: 4000 lines, every line coloured by `syntax on`.
+code=$work/scroll.c
+awk 'BEGIN {
+    for (i = 0; i < 400; i++) {
+        printf "/* function %d: sums a table */\n", i
+        printf "static int sum_%d(const int *table, size_t n) {\n", i
+        printf "    int total = %d; /* start */\n", i
+        printf "    for (size_t k = 0; k < n; k++) {\n"
+        printf "        if (table[k] > 0x%x) total += table[k] * 3;\n", i
+        printf "        else total -= 1;\n"
+        printf "    }\n"
+        printf "    printf(\"sum %%d = %%d\\n\", %d, total);\n", i
+        printf "    return total;\n"
+        printf "}\n"
+    } }' >"$code"
+
+nvim_args=(-u NONE -i NONE -n)
+scroll_args=(-c 'syntax on' -c 'set number nowrap')
+# gui NAME MODE -> the command line of that GUI.
+gui() {
+    local name=$1 mode=$2 socket=$work/$1.sock
+    case $name/$mode in
+        vireo/start) echo "$vireo" --nvim "$nvim_bin" --grid 100x30 -- "${nvim_args[@]}" ;;
+        vireo/scroll) echo "$vireo" --nvim "$nvim_bin" --size 900x600 -- "${nvim_args[@]}" --listen "$socket" ;;
+        # 9x22 px cells with Qt's default monospace font: 900x660 is 100x30.
+        nvim-qt/start) echo nvim-qt --nofork --geometry 900x660 --nvim "$nvim_bin" -- "${nvim_args[@]}" ;;
+        nvim-qt/scroll) echo nvim-qt --nofork --geometry 900x600 --nvim "$nvim_bin" -- "${nvim_args[@]}" --listen "$socket" ;;
+    esac
+}
+class() { [ "$1" = vireo ] && echo vireo || echo nvim-qt; }
+
+# run NAME MODE: one probe run; its `key value` lines go to $work/NAME.MODE.
+run() {
+    local name=$1 mode=$2 out=$work/$1.$2 cmd
+    read -r -a cmd <<<"$(gui "$name" "$mode")"
+    if [ "$mode" = start ]; then
+        timeout 90 "$probe" start "$(class "$name")" "$keys" -- "${cmd[@]}" >>"$out"
+    else
+        rm -f "$work/$name.sock"
+        timeout 90 "$probe" scroll "$(class "$name")" "$work/$name.sock" "$lines" 50 -- \
+            "${cmd[@]}" "${scroll_args[@]}" "$code" >>"$out"
+    fi
+}
+
+# One start of each first, not counted: the disk caches (Mesa's shaders,
+# fontconfig, nvim's runtime files) are then as warm as on a desktop.
+for name in nvim-qt vireo; do
+    echo "compare-peers: warm-up, $name" >&2
+    run "$name" start
+    rm "$work/$name.start"
+done
+for i in $(seq "$runs"); do
+    # Alternate which goes first, so neither always gets the warmer caches.
+    if [ $((i % 2)) -eq 1 ]; then order=(nvim-qt vireo); else order=(vireo nvim-qt); fi
+    for name in "${order[@]}"; do
+        echo "compare-peers: run $i/$runs, $name" >&2
+        run "$name" start
+        run "$name" scroll
+    done
+done
+
+# values NAME MODE KEY: every value of KEY, one a line.
+values() { awk -v k="$3" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$work/$1.$2"; }
+# quantile Q: of the numbers on stdin.
+quantile() {
+    sort -g | awk -v q="$1" '{ v[NR] = $1 } END {
+        if (NR == 0) { print "n/a"; exit }
+        i = (NR - 1) * q + 1; lo = int(i); f = i - lo
+        printf "%.3g\n", (lo < NR) ? v[lo] + f * (v[lo + 1] - v[lo]) : v[lo] }'
+}
+med() { values "$@" | quantile 0.5; }
+mib() { awk '{ printf "%.0f\n", $1 / 1024 }'; }
+row() {
+    local a=$2 b=$3
+    local ratio
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }')
+    printf '| %s | %s | %s | %s |\n' "$1" "$a" "$b" "$ratio"
+}
+
+echo
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nvim-qt --version 2>/dev/null | head -n1), $("$vireo" --version), $("$nvim_bin" --version | head -n1); median of $runs interleaved runs"
+echo
+echo "| figure | nvim-qt | vireo | vireo / nvim-qt |"
+echo "|---|---|---|---|"
+row "process start to first frame showing nvim's text, ms" "$(med nvim-qt start first_frame_ms)" "$(med vireo start first_frame_ms)"
+for q in 0.5 0.9; do
+    row "keypress to pixel, insert mode, p$(awk -v q=$q 'BEGIN { print q * 100 }'), ms ($((runs * keys)) keys)" \
+        "$(values nvim-qt start key_ms | quantile $q)" "$(values vireo start key_ms | quantile $q)"
+done
+row "resident memory after start-up, MiB" "$(values nvim-qt start rss_kb | mib | quantile 0.5)" "$(values vireo start rss_kb | mib | quantile 0.5)"
+row "anonymous memory after start-up, MiB" "$(values nvim-qt start anon_kb | mib | quantile 0.5)" "$(values vireo start anon_kb | mib | quantile 0.5)"
+row "idle CPU over 5 s, clock ticks" "$(med nvim-qt start idle_ticks)" "$(med vireo start idle_ticks)"
+row "CPU time per scrolled line, ms" "$(med nvim-qt scroll cpu_ms_per_line)" "$(med vireo scroll cpu_ms_per_line)"
+row "last scroll frame after the last key, ms" "$(med nvim-qt scroll last_frame_after_last_key_ms)" "$(med vireo scroll last_frame_after_last_key_ms)"
+row "first frame of the scroll file (900x600), ms" "$(med nvim-qt scroll first_frame_ms)" "$(med vireo scroll first_frame_ms)"
