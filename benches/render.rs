@@ -101,6 +101,25 @@ fn frames(c: &mut Criterion) {
                 next += 1;
             })
         });
+        // One frame of a cursor slide: nothing else changed, the smear
+        // moves down the screen (only the bands it left and covers are
+        // copied from the kept screen again).
+        let still = page(&mut m, rows, cols, 0);
+        offscreen.render_and_wait(&still, cursor).unwrap();
+        let (cw, ch) =
+            (offscreen.renderer.metrics().width as f32, offscreen.renderer.metrics().height as f32);
+        let mut t = 0;
+        c.bench_function(&format!("cursor_slide/{cols}x{rows}"), |b| {
+            b.iter(|| {
+                let y = (t % (rows - 4)) as f32 * ch;
+                offscreen.renderer.cursor_smear =
+                    Some([[cw, y], [2.0 * cw, y], [2.0 * cw, y + 4.0 * ch], [cw, y + 4.0 * ch]]);
+                let stats = offscreen.render_and_wait(black_box(&still), cursor).unwrap();
+                assert_eq!(stats.rows_drawn, 0);
+                t += 1;
+            })
+        });
+        offscreen.renderer.cursor_smear = None;
         let pages: Vec<Frame> = (1..=2).map(|p| page(&mut m, rows, cols, p)).collect();
         let mut i = 0;
         c.bench_function(&format!("full/{cols}x{rows}"), |b| {

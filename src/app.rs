@@ -487,7 +487,9 @@ impl App {
 
     fn render(&mut self) {
         let now = Instant::now();
-        if !self.pacer.may_draw(now, &self.settings) {
+        // Something new from nvim, or a frame vireo draws on its own.
+        let news = !self.latest_drawn;
+        if !self.pacer.may_draw(now, &self.settings, news) {
             return;
         }
         let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return };
@@ -499,7 +501,7 @@ impl App {
         display.prepare_cursor(frame, now, &self.settings, self.pacer.focused, alpha);
         let Some(before) = display.draw(frame, CursorState { visible }) else { return };
         self.latest_drawn = true;
-        self.pacer.drawn(now);
+        self.pacer.drawn(now, news);
         if !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some() {
             self.first_frame_logged = true;
             log::info!(

@@ -66,11 +66,15 @@ impl Scheduler {
 /// flooding `:terminal`, is drawn together): a frame asked for sooner is
 /// put off, and drawn with whatever arrived meanwhile. Frames vireo draws
 /// on its own (with `idle` off, and animations) come `refresh_rate` times
-/// a second with the focus and `refresh_rate_idle` times without.
+/// a second with the focus and `refresh_rate_idle` times without, and never
+/// hold back what nvim sends: a key typed while the cursor slides shows at
+/// once.
 #[derive(Debug)]
 pub struct Pacer {
     pub focused: bool,
     last_drawn: Option<Instant>,
+    /// The last frame with something new from nvim.
+    last_news: Option<Instant>,
     /// A frame put off until then.
     deferred: Option<Instant>,
 }
@@ -78,7 +82,7 @@ pub struct Pacer {
 impl Default for Pacer {
     fn default() -> Self {
         // Windows open focused; a window manager says otherwise if not.
-        Pacer { focused: true, last_drawn: None, deferred: None }
+        Pacer { focused: true, last_drawn: None, last_news: None, deferred: None }
     }
 }
 
@@ -90,9 +94,11 @@ impl Pacer {
         Duration::from_secs(1) / rate.0.max(1)
     }
 
-    /// Whether a frame may be drawn `now`; if not, it is put off.
-    pub fn may_draw(&mut self, now: Instant, s: &Settings) -> bool {
-        match self.last_drawn.map(|at| at + self.interval(s, false)).filter(|&due| due > now) {
+    /// Whether a frame may be drawn `now`; if not, it is put off. One with
+    /// `news` from nvim keeps its distance only from the last such frame.
+    pub fn may_draw(&mut self, now: Instant, s: &Settings, news: bool) -> bool {
+        let last = if news { self.last_news } else { self.last_drawn };
+        match last.map(|at| at + self.interval(s, false)).filter(|&due| due > now) {
             Some(due) => {
                 self.deferred = Some(due);
                 false
@@ -104,8 +110,11 @@ impl Pacer {
         }
     }
 
-    pub fn drawn(&mut self, now: Instant) {
+    pub fn drawn(&mut self, now: Instant, news: bool) {
         self.last_drawn = Some(now);
+        if news {
+            self.last_news = Some(now);
+        }
     }
 
     /// When an animation's next frame is due: one interval of vireo's own
@@ -224,20 +233,20 @@ mod tests {
         let at = |ms| start + Duration::from_millis(ms);
         let mut s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
         let mut pacer = Pacer::default();
-        assert!(pacer.may_draw(start, &s), "the first frame is drawn at once");
-        pacer.drawn(start);
+        assert!(pacer.may_draw(start, &s, true), "the first frame is drawn at once");
+        pacer.drawn(start, true);
         assert_eq!(pacer.next_frame(at(1), &s), None, "nothing due: the loop sleeps");
-        assert!(!pacer.may_draw(at(5), &s), "20 ms apart at 50 Hz");
+        assert!(!pacer.may_draw(at(5), &s, true), "20 ms apart at 50 Hz");
         assert_eq!(pacer.next_frame(at(5), &s), Some(at(20)), "the put-off frame is due then");
-        assert!(pacer.may_draw(at(20), &s));
-        pacer.drawn(at(20));
+        assert!(pacer.may_draw(at(20), &s, true));
+        pacer.drawn(at(20), true);
         assert_eq!(pacer.next_frame(at(21), &s), None);
         // Without the focus nvim's frames keep coming at refresh_rate.
         pacer.focused = false;
-        assert!(!pacer.may_draw(at(30), &s));
+        assert!(!pacer.may_draw(at(30), &s, true));
         assert_eq!(pacer.next_frame(at(30), &s), Some(at(40)));
-        assert!(pacer.may_draw(at(40), &s));
-        pacer.drawn(at(40));
+        assert!(pacer.may_draw(at(40), &s, true));
+        pacer.drawn(at(40), true);
         // --no-idle: a frame at every interval even with nothing new, at
         // refresh_rate_idle (default 5 a second) without the focus...
         s.idle = false;
@@ -254,10 +263,28 @@ mod tests {
         let s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
         let mut pacer = Pacer::default();
         assert_eq!(pacer.own_frame(start, &s), start, "nothing drawn yet: at once");
-        pacer.drawn(start);
+        pacer.drawn(start, true);
         assert_eq!(pacer.own_frame(at(1), &s), at(20), "refresh_rate with the focus");
         pacer.focused = false;
         assert_eq!(pacer.own_frame(at(1), &s), at(200), "refresh_rate_idle (5) without");
+    }
+
+    #[test]
+    fn animation_frames_never_hold_back_what_nvim_sent() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let mut pacer = Pacer::default();
+        // A key's frame at 0, then the cursor's slide at 20 and 40.
+        pacer.drawn(start, true);
+        for t in [20, 40] {
+            assert!(pacer.may_draw(at(t), &s, false));
+            pacer.drawn(at(t), false);
+        }
+        assert!(!pacer.may_draw(at(45), &s, false), "the slide keeps to the cap");
+        assert!(pacer.may_draw(at(45), &s, true), "the next key's frame is drawn at once");
+        pacer.drawn(at(45), true);
+        assert!(!pacer.may_draw(at(50), &s, true), "nvim's frames still keep to the cap");
     }
 
     #[test]
