@@ -323,21 +323,32 @@ pub enum Theme {
     Dark,
 }
 
-/// A number from 0 to 1 (`opacity`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fraction(pub f32);
+/// Defines newtypes for numbers a knob takes within bounds, each refusing
+/// a value outside them by saying so.
+macro_rules! bounded {
+    ($( #[doc = $doc:literal] $name:ident($ty:ty) in $lo:literal ..= $hi:literal; )*) => {$(
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name(pub $ty);
 
-/// A factor from 0.1 to 10 (`scale_factor`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Factor(pub f32);
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                within(d, $lo, $hi).map($name)
+            }
+        }
+    )*};
+}
 
-/// A duration in seconds, 0 to 10 (`cursor_animation_length`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Seconds(pub f32);
-
-/// Frames per second, 1 to 1000 (`refresh_rate`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate(pub u32);
+bounded! {
+    /// A number from 0 to 1 (`opacity`).
+    Fraction(f32) in 0.0..=1.0;
+    /// A factor from 0.1 to 10 (`scale_factor`).
+    Factor(f32) in 0.1..=10.0;
+    /// A duration in seconds, 0 to 10 (`cursor_animation_length`).
+    Seconds(f32) in 0.0..=10.0;
+    /// Frames per second, 1 to 1000 (`refresh_rate`).
+    Rate(u32) in 1..=1000;
+}
 
 /// Deserializes a `T` within `lo..=hi`.
 fn within<'de, D, T>(d: D, lo: T, hi: T) -> Result<T, D::Error>
@@ -350,30 +361,6 @@ where
         Ok(v)
     } else {
         Err(serde::de::Error::custom(format!("{v} is not between {lo} and {hi}")))
-    }
-}
-
-impl<'de> Deserialize<'de> for Fraction {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 0.0, 1.0).map(Fraction)
-    }
-}
-
-impl<'de> Deserialize<'de> for Factor {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 0.1, 10.0).map(Factor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Seconds {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 0.0, 10.0).map(Seconds)
-    }
-}
-
-impl<'de> Deserialize<'de> for Rate {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 1, 1000).map(Rate)
     }
 }
 
