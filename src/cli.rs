@@ -144,6 +144,12 @@ pub struct Cli {
     #[arg(long, value_name = "MS", default_value_t = 400, help_heading = "Headless")]
     pub settle_ms: u64,
 
+    /// With --snapshot: draw the frame MS milliseconds into the animations
+    /// the last keys started (the cursor slide, the bell's flash), on a
+    /// stepped clock.
+    #[arg(long, value_name = "MS", requires = "snapshot", help_heading = "Headless")]
+    pub snapshot_at_ms: Option<u64>,
+
     /// Print a completion script for SHELL (bash, zsh, fish, ...) and exit.
     #[arg(long, value_name = "SHELL", help_heading = "Other")]
     pub print_completions: Option<clap_complete::Shell>,

@@ -243,8 +243,8 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     let conn = nvim::start(opts).context("starting nvim")?;
     conn.echo_errors(&loaded.problems);
     let settle = Settle { quiet: Duration::from_millis(cli.settle_ms), ..Settle::default() };
-    let frame = match snapshot::run(&conn, cli.keys.as_deref(), settle) {
-        Ok(frame) => frame,
+    let screens = match snapshot::run_screens(&conn, cli.keys.as_deref(), settle) {
+        Ok(screens) => screens,
         Err(e) => {
             if let snapshot::SnapshotError::Exited(exit) = &e {
                 // nvim's own failure status is the most useful exit code.
@@ -255,8 +255,9 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         }
     };
     conn.stop_recording();
+    let frame = &screens.last;
     if let Some(out) = &cli.snapshot_text {
-        let text = compose::compose(&frame).text();
+        let text = compose::compose(frame).text();
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     }
     if let (Some(out), Some(fonts)) = (&cli.snapshot, fonts) {
@@ -267,9 +268,38 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         let mut offscreen = Offscreen::new(fonts).context("starting the renderer")?;
         offscreen.renderer.padding = settings.padding();
         offscreen.renderer.opacity = settings.opacity();
-        let (image, _) = offscreen.render(&frame, CursorState { visible: true }).context("rendering")?;
+        if let Some(ms) = cli.snapshot_at_ms {
+            animate_at(&mut offscreen.renderer, &screens, &settings, Duration::from_millis(ms));
+        }
+        let (image, _) = offscreen.render(frame, CursorState { visible: true }).context("rendering")?;
         image.write_png(out)?;
     }
     conn.shutdown();
     Ok(0)
+}
+
+/// `--snapshot-at-ms`: sets `renderer` up to draw the last screen `at` into
+/// the animations that the change from the screen before the keys starts,
+/// on a stepped clock: the cursor's slide from its old cell, and the
+/// bell's flash when the keys rang it.
+fn animate_at(
+    renderer: &mut vireo::render::Renderer,
+    screens: &snapshot::Screens,
+    s: &settings::Settings,
+    at: Duration,
+) {
+    use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    let m = renderer.metrics();
+    let knobs = MotionKnobs::from_settings(s);
+    let start = Instant::now();
+    let mut motion = CursorMotion::default();
+    motion.retarget(Target::of(&screens.before, m), start, &knobs);
+    motion.retarget(Target::of(&screens.last, m), start, &knobs);
+    renderer.cursor_smear = motion.quad(start + at);
+    renderer.cursor_antialiasing = s.cursor_antialiasing;
+    let mut flash = vireo::render::flash::Flash::default();
+    let (before, last) = (&screens.before, &screens.last);
+    flash.ring(before.bells, before.visual_bells, start, s.visual_bell);
+    flash.ring(last.bells, last.visual_bells, start, s.visual_bell);
+    renderer.flash = flash.strength(start + at);
 }

@@ -35,16 +35,35 @@ impl Default for Settle {
     }
 }
 
+/// The screens a snapshot saw.
+#[derive(Debug, Clone)]
+pub struct Screens {
+    /// The settled screen before the keys (the last one when no keys).
+    pub before: Frame,
+    /// The settled screen after them.
+    pub last: Frame,
+}
+
 /// Waits for the start-up screen, sends `keys` (nvim notation) if any, waits
 /// again, and returns the last frame.
 pub fn run(conn: &Connection, keys: Option<&str>, settle: Settle) -> Result<Frame, SnapshotError> {
+    run_screens(conn, keys, settle).map(|s| s.last)
+}
+
+/// Like [`run`], also keeping the screen from before the keys, where the
+/// animations the keys start (a cursor slide) set out from.
+pub fn run_screens(conn: &Connection, keys: Option<&str>, settle: Settle) -> Result<Screens, SnapshotError> {
     let mut latest = None;
     wait_settled(conn, &mut latest, settle)?;
+    let before = latest.clone();
     if let Some(keys) = keys {
         conn.session.input(keys).map_err(SnapshotError::Input)?;
         wait_settled(conn, &mut latest, settle)?;
     }
-    latest.ok_or(SnapshotError::NoFrame(settle.max_wait))
+    match (before, latest) {
+        (Some(before), Some(last)) => Ok(Screens { before, last }),
+        _ => Err(SnapshotError::NoFrame(settle.max_wait)),
+    }
 }
 
 /// Returns once nvim has drawn something and then gone quiet, and a probe

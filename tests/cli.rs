@@ -430,3 +430,77 @@ fn padding_and_opacity_reach_the_snapshot() {
     let all = snapshot_with("all", "opacity = 0.5\n");
     assert!((127..=128).contains(&alpha(&all, 5, status)), "opacity clears every background");
 }
+
+/// A PNG snapshot after `G` in a 30x12 grid of 40 numbered lines, with
+/// `extra` arguments before the `--`.
+fn slide_snapshot(name: &str, extra: &[&str]) -> vireo::render::offscreen::Image {
+    let png = temp(&format!("{name}.png"));
+    let args = ["--snapshot", png.to_str().unwrap(), "--grid", "30x12", "--keys", "G"];
+    let nvim = ["--", "--clean", "-n", "-c", "call setline(1, range(1, 40))"];
+    let out = vireo(&[&args[..], extra, &nvim[..]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = vireo::render::offscreen::Image::read_png(&png).unwrap();
+    if std::env::var_os("VIREO_KEEP_PNG").is_some() {
+        std::fs::copy(&png, format!("/tmp/vireo-{name}.png")).ok();
+    }
+    std::fs::remove_file(png).ok();
+    image
+}
+
+#[test]
+fn snapshot_at_ms_captures_the_cursor_mid_slide() {
+    let first = slide_snapshot("at-0", &["--snapshot-at-ms", "0"]);
+    let middle = slide_snapshot("at-75", &["--snapshot-at-ms", "75"]);
+    let last = slide_snapshot("at-10000", &["--snapshot-at-ms", "10000"]);
+    let toml = temp("no-slide.toml");
+    std::fs::write(&toml, "cursor_animation_length = 0\n").unwrap();
+    let jumped = slide_snapshot("no-slide", &["--config", toml.to_str().unwrap()]);
+    std::fs::remove_file(toml).ok();
+
+    let (cw, ch) = (last.width / 30, last.height / 12);
+    // The cursor ends on the last text row (9: the status line and the
+    // command line are below), column 0; it set out from row 0.
+    let cursor = last.pixel(1, 9 * ch + 1);
+    let bg = last.pixel(last.width - 1, 0);
+    assert_ne!(cursor, bg, "the cursor block shows at its cell");
+    // Pixel rows of column 0 (cell rows `rows`) that are cursor-coloured
+    // all across: a block, never a digit's stroke.
+    let solid = |img: &vireo::render::offscreen::Image, rows: std::ops::Range<u32>| {
+        (rows.start * ch..rows.end * ch).filter(|&y| (0..cw).all(|x| img.pixel(x, y) == cursor)).count()
+            as u32
+    };
+    // The block's own text cuts through some of its rows.
+    assert!(solid(&first, 0..1) >= 3, "t = 0: the cursor is still on its old cell");
+    assert_eq!(solid(&first, 9..10), 0, "t = 0: not yet on the new one");
+    assert_eq!(solid(&last, 0..1), 0, "the end: gone from the old cell");
+    assert!(solid(&last, 9..10) >= 3, "the end: on the new cell");
+    assert_eq!(solid(&first, 1..9), 0, "t = 0: nothing between");
+    assert_eq!(solid(&last, 1..9), 0, "the end: nothing between");
+    let between = solid(&middle, 1..9);
+    assert!(between >= 2 * ch, "75 ms: the smear spans rows between: {between} pixel rows of {}", 8 * ch);
+    assert!(between < 8 * ch, "75 ms: the trailing edge has left the old cell: {between}");
+    assert!(last == jumped, "the end of the slide is the frame drawn without one");
+}
+
+#[test]
+fn snapshot_at_ms_captures_the_bells_flash() {
+    let shot = |ms: &str| {
+        let png = temp(&format!("bell-{ms}.png"));
+        let args = ["--snapshot", png.to_str().unwrap(), "--grid", "30x6", "--keys", "<Esc>"];
+        let nvim = ["--", "--clean", "-n", "-c", "set belloff= visualbell"];
+        let out = vireo(&[&args[..], &["--snapshot-at-ms", ms], &nvim[..]].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let image = vireo::render::offscreen::Image::read_png(&png).unwrap();
+        std::fs::remove_file(png).ok();
+        image
+    };
+    let (ringing, half, after) = (shot("0"), shot("75"), shot("10000"));
+    // A blank spot, and how bright it is.
+    let level = |img: &vireo::render::offscreen::Image| {
+        let (cw, ch) = (img.width / 30, img.height / 6);
+        let p = img.pixel(cw * 20, ch + ch / 2);
+        p[..3].iter().map(|&c| u32::from(c)).sum::<u32>() / 3
+    };
+    let (a, b, c) = (level(&ringing), level(&half), level(&after));
+    assert!(a > b && b > c, "the flash fades toward the normal screen: {a} {b} {c}");
+}

@@ -119,3 +119,77 @@ fn a_smooth_blink_fades_the_cursor_in_and_out() {
     let between = levels.iter().filter(|&&l| l > bg + 30 && l < hi - 30).count();
     assert!(between > 0, "no screenshot caught the fade: {levels:?}");
 }
+
+/// vireo's CPU time so far, in clock ticks (user + system, /proc/PID/stat).
+fn cpu_ticks(s: &Session) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", s.vireo.0.id())).expect("vireo runs");
+    // Fields after the command's closing parenthesis: state is the first,
+    // utime and stime the 12th and 13th.
+    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// nvim's `visual_bell` flashes the window: screenshots after an error
+/// beep (`<Esc>` in normal mode) show a blank area tinted toward the
+/// foreground colour, then the normal screen again, and the window then
+/// rests. A plain `bell` shows nothing until `g:vireo_visual_bell` is set.
+#[test]
+fn the_visual_bell_flashes_the_window_and_a_plain_bell_only_with_the_knob() {
+    let socket = temp("bell.sock");
+    let args = listening_args(&socket, &["--grid", "20x5"]);
+    let s = Session::launch("bell", &args, |_| None, false);
+    wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+    wait_for("nvim's first screen", Duration::from_secs(60), || s.frame());
+    remote_expr(&socket, "execute('set belloff= visualbell laststatus=0 noruler')");
+    std::thread::sleep(Duration::from_millis(1000));
+    let before = window_shot(&s);
+    let (cw, ch) = (before.width / 20, before.height / 5);
+    // A blank spot: the right half of the second row.
+    let level = |img: &Image| {
+        let p: [u8; 4] = img.pixel(cw * 15 + cw / 2, ch + ch / 2);
+        p[..3].iter().map(|&c| u32::from(c)).sum::<u32>() / 3
+    };
+    let bg = level(&before);
+    // The levels of screenshots taken for a second after `keys`.
+    let sample = |keys: &str| {
+        let bells = s.frame().map(|f| (f.bells, f.visual_bells));
+        remote_send(&socket, keys);
+        let mut levels = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            levels.push(level(&window_shot(&s)));
+        }
+        wait_for("the bell's frame", Duration::from_secs(10), || {
+            s.frame().map(|f| (f.bells, f.visual_bells)).filter(|&b| Some(b) != bells)
+        });
+        levels
+    };
+    let flashed = sample("<Esc>");
+    assert!(s.frame().unwrap().visual_bells >= 1, "nvim rang the visual bell");
+    assert!(
+        flashed.iter().any(|&l| l > bg + 30),
+        "no screenshot caught the flash: {flashed:?} (background {bg})"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(level(&window_shot(&s)), bg, "the normal screen again after the flash");
+    // At rest after a flash: no timer left.
+    let ticks = cpu_ticks(&s);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(cpu_ticks(&s) - ticks, 0, "vireo used CPU in 5 s after the flash");
+
+    remote_expr(&socket, "execute('set novisualbell')");
+    std::thread::sleep(Duration::from_millis(500));
+    let plain = sample("<Esc>");
+    assert!(s.frame().unwrap().bells >= 1, "nvim rang the plain bell");
+    assert!(
+        plain.iter().all(|&l| l == bg),
+        "a plain bell shows nothing by default: {plain:?} (background {bg})"
+    );
+    remote_expr(&socket, "execute('let g:vireo_visual_bell = v:true')");
+    std::thread::sleep(Duration::from_millis(500));
+    let knob = sample("<Esc>");
+    assert!(knob.iter().any(|&l| l > bg + 30), "with g:vireo_visual_bell a plain bell flashes: {knob:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(level(&window_shot(&s)), bg, "and ends");
+}

@@ -28,6 +28,7 @@ use crate::input::ImePolicy;
 use crate::model::{Frame, GLOBAL_GRID};
 use crate::present::{Drawn, Presenter};
 use crate::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+use crate::render::flash::Flash;
 use crate::render::font::{CellMetrics, Fonts};
 use crate::render::gpu::{Gpu, GpuError};
 use crate::render::{CursorState, Renderer};
@@ -66,6 +67,8 @@ pub struct Display {
     zoomed: bool,
     /// The cursor's slide from cell to cell.
     motion: CursorMotion,
+    /// The bell's flash.
+    flash: Flash,
 }
 
 impl Display {
@@ -151,6 +154,7 @@ impl Display {
             grid_seen: None,
             zoomed: false,
             motion: CursorMotion::default(),
+            flash: Flash::default(),
         })
     }
 
@@ -175,6 +179,18 @@ impl Display {
         let outline = s.cursor_unfocused_outline_width.0 * self.renderer.metrics().width as f32;
         self.renderer.cursor_outline = (!focused && outline > 0.0).then_some(outline);
         self.renderer.cursor_alpha = alpha;
+    }
+
+    /// Takes `frame`'s bells at `now` and tells the renderer how strongly
+    /// to flash the window in a frame drawn now.
+    pub fn prepare_flash(&mut self, frame: &Frame, now: Instant, s: &Settings) {
+        self.flash.ring(frame.bells, frame.visual_bells, now, s.visual_bell);
+        self.renderer.flash = self.flash.strength(now);
+    }
+
+    /// When the bell's flash ends; `None` when none is on at `now`.
+    pub fn flash_end(&self, now: Instant) -> Option<Instant> {
+        self.flash.end(now)
     }
 
     /// When the cursor's slide ends; `None` when it rests at `now`.

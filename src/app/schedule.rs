@@ -25,7 +25,7 @@ pub enum Timer {
     Blink,
     /// A frame put off by the frame-rate cap, or (`idle` off) the next one.
     Frame,
-    /// The next frame of an animation (the cursor sliding).
+    /// The next frame of an animation (the cursor sliding, the bell flashing).
     Animation,
 }
 

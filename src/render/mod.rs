@@ -17,6 +17,7 @@
 pub mod boxdraw;
 mod composite;
 pub mod cursor_motion;
+pub mod flash;
 pub mod font;
 pub mod geometry;
 pub mod gpu;
@@ -230,6 +231,9 @@ pub struct Renderer {
     pub cursor_outline: Option<f32>,
     /// How opaque the cursor is (a smooth blink fades it).
     pub cursor_alpha: f32,
+    /// The bell's flash: how far the window is tinted toward the
+    /// foreground colour (see `flash`); `None` draws no tint.
+    pub flash: Option<f32>,
 }
 
 impl Renderer {
@@ -245,6 +249,7 @@ impl Renderer {
             cursor_antialiasing: true,
             cursor_outline: None,
             cursor_alpha: 1.0,
+            flash: None,
             rects,
             composite: CompositePipeline::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
@@ -488,12 +493,20 @@ impl Renderer {
             smear::take_cursor(corners, self.cursor_antialiasing, &mut cursor_rects, &mut cursor_glyph)
         });
         let smear_bounds: Vec<Rect> = smear_quad.iter().map(smear::Quad::bounds).collect();
-        let overlay = overlay_band(
-            if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
-            cursor_glyph.as_ref().map(|g| g.2),
-            m.height,
-            height,
-        );
+        // The bell's flash tints the whole screen, over the cursor too.
+        let tint = self
+            .flash
+            .filter(|&a| a > 0.0)
+            .map(|a| Rect::solid(0.0, 0.0, width as f32, height as f32, rgba(frame.defaults.fg, a.min(1.0))));
+        let overlay = match &tint {
+            Some(_) => Some((0, height)).filter(|_| height > 0),
+            None => overlay_band(
+                if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
+                cursor_glyph.as_ref().map(|g| g.2),
+                m.height,
+                height,
+            ),
+        };
         // The kept image to the target inside the padding, then the cursor
         // on top. A kept target needs only the changed bands, and where the
         // cursor was; a new one, or new padding, needs everything.
@@ -526,7 +539,7 @@ impl Renderer {
             );
         }
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
-        if !cursor_rects.is_empty() || !strips.is_empty() || smear_quad.is_some() {
+        if !cursor_rects.is_empty() || !strips.is_empty() || smear_quad.is_some() || tint.is_some() {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
             let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
             self.rects.draw(&self.device, &mut pass, &screen.target_globals, &strips, Blend::Replace);
@@ -571,6 +584,15 @@ impl Renderer {
                     }
                     Err(e) => log::error!("cursor text failed: {e}"),
                 }
+            }
+            if let Some(tint) = &tint {
+                self.rects.draw(
+                    &self.device,
+                    &mut pass,
+                    &screen.rect_globals,
+                    std::slice::from_ref(tint),
+                    Blend::Over,
+                );
             }
         }
         stats.bands = bands.len();

@@ -145,6 +145,7 @@ pub const LIVE_KNOBS: &[&str] = &[
     "cursor_animate_command_line",
     "cursor_unfocused_outline_width",
     "cursor_smooth_blink",
+    "visual_bell",
     // Read when the window closes, to decide what to remember.
     "remember_window_size",
     "remember_window_position",

@@ -251,6 +251,8 @@ knobs! {
     cursor_unfocused_outline_width: Fraction = Fraction(0.125), "cursor_unfocused_outline_width", "a number from 0 to 1", "0.125";
     /// A blinking cursor fades out and back in instead of turning off and on.
     cursor_smooth_blink: bool = false, "cursor_smooth_blink", "true or false", "false";
+    /// nvim's audible bell (`bell`) flashes the window too, as its `visual_bell` always does.
+    visual_bell: bool = false, "visual_bell", "true or false", "false";
 }
 
 impl Settings {
