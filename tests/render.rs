@@ -219,3 +219,89 @@ fn a_message_grid_costs_only_its_rows_on_screen() {
         assert!(!ink_columns(&crop_row(&img, row, ch), 0, img.width).is_empty(), "row {row} is drawn");
     }
 }
+
+/// nvim's `rgb_blend`, written out here from its definition: `ratio`
+/// percent of `back`, the rest of `front`, each channel rounded down.
+fn nvim_blend(ratio: u32, back: u32, front: u32) -> u32 {
+    let ch = |shift: u32| {
+        ((ratio * ((back >> shift) & 0xff) + (100 - ratio) * ((front >> shift) & 0xff)) / 100) << shift
+    };
+    ch(16) | ch(8) | ch(0)
+}
+
+/// A float with `winblend` 50 (its highlight's `blend`) over green `M`s on
+/// navy draws exactly what nvim's compositor (`hl_blend_attrs`) makes of
+/// those cells, drawn without a float: where the float's cell is blank,
+/// the M under it in its colour and background each mixed 50 % with the
+/// float's background; where the float has text, that text in its colour
+/// mixed 25 % with the M's, on the float's background mixed 50 % with the
+/// M's, and nothing of the M.
+#[test]
+fn winblend_mixes_colours_as_nvims_compositor_does() {
+    use vireo::model::{Anchor, GLOBAL_GRID};
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let (under_fg, under_bg, float_fg, float_bg) = (0x00ff00, 0x000080, 0xff0000, 0x404040);
+    let define = |m: &mut Model, id: u32, fg: u32, bg: u32, blend: u8| {
+        let attr = HlAttr { fg: Some(fg), bg: Some(bg), blend, ..Default::default() };
+        m.apply(RedrawEvent::HlAttrDefine { id, attr }).unwrap();
+    };
+    let row = |text: &str, hls: &[u32]| -> Vec<CellUpdate<'static>> {
+        text.chars().zip(hls).map(|(c, &hl)| cell(&c.to_string(), Some(hl))).collect()
+    };
+
+    let mut m = model(10, 1);
+    define(&mut m, 1, under_fg, under_bg, 0);
+    define(&mut m, 2, float_fg, float_bg, 50);
+    // For later: cyan text (a new highlight would draw everything again).
+    define(&mut m, 5, 0x00ffff, under_bg, 0);
+    line(&mut m, 0, row("MMMMMMMMMM", &[1; 10]));
+    m.apply(RedrawEvent::GridResize { grid: 2, width: 4, height: 1 }).unwrap();
+    let cells = row("x x ", &[2; 4]);
+    m.apply(RedrawEvent::GridLine { grid: 2, row: 0, col_start: 0, cells, wrap: false }).unwrap();
+    m.apply(RedrawEvent::WinFloatPos {
+        grid: 2,
+        win: 1002,
+        anchor: Anchor::NW,
+        anchor_grid: GLOBAL_GRID,
+        anchor_row: 0.0,
+        anchor_col: 3.0,
+        mouse_enabled: true,
+        zindex: Some(50),
+        compindex: None,
+    })
+    .unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+
+    // What nvim's compositor sends a terminal for the same screen, `under`
+    // being the text under the float.
+    let mut plain = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut nvim = |under: char, under_fg: u32| {
+        let mut n = model(10, 1);
+        define(&mut n, 1, under_fg, under_bg, 0);
+        let mixed_bg = nvim_blend(50, under_bg, float_bg);
+        define(&mut n, 3, nvim_blend(25, under_fg, float_fg), mixed_bg, 0);
+        define(&mut n, 4, nvim_blend(50, under_fg, float_bg), mixed_bg, 0);
+        let text: String =
+            [under, under, under, 'x', under, 'x', under, under, under, under].iter().collect();
+        let frame = line(&mut n, 0, row(&text, &[1, 1, 1, 3, 4, 3, 4, 1, 1, 1]));
+        plain.render(&frame, no_cursor()).unwrap().0
+    };
+    let cw = offscreen.renderer.metrics().width;
+    let same = |blended: &Image, expected: &Image| {
+        assert_eq!((blended.width, blended.height), (expected.width, expected.height));
+        for y in 0..blended.height {
+            for x in 0..blended.width {
+                let (a, b) = (blended.pixel(x, y), expected.pixel(x, y));
+                let diff = (0..4).map(|i| a[i].abs_diff(b[i])).max().unwrap();
+                assert!(diff <= 2, "column {} at {x},{y}: {a:?}, nvim's colours give {b:?}", x / cw);
+            }
+        }
+    };
+    let (blended, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    same(&blended, &nvim('M', under_fg));
+    // The text under the float changes colour, the float does not: its
+    // cells mix with the new colours.
+    let frame = line(&mut m, 0, row("WWWWWWWWWW", &[5; 10]));
+    let (blended, _) = offscreen.render(&frame, no_cursor()).unwrap();
+    same(&blended, &nvim('W', 0x00ffff));
+}

@@ -196,9 +196,19 @@ impl Screen {
 
 /// Composes the frame into one screen.
 pub fn compose(frame: &Frame) -> Screen {
+    compose_layers(frame, layers(frame))
+}
+
+/// Composes only the layers under `grid`'s (all of them when it is not
+/// placed): what a blended float (`'winblend'`) mixes with.
+pub fn compose_below(frame: &Frame, grid: GridId) -> Screen {
+    compose_layers(frame, layers(frame).into_iter().take_while(|l| l.grid != grid).collect())
+}
+
+fn compose_layers(frame: &Frame, layers: Vec<Layer>) -> Screen {
     let (width, height) = screen_size(frame);
     let mut screen = Screen { width, height, cells: vec![Cell::blank(); width * height] };
-    for layer in layers(frame) {
+    for layer in layers {
         if let Some(Placement::Message { row, scrolled: true, sep_char, .. }) =
             frame.windows.get(&layer.grid).and_then(|w| w.placement.as_ref())
         {

@@ -206,6 +206,48 @@ pub fn background(frame: &Frame, hl: u32, opacity: Opacity) -> ([f32; 4], u32) {
     (rgba(c.bg, alpha), c.fg)
 }
 
+/// nvim's `rgb_blend`: `ratio` percent of `back` and the rest of `front`,
+/// each channel rounded down.
+pub fn rgb_blend(ratio: u8, back: u32, front: u32) -> u32 {
+    let (a, b) = (u32::from(ratio.min(100)), 100 - u32::from(ratio.min(100)));
+    let channel =
+        |shift: u32| ((a * ((back >> shift) & 0xff) + b * ((front >> shift) & 0xff)) / 100) << shift;
+    channel(16) | channel(8) | channel(0)
+}
+
+/// A blended float's cell with text, drawn as nvim's compositor draws it
+/// (`hl_blend_attrs`): its background mixed with the background under it,
+/// `blend` percent of that; its text mixed with the text colour under it,
+/// half as much; and nothing of the text under it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mixed {
+    pub bg: u32,
+    pub fg: u32,
+}
+
+/// The mixed colours of a float row's cells with text and a `blend`, by
+/// column, from `under` (a column's foreground and background under the
+/// float; `None` off screen). Blank cells are `None`: their background is
+/// drawn `blend` percent clear, so what lies under them, text included,
+/// shows through in exactly nvim's colours. Empty when no cell mixes.
+pub fn mix_row(frame: &Frame, row: &Row, under: impl Fn(usize) -> Option<(u32, u32)>) -> Vec<Option<Mixed>> {
+    let mixed: Vec<Option<Mixed>> = row
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(col, cell)| {
+            let attr = frame.hl.get(cell.hl);
+            if attr.blend == 0 || cell.text == " " {
+                return None;
+            }
+            let (fg, bg) = under(col)?;
+            let c = attr.resolve(&frame.defaults);
+            Some(Mixed { bg: rgb_blend(attr.blend, bg, c.bg), fg: rgb_blend(attr.blend / 2, fg, c.fg) })
+        })
+        .collect();
+    if mixed.iter().all(Option::is_none) { Vec::new() } else { mixed }
+}
+
 /// Sorts bands and joins those that touch or overlap.
 pub fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     bands.sort_unstable();
@@ -257,14 +299,37 @@ pub fn row_rects(
     opacity: Opacity,
     out: &mut RowRects,
 ) {
+    row_rects_mixed(frame, row, r, cols, m, opacity, &[], out);
+}
+
+/// Like [`row_rects`] for a blended float's row, with its cells' `mixed`
+/// colours (see [`mix_row`]; empty for none).
+#[allow(clippy::too_many_arguments)]
+pub fn row_rects_mixed(
+    frame: &Frame,
+    row: &Row,
+    r: usize,
+    cols: usize,
+    m: CellMetrics,
+    opacity: Opacity,
+    mixed: &[Option<Mixed>],
+    out: &mut RowRects,
+) {
     let (cw, ch) = (m.width as f32, m.height as f32);
     let y = r as f32 * ch;
     for (col, cell) in row.cells.iter().enumerate().take(cols) {
         let x = col as f32 * cw;
-        let (bg, _) = background(frame, cell.hl, opacity);
-        push_merged(&mut out.replace, Rect::solid(x, y, cw, ch, bg));
         let attr = frame.hl.get(cell.hl);
-        let colors = attr.resolve(&frame.defaults);
+        let mut colors = attr.resolve(&frame.defaults);
+        let bg = match mixed.get(col).copied().flatten() {
+            Some(mix) => {
+                let alpha = opacity.of(colors.bg, frame);
+                colors.fg = mix.fg;
+                rgba(mix.bg, alpha)
+            }
+            None => background(frame, cell.hl, opacity).0,
+        };
+        push_merged(&mut out.replace, Rect::solid(x, y, cw, ch, bg));
         let sp = rgba(attr.sp.unwrap_or(colors.fg), 1.0);
         let t = m.stroke;
         let uy = (y + m.baseline + m.underline_offset).min(y + ch - t);

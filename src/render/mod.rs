@@ -38,7 +38,7 @@ use composite::CompositePipeline;
 use font::{CellMetrics, Fonts};
 pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
-use geometry::{overlay_band, row_rects};
+use geometry::overlay_band;
 use rects::{Blend, Rect, RectPipeline, rgba};
 use text::ShapedRow;
 
@@ -181,6 +181,8 @@ struct Layer {
     /// The row each texture row was drawn from (`None`: must draw).
     drawn: Vec<Option<Arc<Row>>>,
     shaped: Vec<Option<ShapedRow>>,
+    /// A blended float's rows: the mixed colours they were drawn with.
+    mixed: Vec<Vec<Option<geometry::Mixed>>>,
     placement: wgpu::Buffer,
     composite: wgpu::BindGroup,
 }
@@ -686,8 +688,34 @@ impl Renderer {
         // either, so a hostile grid costs what the window shows.
         let visible_rows = size.1.div_ceil(m.height.max(1)) as usize;
         let visible_cols = size.0.div_ceil(m.width.max(1)) as usize;
-        let dirty: Vec<usize> = (0..grid.height.min(visible_rows))
-            .filter(|&r| !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r])))
+        let shown = grid.height.min(visible_rows);
+        // A blended float mixes with what lies under it, so its rows are
+        // drawn again when that changes too.
+        let blended = placed.kind == LayerKind::Float
+            && grid.rows[..shown].iter().any(|row| row.cells.iter().any(|c| frame.hl.get(c.hl).blend > 0));
+        let mixes: Vec<Vec<Option<geometry::Mixed>>> = if blended {
+            let under = compose::compose_below(frame, grid_id);
+            (0..shown)
+                .map(|r| {
+                    geometry::mix_row(frame, &grid.rows[r], |c| {
+                        let y = usize::try_from(placed.row.checked_add(i64::try_from(r).ok()?)?).ok()?;
+                        let x = usize::try_from(placed.col.checked_add(i64::try_from(c).ok()?)?).ok()?;
+                        (y < under.height && x < under.width).then(|| {
+                            let colors = frame.hl.get(under.cell(y, x).hl).resolve(&frame.defaults);
+                            (colors.fg, colors.bg)
+                        })
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mix_of = |r: usize| mixes.get(r).map_or(&[][..], Vec::as_slice);
+        let dirty: Vec<usize> = (0..shown)
+            .filter(|&r| {
+                !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r]))
+                    || layer.mixed[r] != mix_of(r)
+            })
             .collect();
         if dirty.is_empty() {
             return None;
@@ -698,21 +726,26 @@ impl Renderer {
         let mut moved: HashMap<*const Row, ShapedRow> = HashMap::new();
         let mut shaped = 0;
         for &r in &dirty {
-            if let (Some(old), Some(shaped)) = (&layer.drawn[r], layer.shaped[r].take()) {
+            // Text shaped in mixed colours is not reused elsewhere.
+            if let (Some(old), Some(shaped), true) =
+                (&layer.drawn[r], layer.shaped[r].take(), layer.mixed[r].is_empty())
+            {
                 moved.insert(Arc::as_ptr(old), shaped);
             }
         }
         for &r in &dirty {
             let row = &grid.rows[r];
-            row_rects(frame, row, r, visible_cols, m, self.opacity, &mut rects);
-            let reused = moved.remove(&Arc::as_ptr(row));
+            let mixed = mix_of(r);
+            geometry::row_rects_mixed(frame, row, r, visible_cols, m, self.opacity, mixed, &mut rects);
+            let reused = moved.remove(&Arc::as_ptr(row)).filter(|_| mixed.is_empty());
             if reused.is_none() {
                 shaped += 1;
             }
-            layer.shaped[r] = Some(
-                reused.unwrap_or_else(|| text::shape_row(&mut self.fonts, row, &frame.hl, &frame.defaults)),
-            );
+            layer.shaped[r] = Some(reused.unwrap_or_else(|| {
+                text::shape_row_mixed(&mut self.fonts, row, &frame.hl, &frame.defaults, mixed)
+            }));
             layer.drawn[r] = Some(row.clone());
+            layer.mixed[r] = mixed.to_vec();
         }
         let (width_px, height_px) = size;
         let areas = dirty.iter().flat_map(|&r| {
@@ -785,6 +818,7 @@ impl Renderer {
             text: TextRenderer::new(&mut self.atlas, &self.device, wgpu::MultisampleState::default(), None),
             drawn: vec![None; rows],
             shaped: (0..rows).map(|_| None).collect(),
+            mixed: vec![Vec::new(); rows],
             placement,
             composite,
         }

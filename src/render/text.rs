@@ -12,6 +12,7 @@ use glyphon::{Attrs, Buffer, Color, Metrics, Shaping};
 
 use super::boxdraw;
 use super::font::{CellMetrics, Fonts};
+use super::geometry::Mixed;
 use crate::model::{DefaultColors, HlTable, Row};
 
 /// A shaped row: buffers and the x offset (pixels) each is drawn at.
@@ -28,11 +29,24 @@ struct Cluster {
 /// Shapes `row` for drawing. Blank cells and box-drawing characters (drawn
 /// as geometry) contribute no glyphs.
 pub fn shape_row(fonts: &mut Fonts, row: &Row, hl: &HlTable, defaults: &DefaultColors) -> ShapedRow {
+    shape_row_mixed(fonts, row, hl, defaults, &[])
+}
+
+/// Like [`shape_row`], with a blended float's `mixed` text colours by
+/// column (see `geometry::mix_row`; empty for none).
+pub fn shape_row_mixed(
+    fonts: &mut Fonts,
+    row: &Row,
+    hl: &HlTable,
+    defaults: &DefaultColors,
+    mixed: &[Option<Mixed>],
+) -> ShapedRow {
+    let fg_of = |col: usize| mixed.get(col).copied().flatten().map(|m| m.fg);
     let m = fonts.metrics();
     let mut text = String::with_capacity(row.cells.len());
     let mut clusters: Vec<Cluster> = Vec::with_capacity(row.cells.len());
-    // (byte range, hl id, face) per span.
-    let mut spans: Vec<(std::ops::Range<usize>, u32, Face)> = Vec::new();
+    // (byte range, hl id, face, mixed colour) per span.
+    let mut spans: Vec<(std::ops::Range<usize>, u32, Face, Option<u32>)> = Vec::new();
     let mut any_glyph = false;
     for (col, cell) in row.cells.iter().enumerate() {
         if cell.is_continuation() {
@@ -45,11 +59,12 @@ pub fn shape_row(fonts: &mut Fonts, row: &Row, hl: &HlTable, defaults: &DefaultC
         let start = text.len();
         text.push_str(piece);
         clusters.push(Cluster { byte: start, col, text_len: piece.len() });
+        let fg = fg_of(col);
         match spans.last_mut() {
-            Some((range, id, f)) if *id == cell.hl && *f == face && face == Face::Normal => {
+            Some((range, id, f, c)) if *id == cell.hl && *f == face && face == Face::Normal && *c == fg => {
                 range.end = text.len()
             }
-            _ => spans.push((start..text.len(), cell.hl, face)),
+            _ => spans.push((start..text.len(), cell.hl, face, fg)),
         }
     }
     if !any_glyph {
@@ -58,8 +73,9 @@ pub fn shape_row(fonts: &mut Fonts, row: &Row, hl: &HlTable, defaults: &DefaultC
     let mut buffer = new_buffer(fonts, m);
     {
         let fonts: &Fonts = fonts;
-        let spans_attrs =
-            spans.iter().map(|(r, id, face)| (&text[r.clone()], attrs_of(fonts, hl, defaults, *id, *face)));
+        let spans_attrs = spans
+            .iter()
+            .map(|(r, id, face, fg)| (&text[r.clone()], attrs_of(fonts, hl, defaults, *id, *face, *fg)));
         buffer.set_rich_text(spans_attrs, &fonts.attrs(false, false), Shaping::Advanced, None);
     }
     buffer.shape_until_scroll(&mut fonts.system, false);
@@ -76,7 +92,8 @@ pub fn shape_row(fonts: &mut Fonts, row: &Row, hl: &HlTable, defaults: &DefaultC
         let cell = &row.cells[cluster.col];
         let mut b = new_buffer(fonts, m);
         let face = face_of(row, cluster.col);
-        b.set_text(piece, &attrs_of(fonts, hl, defaults, cell.hl, face), Shaping::Advanced, None);
+        let attrs = attrs_of(fonts, hl, defaults, cell.hl, face, fg_of(cluster.col));
+        b.set_text(piece, &attrs, Shaping::Advanced, None);
         b.shape_until_scroll(&mut fonts.system, false);
         buffers.push(((cluster.col as u32 * m.width) as f32, b));
     }
@@ -124,8 +141,16 @@ fn face_of(row: &Row, col: usize) -> Face {
     }
 }
 
-/// Text attributes of highlight `id`: face, weight, slant and colour.
-fn attrs_of<'f>(fonts: &'f Fonts, hl: &HlTable, defaults: &DefaultColors, id: u32, face: Face) -> Attrs<'f> {
+/// Text attributes of highlight `id`: face, weight, slant and colour (`fg`
+/// in place of its own when given).
+fn attrs_of<'f>(
+    fonts: &'f Fonts,
+    hl: &HlTable,
+    defaults: &DefaultColors,
+    id: u32,
+    face: Face,
+    fg: Option<u32>,
+) -> Attrs<'f> {
     let attr = hl.get(id);
     let colors = attr.resolve(defaults);
     let base = match face {
@@ -133,7 +158,7 @@ fn attrs_of<'f>(fonts: &'f Fonts, hl: &HlTable, defaults: &DefaultColors, id: u3
         Face::Wide => fonts.wide_attrs(attr.bold, attr.italic),
         Face::Emoji => fonts.emoji_attrs(false, false),
     };
-    base.color(color(colors.fg))
+    base.color(color(fg.unwrap_or(colors.fg)))
 }
 
 pub fn color(rgb: u32) -> Color {
