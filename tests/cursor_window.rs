@@ -6,22 +6,9 @@ mod common;
 
 use common::window::*;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use vireo::render::offscreen::Image;
-
-/// Sends `keys` to the window's nvim as typed input.
-fn remote_send(socket: &Path, keys: &str) {
-    let status = Command::new(common::nvim_binary())
-        .arg("--server")
-        .arg(socket)
-        .args(["--remote-send", keys])
-        .status()
-        .expect("nvim runs");
-    assert!(status.success());
-}
 
 /// The first and last pixel rows where the cell-wide strip of column 0
 /// (`x` in 1..cell_width - 1) is all bright: the cursor (or its smear), as

@@ -191,15 +191,6 @@ fn a_server_that_vanishes_is_reported_and_one_that_quits_is_not() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-fn remote_send(socket: &Path, keys: &str) {
-    Command::new(common::nvim_binary())
-        .arg("--server")
-        .arg(socket)
-        .args(["--remote-send", keys])
-        .status()
-        .expect("nvim runs");
-}
-
 /// An X client takes the CLIPBOARD selection and never answers requests
 /// for it: nvim still gets an answer (an error), and the window keeps
 /// working meanwhile and afterwards.

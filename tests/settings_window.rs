@@ -26,15 +26,6 @@ fn quit(s: &mut Session, socket: &Path) {
     assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
 }
 
-fn remote_send(socket: &Path, keys: &str) {
-    std::process::Command::new(common::nvim_binary())
-        .arg("--server")
-        .arg(socket)
-        .args(["--remote-send", keys])
-        .status()
-        .expect("nvim runs");
-}
-
 fn start(name: &str, socket: &Path, extra: &[&str]) -> Session {
     let s = Session::launch(name, &listening_args(socket, extra), |_| None, true);
     wait_for("nvim's first screen", Duration::from_secs(60), || grid(&s));

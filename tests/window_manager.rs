@@ -188,13 +188,7 @@ impl Managed {
 
     /// Quits nvim and waits for vireo to exit 0 (saving its state).
     fn quit(mut self) {
-        std::process::Command::new(common::nvim_binary())
-            .arg("--server")
-            .arg(&self.socket)
-            .args(["--remote-send", "<C-\\><C-n>:qa!<CR>"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("nvim runs");
+        remote_send(&self.socket, "<C-\\><C-n>:qa!<CR>");
         assert_eq!(self.s.wait_exit(Duration::from_secs(30)), Some(0), "{}", self.s.stderr());
     }
 }

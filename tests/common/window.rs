@@ -403,14 +403,37 @@ pub fn set_x_clipboard(display: &str, text: &str) {
 }
 
 /// Evaluates `expr` in the window's nvim through its --listen socket.
-pub fn remote_expr(socket: &Path, expr: &str) -> String {
-    let out = Command::new(super::nvim_binary())
+/// Runs `nvim --server SOCKET ARGS`, failing the test after 30 s instead of
+/// hanging: an nvim at a prompt ("Press ENTER") answers no request.
+fn nvim_client(socket: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(super::nvim_binary())
         .arg("--server")
         .arg(socket)
-        .args(["--remote-expr", expr])
-        .output()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("nvim runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("nvim runs").is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("nvim --server {} {args:?} got no answer within 30 s", socket.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("nvim runs")
+}
+
+/// The value of `expr` in the nvim listening on `socket`.
+pub fn remote_expr(socket: &Path, expr: &str) -> String {
+    String::from_utf8_lossy(&nvim_client(socket, &["--remote-expr", expr]).stdout).into_owned()
+}
+
+/// Types `keys` (Neovim notation) into the nvim listening on `socket`.
+pub fn remote_send(socket: &Path, keys: &str) {
+    nvim_client(socket, &["--remote-send", keys]);
 }
 
 pub fn window_shot(s: &Session) -> Image {
