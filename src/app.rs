@@ -592,6 +592,10 @@ impl ApplicationHandler<UserEvent> for App {
                 {
                     self.xim_watchdog = display.x11_window_id().and_then(crate::input::xim::Watchdog::start);
                 }
+                // The display's refresh rate, where it reports one (not Xvfb).
+                let monitor = display.window.current_monitor();
+                self.pacer.display_rate =
+                    monitor.and_then(|m| m.refresh_rate_millihertz()).map(|mhz| mhz.div_ceil(1000));
                 self.display = Some(display);
                 log::debug!("renderer ready after {:?}", self.started.elapsed());
                 match self.starting.take().map(nvim::Starting::wait) {

@@ -72,6 +72,9 @@ impl Scheduler {
 #[derive(Debug)]
 pub struct Pacer {
     pub focused: bool,
+    /// The display's refresh rate, where it reports one: `refresh_rate`
+    /// when the user sets none (else 60).
+    pub display_rate: Option<u32>,
     last_drawn: Option<Instant>,
     /// The last frame with something new from nvim.
     last_news: Option<Instant>,
@@ -82,7 +85,7 @@ pub struct Pacer {
 impl Default for Pacer {
     fn default() -> Self {
         // Windows open focused; a window manager says otherwise if not.
-        Pacer { focused: true, last_drawn: None, last_news: None, deferred: None }
+        Pacer { focused: true, display_rate: None, last_drawn: None, last_news: None, deferred: None }
     }
 }
 
@@ -90,8 +93,9 @@ impl Pacer {
     /// The shortest time between two frames: `own` ones (nothing new from
     /// nvim) slow down without the focus.
     fn interval(&self, s: &Settings, own: bool) -> Duration {
-        let rate = if self.focused || !own { s.refresh_rate } else { s.refresh_rate_idle };
-        Duration::from_secs(1) / rate.0.max(1)
+        let refresh = s.refresh_rate.map_or(self.display_rate.unwrap_or(60), |r| r.0);
+        let rate = if self.focused || !own { refresh } else { s.refresh_rate_idle.0 };
+        Duration::from_secs(1) / rate.max(1)
     }
 
     /// Whether a frame may be drawn `now`; if not, it is put off. One with
@@ -231,7 +235,7 @@ mod tests {
     fn frames_keep_to_the_refresh_rate_and_idle_costs_nothing() {
         let start = Instant::now();
         let at = |ms| start + Duration::from_millis(ms);
-        let mut s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let mut s = Settings { refresh_rate: Some(crate::settings::Rate(50)), ..Settings::default() };
         let mut pacer = Pacer::default();
         assert!(pacer.may_draw(start, &s, true), "the first frame is drawn at once");
         pacer.drawn(start, true);
@@ -260,7 +264,7 @@ mod tests {
     fn animation_frames_come_at_the_own_frame_rate() {
         let start = Instant::now();
         let at = |ms| start + Duration::from_millis(ms);
-        let s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let s = Settings { refresh_rate: Some(crate::settings::Rate(50)), ..Settings::default() };
         let mut pacer = Pacer::default();
         assert_eq!(pacer.own_frame(start, &s), start, "nothing drawn yet: at once");
         pacer.drawn(start, true);
@@ -273,7 +277,7 @@ mod tests {
     fn animation_frames_never_hold_back_what_nvim_sent() {
         let start = Instant::now();
         let at = |ms| start + Duration::from_millis(ms);
-        let s = Settings { refresh_rate: crate::settings::Rate(50), ..Settings::default() };
+        let s = Settings { refresh_rate: Some(crate::settings::Rate(50)), ..Settings::default() };
         let mut pacer = Pacer::default();
         // A key's frame at 0, then the cursor's slide at 20 and 40.
         pacer.drawn(start, true);
@@ -285,6 +289,22 @@ mod tests {
         assert!(pacer.may_draw(at(45), &s, true), "the next key's frame is drawn at once");
         pacer.drawn(at(45), true);
         assert!(!pacer.may_draw(at(50), &s, true), "nvim's frames still keep to the cap");
+    }
+
+    #[test]
+    fn without_a_refresh_rate_the_displays_is_the_cap() {
+        let start = Instant::now();
+        let at = |us| start + Duration::from_micros(us);
+        let mut pacer = Pacer { display_rate: Some(144), ..Pacer::default() };
+        let s = Settings::default();
+        pacer.drawn(start, true);
+        assert!(!pacer.may_draw(at(6_000), &s, true), "144 Hz: 6.9 ms apart");
+        assert!(pacer.may_draw(at(7_000), &s, true));
+        // No rate reported (Xvfb): 60.
+        pacer.display_rate = None;
+        pacer.drawn(at(7_000), true);
+        assert!(!pacer.may_draw(at(20_000), &s, true));
+        assert!(pacer.may_draw(at(23_700), &s, true));
     }
 
     #[test]

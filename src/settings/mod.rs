@@ -225,8 +225,8 @@ knobs! {
     normal_opacity: Fraction = Fraction(1.0), "normal_opacity", "a number from 0 to 1", "1.0";
     /// Closing the window asks nvim to quit with `:confirm qa` (a dialog for unsaved buffers); off, with `:qa`, which refuses and says which buffers are unsaved.
     confirm_quit: bool = true, "confirm_quit", "true or false", "true";
-    /// Most frames per second: what nvim sends (bursts are drawn together), and animations with the focus.
-    refresh_rate: Rate = Rate(60), "refresh_rate", "a number of frames per second from 1 to 1000", "60";
+    /// Most frames per second: what nvim sends (bursts are drawn together), and animations with the focus; unset, the display's refresh rate where it reports one, else 60.
+    refresh_rate: Option<Rate> = None, "refresh_rate", "a number of frames per second from 1 to 1000", "";
     /// Most frames per second of animations (and `--no-idle`) while the window does not have the focus.
     refresh_rate_idle: Rate = Rate(5), "refresh_rate_idle", "a number of frames per second from 1 to 1000", "5";
     /// Wait for the display's refresh before showing a frame (`--no-vsync` turns it off; swapchain only).

@@ -244,7 +244,7 @@ fn window_knobs_parse_and_refuse_values_out_of_range() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(s.padding().left, 40);
     assert_eq!((s.opacity, s.normal_opacity, s.scale_factor), (Fraction(0.8), Fraction(1.0), Factor(1.5)));
-    assert_eq!(s.refresh_rate, Rate(144));
+    assert_eq!(s.refresh_rate, Some(Rate(144)));
     assert!(!s.confirm_quit && !s.vsync && !s.idle);
     assert_eq!(s.theme, Theme::Light);
     let before = s.clone();
