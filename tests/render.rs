@@ -208,7 +208,7 @@ fn a_message_grid_costs_only_its_rows_on_screen() {
     m.apply(at(9)).unwrap();
     let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
     let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
-    assert_eq!(stats.rows_drawn, 10 + 1, "the global grid's rows and the message grid's first");
+    assert_eq!(stats.rows_drawn, 9 + 1, "the global grid's rows above it and the message grid's first");
     let ch = offscreen.renderer.metrics().height;
     assert!(!ink_columns(&crop_row(&img, 9, ch), 0, img.width).is_empty(), "its first row is on screen");
     m.apply(at(7)).unwrap();
@@ -218,6 +218,83 @@ fn a_message_grid_costs_only_its_rows_on_screen() {
     for row in 7..10 {
         assert!(!ink_columns(&crop_row(&img, row, ch), 0, img.width).is_empty(), "row {row} is drawn");
     }
+}
+
+/// The screen nvim's compositor makes of `frame`, as cells, drawn as one
+/// global grid: the same pixels drawn with no window over anything.
+fn flattened(frame: &Frame) -> Image {
+    let screen = vireo::model::compose::compose(frame);
+    let mut m = model(screen.width, screen.height);
+    for attr in 1..=2 {
+        m.apply(RedrawEvent::HlAttrDefine { id: attr, attr: frame.hl.get(attr).clone() }).unwrap();
+    }
+    for row in 0..screen.height {
+        let cells =
+            (0..screen.width).map(|c| screen.cell(row, c)).map(|c| cell(&c.text, Some(c.hl))).collect();
+        line(&mut m, row, cells);
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let mut plain = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    plain.render(&frame, no_cursor()).unwrap().0
+}
+
+fn assert_same(a: &Image, b: &Image, what: &str) {
+    assert_eq!((a.width, a.height), (b.width, b.height), "{what}");
+    let differ = (0..a.height).find(|&y| (0..a.width).any(|x| a.pixel(x, y) != b.pixel(x, y)));
+    assert_eq!(differ, None, "{what}: the first pixel row that differs");
+}
+
+/// Two stacked windows hide the global grid's rows under them: those rows
+/// are not rasterised, and the screen is still the one nvim composes.
+/// When a window closes, the rows it hid are drawn, as they are by then.
+///
+/// ```text
+///   row 0     tabline      grid 1
+///   rows 1-4  window       grid 2
+///   row 5     status line  grid 1
+///   rows 6-8  window       grid 4
+///   row 9     command line grid 1
+/// ```
+#[test]
+fn rows_hidden_under_windows_are_drawn_only_when_they_show() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(40, 10);
+    let attr = |fg, bg| HlAttr { fg: Some(fg), bg: Some(bg), ..Default::default() };
+    m.apply(RedrawEvent::HlAttrDefine { id: 1, attr: attr(0xffff00, 0x202060) }).unwrap();
+    m.apply(RedrawEvent::HlAttrDefine { id: 2, attr: attr(0x00ffff, 0x602020) }).unwrap();
+    for row in 0..10 {
+        line(&mut m, row, vec![cell(&format!("global row {row}"), Some(0))]);
+    }
+    for (grid, win, row, height, hl) in [(2, 1000, 1, 4, 1), (4, 1001, 6, 3, 2)] {
+        m.apply(RedrawEvent::GridResize { grid, width: 40, height }).unwrap();
+        for r in 0..height {
+            let cells = vec![
+                cell(&format!("window {grid} line {r}"), Some(hl)),
+                cell(" ", Some(hl)),
+                cell(" ", Some(hl)),
+            ];
+            m.apply(RedrawEvent::GridLine { grid, row: r, col_start: 0, cells, wrap: false }).unwrap();
+        }
+        m.apply(RedrawEvent::WinPos { grid, win, row, col: 0, width: 40, height }).unwrap();
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 3 + 4 + 3, "rows 0, 5 and 9 of grid 1, and the windows'");
+    assert_same(&img, &flattened(&frame), "two windows");
+
+    // A hidden row changes: nothing to draw yet.
+    let frame = line(&mut m, 7, vec![cell("changed under window 4", Some(0))]);
+    let (_, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 0);
+
+    m.apply(RedrawEvent::WinClose { grid: 4 }).unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 3, "the rows window 4 hid");
+    let expected = flattened(&frame);
+    assert_same(&img, &expected, "window 4 closed");
+    let ch = offscreen.renderer.metrics().height;
+    assert!(!ink_columns(&crop_row(&img, 7, ch), 0, img.width).is_empty(), "row 7 shows its new text");
 }
 
 /// nvim's `rgb_blend`, written out here from its definition: `ratio`

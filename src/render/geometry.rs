@@ -43,6 +43,48 @@ pub fn layer_texture_size(cols: usize, rows: usize, m: CellMetrics, limit: (u32,
     (side(cols, m.width, limit.0), side(rows, m.height, limit.1))
 }
 
+/// Which rows of the bottom layer (the global grid, at the origin) are
+/// wholly hidden: every cell of the row lies under a window or the message
+/// grid, which replace what is under them. Floats never hide anything (a
+/// `blend` float shows through). Compared in cells: every layer sits at a
+/// cell position and covers whole cells.
+///
+/// ```text
+///   row 0  tabline            shown
+///   row 1  ┌─ win 2 ─┬ win 3 ┐ hidden
+///   row 9  ├ status ─┴───────┤ shown (grid 1 draws the status lines)
+///   row 10 └ message grid ───┘ hidden
+/// ```
+pub fn hidden_rows(visible: &[Layer]) -> Vec<bool> {
+    let Some(base) = visible.first().filter(|l| l.kind == compose::LayerKind::Global) else {
+        return Vec::new();
+    };
+    let width = i64::try_from(base.width).unwrap_or(i64::MAX);
+    let mut cover: Vec<(i64, i64, i64, i64)> = visible[1..]
+        .iter()
+        .filter(|l| matches!(l.kind, compose::LayerKind::Window | compose::LayerKind::Message))
+        .map(|l| {
+            let len = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            (l.col, l.col.saturating_add(len(l.width)), l.row, l.row.saturating_add(len(l.height)))
+        })
+        .collect();
+    cover.sort_unstable();
+    (0..base.height)
+        .map(|r| {
+            let r = i64::try_from(r).unwrap_or(i64::MAX);
+            // Sweep the spans over this row left to right.
+            let mut reach = 0;
+            for &(x0, x1, _, _) in cover.iter().filter(|&&(_, _, y0, y1)| y0 <= r && r < y1) {
+                if x0 > reach {
+                    break;
+                }
+                reach = reach.max(x1);
+            }
+            reach >= width
+        })
+        .collect()
+}
+
 /// The band of target pixel rows (y0, y1) that row `r` of a placed layer
 /// covers, cut to a target `height` pixels high; `None` when off it.
 pub fn row_band(placed: &Layer, r: usize, m: CellMetrics, height: u32) -> Option<(u32, u32)> {
@@ -384,6 +426,39 @@ pub fn row_rects_mixed(
 mod tests {
     use super::*;
     use crate::model::{Model, RedrawEvent};
+
+    /// Side-by-side windows hide a row only where they meet with no
+    /// separator column between them; a float hides nothing.
+    #[test]
+    fn hidden_rows_are_those_wholly_under_windows_or_messages() {
+        use compose::LayerKind::{Float, Global, Message, Window};
+        let layer = |kind, row, col, width, height| Layer {
+            grid: 1,
+            row,
+            col,
+            width,
+            height,
+            zindex: 0,
+            compindex: 0,
+            kind,
+        };
+        let visible = [
+            layer(Global, 0, 0, 10, 6),
+            // Rows 0-1: two halves meeting at column 5.
+            layer(Window, 0, 0, 5, 2),
+            layer(Window, 0, 5, 5, 2),
+            // Rows 2-3: a separator column (4) between them.
+            layer(Window, 2, 0, 4, 2),
+            layer(Window, 2, 5, 5, 2),
+            // Row 4: a float the whole width.
+            layer(Float, 4, 0, 10, 1),
+            // Row 5 on: the message grid, taller than the screen.
+            layer(Message, 5, 0, 10, 6),
+        ];
+        assert_eq!(hidden_rows(&visible), [true, true, false, false, false, true]);
+        // Without the global grid there is nothing to hide.
+        assert!(hidden_rows(&visible[1..]).is_empty());
+    }
 
     #[test]
     fn an_unfocused_block_cursor_is_its_outline() {

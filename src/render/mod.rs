@@ -395,11 +395,15 @@ impl Renderer {
 
         let visible = compose::layers(frame);
         let mut stats = RenderStats { layers: visible.len(), ..Default::default() };
+        // Rows of the global grid under windows are never seen: they are
+        // drawn when they show again (their `drawn` stays stale or `None`).
+        let hidden = geometry::hidden_rows(&visible);
         // Prepare every layer's text first: preparing can grow the atlas,
         // and every pass must see the final atlas.
         let mut updates = Vec::new();
         for placed in &visible {
-            if let Some(update) = self.prepare_layer(frame, placed, (width, height)) {
+            let hidden = if placed.kind == LayerKind::Global { &hidden[..] } else { &[] };
+            if let Some(update) = self.prepare_layer(frame, placed, (width, height), hidden) {
                 stats.rows_drawn += update.dirty.len();
                 stats.rows_shaped += update.shaped;
                 updates.push(update);
@@ -654,12 +658,13 @@ impl Renderer {
     /// hostile grid of 10 000 columns costs no more memory than the window,
     /// and the message grid (as tall as the screen, one row of it shown)
     /// one row. A layer that moves so that more of it shows gets a new
-    /// texture, all drawn.
+    /// texture, all drawn. Rows marked in `hidden` are left as they are.
     fn prepare_layer(
         &mut self,
         frame: &Frame,
         placed: &compose::Layer,
         target: (u32, u32),
+        hidden: &[bool],
     ) -> Option<LayerUpdate> {
         let grid_id = placed.grid;
         let grid = frame.grid(grid_id)?;
@@ -712,6 +717,7 @@ impl Renderer {
         };
         let mix_of = |r: usize| mixes.get(r).map_or(&[][..], Vec::as_slice);
         let dirty: Vec<usize> = (0..shown)
+            .filter(|&r| !hidden.get(r).copied().unwrap_or(false))
             .filter(|&r| {
                 !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r]))
                     || layer.mixed[r] != mix_of(r)
