@@ -9,6 +9,10 @@ struct Placement {
     // Top-left on the target and size, in pixels.
     pos: vec2<f32>,
     size: vec2<f32>,
+    // The text's rect in the layer (x0, y0, x1, y1), between the margins.
+    text: vec4<f32>,
+    // Scroll offset, ring height, ring base, bottom margin's texture row.
+    scroll: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> globals: Globals;
@@ -37,5 +41,21 @@ fn vs_main(@builtin(vertex_index) vertex: u32) -> Varyings {
 @fragment
 fn fs_main(v: Varyings) -> @location(0) vec4<f32> {
     // Whole-pixel placement: fetch texels 1:1, no filtering, so text stays crisp.
-    return textureLoad(layer, vec2<i32>(floor(v.texel)), 0);
+    let p = floor(v.texel);
+    let text = placement.text;
+    var y = p.y;
+    if (p.y >= text.y && p.y < text.w) {
+        // The text rows live in a ring of texture rows; scrolling moves
+        // them by the offset, the side margins (borders) stay.
+        var row = p.y - text.y;
+        if (p.x >= text.x && p.x < text.z) {
+            row = row + placement.scroll.x;
+        }
+        let ring = placement.scroll.y;
+        let turned = row + placement.scroll.z;
+        y = text.y + turned - floor(turned / ring) * ring;
+    } else if (p.y >= text.w) {
+        y = p.y - text.w + placement.scroll.w;
+    }
+    return textureLoad(layer, vec2<i32>(i32(p.x), i32(y)), 0);
 }

@@ -269,7 +269,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         offscreen.renderer.padding = settings.padding();
         offscreen.renderer.opacity = settings.opacity();
         if let Some(ms) = cli.snapshot_at_ms {
-            animate_at(&mut offscreen.renderer, &screens, &settings, Duration::from_millis(ms));
+            animate_at(&mut offscreen, &screens, &settings, Duration::from_millis(ms))?;
         }
         let (image, _) = offscreen.render(frame, CursorState { visible: true }).context("rendering")?;
         image.write_png(out)?;
@@ -280,18 +280,26 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
 
 /// `--snapshot-at-ms`: sets `renderer` up to draw the last screen `at` into
 /// the animations that the change from the screen before the keys starts,
-/// on a stepped clock: the cursor's slide from its old cell, and the
-/// bell's flash when the keys rang it.
+/// on a stepped clock: the cursor's slide from its old cell, the windows'
+/// scrolls and moves (both screens are drawn, so the layers hold what the
+/// slides show), and the bell's flash when the keys rang it.
 fn animate_at(
-    renderer: &mut vireo::render::Renderer,
+    offscreen: &mut Offscreen,
     screens: &snapshot::Screens,
     s: &settings::Settings,
     at: Duration,
-) {
+) -> anyhow::Result<()> {
     use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    let start = Instant::now();
+    let hidden = CursorState { visible: false };
+    offscreen.renderer.slides = vireo::render::SlideKnobs::from_settings(s);
+    offscreen.renderer.now = start;
+    offscreen.render(&screens.before, hidden).context("rendering")?;
+    offscreen.render(&screens.last, hidden).context("rendering")?;
+    offscreen.renderer.now = start + at;
+    let renderer = &mut offscreen.renderer;
     let m = renderer.metrics();
     let knobs = MotionKnobs::from_settings(s);
-    let start = Instant::now();
     let mut motion = CursorMotion::default();
     motion.retarget(Target::of(&screens.before, m), start, &knobs);
     motion.retarget(Target::of(&screens.last, m), start, &knobs);
@@ -302,4 +310,5 @@ fn animate_at(
     flash.ring(before.bells, before.visual_bells, start, s.visual_bell);
     flash.ring(last.bells, last.visual_bells, start, s.visual_bell);
     renderer.flash = flash.strength(start + at);
+    Ok(())
 }

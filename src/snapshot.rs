@@ -56,6 +56,15 @@ pub fn run_screens(conn: &Connection, keys: Option<&str>, settle: Settle) -> Res
     let mut latest = None;
     wait_settled(conn, &mut latest, settle)?;
     let before = latest.clone();
+    // The screen after the keys carries what its windows scrolled since
+    // `before` (the frames in between add theirs), not before that.
+    if let Some(frame) = latest.as_mut() {
+        for window in std::sync::Arc::make_mut(&mut frame.windows).values_mut() {
+            if let Some(viewport) = window.viewport.as_mut() {
+                viewport.scroll_delta = 0;
+            }
+        }
+    }
     if let Some(keys) = keys {
         conn.session.input(keys).map_err(SnapshotError::Input)?;
         wait_settled(conn, &mut latest, settle)?;
@@ -125,7 +134,7 @@ fn wait_quiet(
             return Ok(false);
         }
         match conn.frames.recv_timeout(quiet.min(deadline - now)) {
-            Ok(frame) => *latest = Some(frame),
+            Ok(frame) => take(latest, frame),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                 if latest.is_some() || Instant::now() >= deadline {
                     return Ok(latest.is_some());
@@ -139,11 +148,19 @@ fn wait_quiet(
 fn drain(conn: &Connection, latest: &mut Option<Frame>) -> Result<(), SnapshotError> {
     loop {
         match conn.frames.try_recv() {
-            Ok(frame) => *latest = Some(frame),
+            Ok(frame) => take(latest, frame),
             Err(crossbeam_channel::TryRecvError::Empty) => return Ok(()),
             Err(crossbeam_channel::TryRecvError::Disconnected) => return Err(exited(conn)),
         }
     }
+}
+
+/// `frame` replaces `latest`, taking its damage and scrolls along.
+fn take(latest: &mut Option<Frame>, mut frame: Frame) {
+    if let Some(older) = latest.take() {
+        frame.absorb_damage(&older);
+    }
+    *latest = Some(frame);
 }
 
 fn exited(conn: &Connection) -> SnapshotError {

@@ -165,7 +165,7 @@ fn ime_preedit_is_drawn_underlined_at_the_cursor_without_touching_the_grid() {
 }
 
 #[test]
-fn a_scroll_reshapes_only_the_new_row() {
+fn a_scroll_draws_only_the_new_row() {
     let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
     let mut m = model(30, 10);
     for row in 0..10 {
@@ -178,7 +178,7 @@ fn a_scroll_reshapes_only_the_new_row() {
     m.apply(RedrawEvent::GridScroll { grid: 1, top: 0, bot: 10, left: 0, right: 30, rows: 1 }).unwrap();
     let frame = line(&mut m, 9, vec![cell("new", Some(0))]);
     let (scrolled, stats) = offscreen.render(&frame, no_cursor()).unwrap();
-    assert_eq!((stats.rows_drawn, stats.rows_shaped), (10, 1));
+    assert_eq!((stats.rows_drawn, stats.rows_shaped), (1, 1), "the layer's rows turn; the new one is drawn");
     // And the moved rows are drawn where they now are: same as a fresh render.
     let mut fresh = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
     let (expected, _) = fresh.render(&frame, no_cursor()).unwrap();
@@ -381,4 +381,82 @@ fn winblend_mixes_colours_as_nvims_compositor_does() {
     let frame = line(&mut m, 0, row("WWWWWWWWWW", &[5; 10]));
     let (blended, _) = offscreen.render(&frame, no_cursor()).unwrap();
     same(&blended, &nvim('W', 0x00ffff));
+}
+
+/// A window with a winbar scrolls two lines (`2<C-e>`): its text rows sit
+/// in a ring, so only the two new rows are drawn. With the smooth scroll
+/// on, the frame at the start of the slide shows the text where it was,
+/// half way it is between (at a pixel offset that is not a whole row), and
+/// at the end it is exactly the screen drawn without animation. The
+/// winbar never moves.
+#[test]
+fn a_window_scrolls_smoothly_drawing_only_the_rows_that_enter() {
+    use std::time::{Duration, Instant};
+    use vireo::render::SlideKnobs;
+    let (grid, win, rows) = (2, 1000, 8);
+    let mut m = model(30, rows);
+    m.apply(RedrawEvent::GridResize { grid, width: 30, height: rows }).unwrap();
+    let text_line = |m: &mut Model, row: usize, text: &str| {
+        let cells = vec![cell(text, Some(0))];
+        m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+    };
+    text_line(&mut m, 0, "WINBAR");
+    for row in 1..rows {
+        text_line(&mut m, row, &format!("buffer line {row}"));
+    }
+    m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: 30, height: rows }).unwrap();
+    m.apply(RedrawEvent::WinViewportMargins { grid, win, top: 1, bottom: 0, left: 0, right: 0 }).unwrap();
+    let viewport = |topline: i64, delta: i64| RedrawEvent::WinViewport {
+        grid,
+        win,
+        topline,
+        botline: topline + 7,
+        curline: topline,
+        curcol: 0,
+        line_count: Some(100),
+        scroll_delta: Some(delta),
+    };
+    m.apply(viewport(0, 0)).unwrap();
+    let before = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    // 2<C-e>: nvim scrolls the rows under the winbar and draws two new ones.
+    m.apply(RedrawEvent::GridScroll { grid, top: 1, bot: rows, left: 0, right: 30, rows: 2 }).unwrap();
+    for row in rows - 2..rows {
+        text_line(&mut m, row, &format!("buffer line {}", row + 2));
+    }
+    m.apply(viewport(2, 2)).unwrap();
+    let after = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+
+    let mut still = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let (still_before, _) = still.render(&before, no_cursor()).unwrap();
+    let (still_after, stats) = still.render(&after, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 2, "without animation too, only the rows that entered");
+    assert_same(&still_after, &flattened(&after), "the scrolled window");
+
+    let mut smooth = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    smooth.renderer.slides = SlideKnobs { scroll_length: 0.3, far_lines: 1, position_length: 0.0 };
+    let t0 = Instant::now();
+    smooth.renderer.now = t0;
+    smooth.render(&before, no_cursor()).unwrap();
+    let (start, stats) = smooth.render(&after, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 2);
+    assert_same(&start, &still_before, "the slide starts where the text was");
+    assert!(smooth.renderer.slide_end(t0).is_some());
+    smooth.renderer.now = t0 + Duration::from_millis(60);
+    let (mid, stats) = smooth.render(&after, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 0, "a slide frame draws no rows");
+    let ch = smooth.renderer.metrics().height;
+    assert_same(&crop_row(&mid, 0, ch), &crop_row(&still_after, 0, ch), "the winbar stays");
+    // The text is between its two places: its rows match neither screen,
+    // and the first ink row under the winbar is not on a row boundary.
+    let first_ink = |img: &Image| {
+        (ch..img.height).find(|&y| (0..img.width).any(|x| img.pixel(x, y)[..3].iter().any(|&c| c > 60)))
+    };
+    let (a, b, c) = (first_ink(&still_before), first_ink(&mid), first_ink(&still_after));
+    assert!(a != b && b != c, "mid-slide ink starts at {b:?}, before {a:?}, after {c:?}");
+    assert_ne!(mid, still_before);
+    assert_ne!(mid, still_after);
+    smooth.renderer.now = t0 + Duration::from_millis(301);
+    assert_eq!(smooth.renderer.slide_end(smooth.renderer.now), None, "nothing left to wake for");
+    let (end, _) = smooth.render(&after, no_cursor()).unwrap();
+    assert_same(&end, &still_after, "the slide ends on the screen drawn without animation");
 }

@@ -188,6 +188,19 @@ impl Display {
         self.renderer.flash = self.flash.strength(now);
     }
 
+    /// Tells the renderer to draw scrolls and window moves for a frame
+    /// drawn at `now`, sliding as the settings say.
+    pub fn prepare_slides(&mut self, now: Instant, s: &Settings) {
+        self.renderer.slides = crate::render::SlideKnobs::from_settings(s);
+        self.renderer.now = now;
+    }
+
+    /// When the last scroll or window slide ends; `None` when nothing
+    /// slides at `now`.
+    pub fn slide_end(&self, now: Instant) -> Option<Instant> {
+        self.renderer.slide_end(now)
+    }
+
     /// When the bell's flash ends; `None` when none is on at `now`.
     pub fn flash_end(&self, now: Instant) -> Option<Instant> {
         self.flash.end(now)

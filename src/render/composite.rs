@@ -12,6 +12,26 @@ use super::rects::{Blend, PREMULTIPLIED_OVER, PipelineParts, globals_layout, pip
 pub struct Placement {
     pub pos: [f32; 2],
     pub size: [f32; 2],
+    /// The text's rect in the layer (x0, y0, x1, y1), between the margins:
+    /// its rows are read through the ring (see `ring::RowMap`), moved by
+    /// the scroll offset. Outside it, rows are read as they are.
+    pub text: [f32; 4],
+    /// The scroll offset (texture row = layer row + offset), the ring's
+    /// height, the ring's first row (`base`), all in pixels, and the
+    /// texture row of the bottom margin.
+    pub scroll: [f32; 4],
+}
+
+impl Placement {
+    /// A layer at `pos`, `size` pixels, read row for row.
+    pub fn fixed(pos: [f32; 2], size: [f32; 2]) -> Placement {
+        Placement {
+            pos,
+            size,
+            text: [0.0, 0.0, size[0], size[1]],
+            scroll: [0.0, size[1].max(1.0), 0.0, size[1]],
+        }
+    }
 }
 
 pub struct CompositePipeline {
@@ -33,7 +53,7 @@ impl CompositePipeline {
             entries: &[
                 wgpu::BindGroupLayoutEntry {
                     binding: 0,
-                    visibility: wgpu::ShaderStages::VERTEX,
+                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
                     ty: wgpu::BindingType::Buffer {
                         ty: wgpu::BufferBindingType::Uniform,
                         has_dynamic_offset: false,

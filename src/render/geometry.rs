@@ -27,10 +27,10 @@ fn px(cells: i64, size: u32) -> f32 {
 pub fn layer_placement(placed: &Layer, m: CellMetrics) -> Placement {
     debug_assert!(placed.width <= MAX_COORD && placed.height <= MAX_COORD, "{placed:?}");
     let size = |cells: usize, size: u32| u32::try_from(cells).unwrap_or(u32::MAX).saturating_mul(size) as f32;
-    Placement {
-        pos: [px(placed.col, m.width), px(placed.row, m.height)],
-        size: [size(placed.width, m.width), size(placed.height, m.height)],
-    }
+    Placement::fixed(
+        [px(placed.col, m.width), px(placed.row, m.height)],
+        [size(placed.width, m.width), size(placed.height, m.height)],
+    )
 }
 
 /// The texture size for a `cols` x `rows` grid, cut to `limit` (width,

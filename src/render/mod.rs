@@ -23,11 +23,14 @@ pub mod geometry;
 pub mod gpu;
 pub mod offscreen;
 pub mod rects;
+pub mod ring;
+pub mod slide;
 mod smear;
 pub mod text;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use glyphon::{Cache, Resolution, SwashCache, TextArea, TextAtlas, TextBounds, TextRenderer, Viewport};
 use wgpu::util::DeviceExt;
@@ -40,6 +43,8 @@ pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
 use geometry::overlay_band;
 use rects::{Blend, Rect, RectPipeline, rgba};
+use ring::RowMap;
+use slide::Slide;
 use text::ShapedRow;
 
 /// What the caller decides about the cursor for this frame.
@@ -124,6 +129,10 @@ struct LayerUpdate {
     dirty: Vec<usize>,
     /// How many of the dirty rows were shaped anew.
     shaped: usize,
+    /// The ring turned: every row of the layer moved on screen.
+    turned: bool,
+    /// A new texture: cleared to this colour first.
+    clear: Option<[f32; 4]>,
     replace: Vec<Rect>,
     over: Vec<Rect>,
 }
@@ -152,6 +161,72 @@ struct KeptScreen {
     target_globals: wgpu::BindGroup,
 }
 
+/// How many rows the text of `map`'s window scrolled since it was drawn:
+/// the turn its rows show (see `RowMap::find_turn`), else the one nvim
+/// reported (`delta`, display lines) when its rows were all drawn anew
+/// (`'relativenumber'` rewrites every row), a jump further than the text
+/// is high turning only `far_lines`, so the slide shows a short move into
+/// the destination. Rows that scrolled in are drawn either way.
+fn turn_for(
+    map: &RowMap,
+    grid: &crate::model::GridFrame,
+    drawn: &[Option<Arc<Row>>],
+    delta: i64,
+    far_lines: usize,
+) -> i64 {
+    if map.inner == 0 || map.ring == 0 {
+        return 0;
+    }
+    if let Some(by) = map.find_turn(&grid.rows, drawn) {
+        return by;
+    }
+    let inner = i64::try_from(map.inner).unwrap_or(i64::MAX);
+    if delta.abs() < inner {
+        delta
+    } else {
+        delta.signum() * i64::try_from(far_lines).unwrap_or(i64::MAX).min(inner)
+    }
+}
+
+/// Where `layer` is drawn this frame: its place, moved by its slide, and
+/// how its texture is read (the ring, the scroll offset). A window or
+/// float that was on screen in the last frame and has a new place slides
+/// there from where it was drawn.
+fn place_layer(
+    layer: &mut Layer,
+    placed: &compose::Layer,
+    frame: &Frame,
+    m: CellMetrics,
+    slides: SlideKnobs,
+    now: Instant,
+) -> composite::Placement {
+    let mut placement = geometry::layer_placement(placed, m);
+    let target = placement.pos;
+    let slides_there = matches!(placed.kind, LayerKind::Window | LayerKind::Float);
+    if let Some(old) = layer.placed_at.filter(|old| *old != target && slides_there) {
+        for axis in 0..2 {
+            layer.slide[axis].moved(target[axis] - old[axis], now, slides.position_length, 1e5);
+        }
+    }
+    layer.placed_at = Some(target);
+    placement.pos = [0, 1].map(|axis| target[axis] + layer.slide[axis].offset(now).round());
+    let map = layer.map;
+    if map.ring > map.inner || map.base != 0 || map.top > 0 || map.bottom > 0 {
+        let (w, h) = (m.width as f32, m.height as f32);
+        let margins = frame.windows.get(&placed.grid).map(|win| win.margins).unwrap_or_default();
+        let right = placed.width.saturating_sub(margins.right).max(margins.left);
+        placement.text =
+            [margins.left as f32 * w, map.top as f32 * h, right as f32 * w, (map.top + map.inner) as f32 * h];
+        placement.scroll = [
+            -layer.scroll.offset(now).round(),
+            (map.ring as f32 * h).max(1.0),
+            map.base as f32 * h,
+            (map.top + map.ring) as f32 * h,
+        ];
+    }
+    placement
+}
+
 /// Screen pixel bands (y0, y1) covering the rows the updates redrew,
 /// merged where they touch.
 fn damaged_bands(
@@ -172,19 +247,56 @@ fn damaged_bands(
 struct Layer {
     cols: usize,
     rows: usize,
-    /// The texture's size in pixels: the grid's, cut to the target.
+    /// The texture's size in pixels: the grid's, cut to the target, or
+    /// for a scrolling window its rows in the ring (see `ring`).
     size: (u32, u32),
+    /// Which texture row holds which grid row.
+    map: RowMap,
     view: wgpu::TextureView,
     globals: wgpu::BindGroup,
     viewport: Viewport,
     text: TextRenderer,
-    /// The row each texture row was drawn from (`None`: must draw).
+    /// Per texture row, the row drawn there (`None`: must draw).
     drawn: Vec<Option<Arc<Row>>>,
     shaped: Vec<Option<ShapedRow>>,
     /// A blended float's rows: the mixed colours they were drawn with.
     mixed: Vec<Vec<Option<geometry::Mixed>>>,
     placement: wgpu::Buffer,
     composite: wgpu::BindGroup,
+    /// Not drawn into yet: the first pass clears it.
+    fresh: bool,
+    /// The frame whose scroll this layer last took.
+    seen: u64,
+    /// The smooth scroll: how far the text is drawn from its place.
+    scroll: Slide,
+    /// A window's move: how far it is drawn from its place, x and y.
+    slide: [Slide; 2],
+    /// Where the window was placed in the last frame it was shown.
+    placed_at: Option<[f32; 2]>,
+    /// The scroll offset and position it was last composed at.
+    composed: Option<(i32, [i32; 2])>,
+}
+
+/// How long scrolls and window moves slide (see `slide`); all 0 (the
+/// default, as for snapshots and golden images) draws them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SlideKnobs {
+    /// Seconds a scroll slides.
+    pub scroll_length: f32,
+    /// A jump further than the window slides in this many lines.
+    pub far_lines: usize,
+    /// Seconds a window's move slides.
+    pub position_length: f32,
+}
+
+impl SlideKnobs {
+    pub fn from_settings(s: &crate::settings::Settings) -> SlideKnobs {
+        SlideKnobs {
+            scroll_length: s.scroll_animation_length.0,
+            far_lines: usize::try_from(s.scroll_animation_far_lines).unwrap_or(usize::MAX),
+            position_length: s.position_animation_length.0,
+        }
+    }
 }
 
 pub struct Renderer {
@@ -236,6 +348,10 @@ pub struct Renderer {
     /// The bell's flash: how far the window is tinted toward the
     /// foreground colour (see `flash`); `None` draws no tint.
     pub flash: Option<f32>,
+    /// How scrolls and window moves slide.
+    pub slides: SlideKnobs,
+    /// The time the next frame is drawn for (the animation clock).
+    pub now: Instant,
 }
 
 impl Renderer {
@@ -252,6 +368,8 @@ impl Renderer {
             cursor_outline: None,
             cursor_alpha: 1.0,
             flash: None,
+            slides: SlideKnobs::default(),
+            now: Instant::now(),
             rects,
             composite: CompositePipeline::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
@@ -295,6 +413,16 @@ impl Renderer {
     /// padding around it.
     pub fn target_pixels(&self, frame: &Frame) -> (u32, u32) {
         self.padding.outer(frame_pixels(frame, self.metrics()))
+    }
+
+    /// When the last scroll or window slide ends; `None` when nothing
+    /// slides at `now`.
+    pub fn slide_end(&self, now: Instant) -> Option<Instant> {
+        self.layers
+            .values()
+            .flat_map(|l| [&l.scroll, &l.slide[0], &l.slide[1]])
+            .filter_map(|s| s.end(now))
+            .max()
     }
 
     pub fn format(&self) -> wgpu::TextureFormat {
@@ -397,7 +525,9 @@ impl Renderer {
         let mut stats = RenderStats { layers: visible.len(), ..Default::default() };
         // Rows of the global grid under windows are never seen: they are
         // drawn when they show again (their `drawn` stays stale or `None`).
-        let hidden = geometry::hidden_rows(&visible);
+        // While a window slides to a new place they may show.
+        let sliding = self.layers.values().any(|l| l.slide.iter().any(|s| s.end(self.now).is_some()));
+        let hidden = if sliding { Vec::new() } else { geometry::hidden_rows(&visible) };
         // Prepare every layer's text first: preparing can grow the atlas,
         // and every pass must see the final atlas.
         let mut updates = Vec::new();
@@ -413,7 +543,10 @@ impl Renderer {
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         for update in &updates {
             let layer = &self.layers[&update.grid];
-            let mut pass = load_pass(&mut encoder, &layer.view, "layer rows");
+            let mut pass = match update.clear {
+                Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
+                None => load_pass(&mut encoder, &layer.view, "layer rows"),
+            };
             self.rects.draw(&self.device, &mut pass, &layer.globals, &update.replace, Blend::Replace);
             self.rects.draw(&self.device, &mut pass, &layer.globals, &update.over, Blend::Over);
             if let Err(e) = layer.text.render(&self.atlas, &layer.viewport, &mut pass) {
@@ -422,10 +555,32 @@ impl Renderer {
         }
 
         let mut separators = Vec::new();
+        // Layers whose pixels moved on screen (a scroll, a slide), and
+        // whether one moved its place (all of the screen is composed).
+        let mut moved_bands = Vec::new();
+        let mut moved_place = false;
+        for (grid, layer) in self.layers.iter_mut() {
+            if !visible.iter().any(|p| p.grid == *grid) {
+                // Hidden: it shows again where it is then, without a slide.
+                layer.placed_at = None;
+                layer.composed = None;
+                layer.slide.iter_mut().for_each(Slide::stop);
+                layer.scroll.stop();
+            }
+        }
         for placed in &visible {
-            let Some(layer) = self.layers.get(&placed.grid) else { continue };
-            let placement = geometry::layer_placement(placed, m);
+            let Some(layer) = self.layers.get_mut(&placed.grid) else { continue };
+            let placement = place_layer(layer, placed, frame, m, self.slides, self.now);
             self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
+            let composed = (placement.scroll[0] as i32, [placement.pos[0] as i32, placement.pos[1] as i32]);
+            let was = layer.composed.replace(composed);
+            let turned = updates.iter().any(|u| u.grid == placed.grid && u.turned);
+            if was.is_some_and(|(_, pos)| pos != composed.1) {
+                moved_place = true;
+            } else if turned || was.is_some_and(|(offset, _)| offset != composed.0) {
+                let (y, h) = (placement.pos[1].max(0.0) as u32, placement.size[1] as u32);
+                moved_bands.push((y.min(height), y.saturating_add(h).min(height)));
+            }
             if placed.kind == LayerKind::Message {
                 separators.extend(geometry::separator(frame, placed.grid, width, m, self.opacity));
             }
@@ -440,7 +595,7 @@ impl Renderer {
             separators,
             bg: frame.defaults.bg,
         };
-        let full = self.screen.as_ref().is_none_or(|s| s.layout != layout);
+        let full = moved_place || self.screen.as_ref().is_none_or(|s| s.layout != layout);
         let normal_bg = rgba(frame.defaults.bg, self.opacity.normal);
         if self
             .screen
@@ -449,7 +604,13 @@ impl Renderer {
         {
             self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
-        let bands = if full { vec![(0, height)] } else { damaged_bands(&visible, &updates, m, height) };
+        let bands = if full {
+            vec![(0, height)]
+        } else {
+            let mut bands = damaged_bands(&visible, &updates, m, height);
+            bands.extend(moved_bands.into_iter().filter(|(a, b)| b > a));
+            merge_bands(bands)
+        };
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
         let globals = &screen.composite_globals;
@@ -659,6 +820,11 @@ impl Renderer {
     /// and the message grid (as tall as the screen, one row of it shown)
     /// one row. A layer that moves so that more of it shows gets a new
     /// texture, all drawn. Rows marked in `hidden` are left as they are.
+    ///
+    /// A window (split or float) shown whole keeps its text rows in a
+    /// ring (see `ring`): when nvim scrolls it, the ring turns and only
+    /// the rows that enter are drawn; with the smooth scroll on, a screen
+    /// of rows that left is kept to slide over.
     fn prepare_layer(
         &mut self,
         frame: &Frame,
@@ -675,20 +841,59 @@ impl Renderer {
             target.0.saturating_sub(origin(placed.col, m.width)).min(self.max_texture_side),
             target.1.saturating_sub(origin(placed.row, m.height)).min(self.max_texture_side),
         );
-        let size = geometry::layer_texture_size(grid.width, grid.height, m, limit);
-        let fits = self
-            .layers
-            .get(&grid_id)
-            .is_some_and(|l| l.cols == grid.width && l.rows == grid.height && l.size == size);
+        let mut size = geometry::layer_texture_size(grid.width, grid.height, m, limit);
+        let window = frame.windows.get(&grid_id).filter(|w| w.viewport.is_some());
+        let whole = u32::try_from(grid.height).ok().and_then(|h| h.checked_mul(m.height)) == Some(size.1);
+        let map = match window {
+            Some(w) if whole && matches!(placed.kind, LayerKind::Window | LayerKind::Float) => {
+                let text_rows = grid.height.saturating_sub(w.margins.top + w.margins.bottom);
+                let room = (self.max_texture_side / m.height.max(1)) as usize;
+                let keep = if self.slides.scroll_length > 0.0 { text_rows } else { 0 };
+                let keep = keep.min(room.saturating_sub(grid.height));
+                let map = RowMap::scrolling(grid.height, w.margins.top, w.margins.bottom, keep);
+                size.1 = (map.slots() as u32).saturating_mul(m.height).max(1);
+                map
+            }
+            _ => RowMap::fixed(grid.height),
+        };
+        let same_shape =
+            |a: &RowMap, b: &RowMap| (a.top, a.inner, a.bottom, a.ring) == (b.top, b.inner, b.bottom, b.ring);
+        let fits = self.layers.get(&grid_id).is_some_and(|l| {
+            l.cols == grid.width && l.rows == grid.height && l.size == size && same_shape(&l.map, &map)
+        });
         if !fits {
-            let layer = self.new_layer(grid.width, grid.height, size);
+            let mut layer = self.new_layer(grid.width, grid.height, size, map, frame.seq);
+            // A window resized keeps its place and slide; its text is new.
+            if let Some(old) = self.layers.remove(&grid_id) {
+                (layer.placed_at, layer.slide) = (old.placed_at, old.slide);
+            }
             self.layers.insert(grid_id, layer);
         }
+        let slides = self.slides;
+        let now = self.now;
         let layer = self.layers.get_mut(&grid_id)?;
         // The model publishes `height` rows of `width` cells, at most
         // MAX_COORD on a side; the indexing below relies on it.
-        debug_assert!(grid.rows.len() == grid.height && layer.drawn.len() == grid.height);
+        debug_assert!(grid.rows.len() == grid.height && layer.map.slots() >= grid.height);
         debug_assert!(grid.width <= crate::model::MAX_COORD && grid.height <= crate::model::MAX_COORD);
+        // A scroll turns the ring. Each frame's scroll counts once (frames
+        // skipped between two drawn ones have theirs added to the drawn one).
+        let delta = match window.and_then(|w| w.viewport) {
+            Some(v) if layer.seen != frame.seq => v.scroll_delta,
+            _ => 0,
+        };
+        layer.seen = frame.seq;
+        // A texture cut to the target holds only the rows on screen, row
+        // for row: it never turns.
+        let turn = if whole { turn_for(&layer.map, grid, &layer.drawn, delta, slides.far_lines) } else { 0 };
+        if turn != 0 {
+            layer.map.turn(turn);
+            if delta != 0 {
+                let h = m.height as f32;
+                let limit = layer.map.kept() as f32 * h;
+                layer.scroll.moved(-(turn as f32) * h, now, slides.scroll_length, limit);
+            }
+        }
         // Rows and columns past the texture are never shown: not drawn
         // either, so a hostile grid costs what the window shows.
         let visible_rows = size.1.div_ceil(m.height.max(1)) as usize;
@@ -719,50 +924,55 @@ impl Renderer {
         let dirty: Vec<usize> = (0..shown)
             .filter(|&r| !hidden.get(r).copied().unwrap_or(false))
             .filter(|&r| {
-                !layer.drawn[r].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r]))
-                    || layer.mixed[r] != mix_of(r)
+                let slot = layer.map.slot(r);
+                !layer.drawn[slot].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r]))
+                    || layer.mixed[slot] != mix_of(r)
             })
             .collect();
-        if dirty.is_empty() {
+        if dirty.is_empty() && turn == 0 {
             return None;
         }
         let mut rects = geometry::RowRects::default();
-        // When nvim scrolls, rows move as the same Arcs to new indices: their
-        // shaped text is reused, so a scroll re-shapes only the new rows.
+        // Rows nvim moved without a turn (a fixed layer, a scroll of part
+        // of the grid) keep their shaped text: only new rows are shaped.
         let mut moved: HashMap<*const Row, ShapedRow> = HashMap::new();
         let mut shaped = 0;
         for &r in &dirty {
+            let slot = layer.map.slot(r);
             // Text shaped in mixed colours is not reused elsewhere.
             if let (Some(old), Some(shaped), true) =
-                (&layer.drawn[r], layer.shaped[r].take(), layer.mixed[r].is_empty())
+                (&layer.drawn[slot], layer.shaped[slot].take(), layer.mixed[slot].is_empty())
             {
                 moved.insert(Arc::as_ptr(old), shaped);
             }
         }
         for &r in &dirty {
+            let slot = layer.map.slot(r);
             let row = &grid.rows[r];
             let mixed = mix_of(r);
-            geometry::row_rects_mixed(frame, row, r, visible_cols, m, self.opacity, mixed, &mut rects);
+            geometry::row_rects_mixed(frame, row, slot, visible_cols, m, self.opacity, mixed, &mut rects);
             let reused = moved.remove(&Arc::as_ptr(row)).filter(|_| mixed.is_empty());
             if reused.is_none() {
                 shaped += 1;
             }
-            layer.shaped[r] = Some(reused.unwrap_or_else(|| {
+            layer.shaped[slot] = Some(reused.unwrap_or_else(|| {
                 text::shape_row_mixed(&mut self.fonts, row, &frame.hl, &frame.defaults, mixed)
             }));
-            layer.drawn[r] = Some(row.clone());
-            layer.mixed[r] = mixed.to_vec();
+            layer.drawn[slot] = Some(row.clone());
+            layer.mixed[slot] = mixed.to_vec();
         }
         let (width_px, height_px) = size;
+        let map = layer.map;
         let areas = dirty.iter().flat_map(|&r| {
-            let top = (r as u32 * m.height) as f32;
+            let slot = map.slot(r);
+            let top = (slot as u32 * m.height) as f32;
             let bounds = TextBounds {
                 left: 0,
                 top: top as i32,
                 right: width_px as i32,
                 bottom: top as i32 + m.height as i32,
             };
-            layer.shaped[r].as_ref().into_iter().flat_map(|s| s.buffers.iter()).map(move |(x, buffer)| {
+            layer.shaped[slot].as_ref().into_iter().flat_map(|s| s.buffers.iter()).map(move |(x, buffer)| {
                 TextArea {
                     buffer,
                     left: *x,
@@ -786,10 +996,19 @@ impl Renderer {
         ) {
             log::error!("preparing text failed: {e}");
         }
-        Some(LayerUpdate { grid: grid_id, dirty, shaped, replace: rects.replace, over: rects.over })
+        let clear = std::mem::take(&mut layer.fresh).then(|| rgba(frame.defaults.bg, self.opacity.normal));
+        Some(LayerUpdate {
+            grid: grid_id,
+            dirty,
+            shaped,
+            turned: turn != 0,
+            clear,
+            replace: rects.replace,
+            over: rects.over,
+        })
     }
 
-    fn new_layer(&mut self, cols: usize, rows: usize, (w, h): (u32, u32)) -> Layer {
+    fn new_layer(&mut self, cols: usize, rows: usize, (w, h): (u32, u32), map: RowMap, seen: u64) -> Layer {
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("grid layer"),
             size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
@@ -803,7 +1022,7 @@ impl Renderer {
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         let placement = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("layer placement"),
-            contents: bytemuck::bytes_of(&composite::Placement { pos: [0.0; 2], size: [w as f32, h as f32] }),
+            contents: bytemuck::bytes_of(&composite::Placement::fixed([0.0; 2], [w as f32, h as f32])),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
         let composite = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -822,11 +1041,18 @@ impl Renderer {
             view,
             viewport: Viewport::new(&self.device, &self.cache),
             text: TextRenderer::new(&mut self.atlas, &self.device, wgpu::MultisampleState::default(), None),
-            drawn: vec![None; rows],
-            shaped: (0..rows).map(|_| None).collect(),
-            mixed: vec![Vec::new(); rows],
+            drawn: vec![None; map.slots()],
+            shaped: (0..map.slots()).map(|_| None).collect(),
+            mixed: vec![Vec::new(); map.slots()],
+            map,
             placement,
             composite,
+            fresh: true,
+            seen,
+            scroll: Slide::default(),
+            slide: [Slide::default(); 2],
+            placed_at: None,
+            composed: None,
         }
     }
 
@@ -873,6 +1099,28 @@ impl Renderer {
         buffer.shape_until_scroll(&mut self.fonts.system, false);
         Some((buffer, glyph.x, glyph.y, text::color(glyph.fg)))
     }
+}
+
+/// A pass that first clears `view` to `color`.
+fn clear_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    view: &'e wgpu::TextureView,
+    [r, g, b, a]: [f32; 4],
+    label: &str,
+) -> wgpu::RenderPass<'e> {
+    // Layers hold premultiplied colour.
+    let c = |v: f32| f64::from(v * a);
+    let color = wgpu::Color { r: c(r), g: c(g), b: c(b), a: f64::from(a) };
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(color), store: wgpu::StoreOp::Store },
+        })],
+        ..Default::default()
+    })
 }
 
 /// A pass that draws over what `view` already holds.

@@ -146,6 +146,9 @@ pub const LIVE_KNOBS: &[&str] = &[
     "cursor_unfocused_outline_width",
     "cursor_smooth_blink",
     "visual_bell",
+    "scroll_animation_length",
+    "scroll_animation_far_lines",
+    "position_animation_length",
     // Read when the window closes, to decide what to remember.
     "remember_window_size",
     "remember_window_position",

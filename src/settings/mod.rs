@@ -253,6 +253,12 @@ knobs! {
     cursor_smooth_blink: bool = false, "cursor_smooth_blink", "true or false", "false";
     /// nvim's audible bell (`bell`) flashes the window too, as its `visual_bell` always does.
     visual_bell: bool = false, "visual_bell", "true or false", "false";
+    /// How long a window's text slides to its new place when it scrolls, in seconds; 0 jumps.
+    scroll_animation_length: Seconds = Seconds(0.3), "scroll_animation_length", "a number of seconds from 0 to 10", "0.3";
+    /// A jump further than the window is high slides in only this many lines (0: no slide).
+    scroll_animation_far_lines: u32 = 1, "scroll_animation_far_lines", "a number of lines (0 or more)", "1";
+    /// How long a window slides to its new place when it moves (a split opens, a float moves), in seconds; 0 jumps.
+    position_animation_length: Seconds = Seconds(0.15), "position_animation_length", "a number of seconds from 0 to 10", "0.15";
 }
 
 impl Settings {
