@@ -6,6 +6,8 @@
 //! - `scroll_line/COLSxROWS`: one line scrolled (every row moves; only the
 //!   new one is shaped).
 //! - `full/COLSxROWS`: every row changes (a page scroll).
+//! - `smooth_scroll/COLSxROWS`: one frame of a smooth scroll in a window:
+//!   a line scrolls in (one row drawn) and the text's offset moves on.
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -120,6 +122,7 @@ fn frames(c: &mut Criterion) {
             })
         });
         offscreen.renderer.cursor_smear = None;
+        smooth_scroll(c, &mut offscreen, cols, rows);
         let pages: Vec<Frame> = (1..=2).map(|p| page(&mut m, rows, cols, p)).collect();
         let mut i = 0;
         c.bench_function(&format!("full/{cols}x{rows}"), |b| {
@@ -130,6 +133,57 @@ fn frames(c: &mut Criterion) {
             })
         });
     }
+}
+
+/// One frame of a smooth scroll in a window (grid 2, the whole screen
+/// but the command line): a line scrolled in (one new row drawn, the ring
+/// turns) and the slide's offset moved on, 16 ms later.
+fn smooth_scroll(c: &mut Criterion, offscreen: &mut Offscreen, cols: usize, rows: usize) {
+    use std::time::{Duration, Instant};
+    let mut m = setup(cols, rows);
+    let (grid, win, height) = (2, 1000, rows - 1);
+    m.apply(RedrawEvent::GridResize { grid, width: cols, height }).unwrap();
+    for row in 0..height {
+        let cells = row_cells(cols, row, 0);
+        m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: cols, height }).unwrap();
+    let viewport = |topline: usize, delta: i64| RedrawEvent::WinViewport {
+        grid,
+        win,
+        topline: topline as i64,
+        botline: (topline + height) as i64,
+        curline: topline as i64,
+        curcol: 0,
+        line_count: Some(100_000),
+        scroll_delta: Some(delta),
+    };
+    m.apply(viewport(0, 0)).unwrap();
+    let first = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    offscreen.renderer.slides =
+        vireo::render::SlideKnobs { scroll_length: 0.3, far_lines: 1, position_length: 0.15 };
+    let mut now = Instant::now();
+    offscreen.renderer.now = now;
+    let cursor = CursorState { visible: true };
+    offscreen.render_and_wait(&first, cursor).unwrap();
+    let mut next = 1;
+    c.bench_function(&format!("smooth_scroll/{cols}x{rows}"), |b| {
+        b.iter(|| {
+            let scroll = RedrawEvent::GridScroll { grid, top: 0, bot: height, left: 0, right: cols, rows: 1 };
+            m.apply(scroll).unwrap();
+            let cells = row_cells(cols, next % 50, next);
+            m.apply(RedrawEvent::GridLine { grid, row: height - 1, col_start: 0, cells, wrap: false })
+                .unwrap();
+            m.apply(viewport(next, 1)).unwrap();
+            let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+            now += Duration::from_millis(16);
+            offscreen.renderer.now = now;
+            let stats = offscreen.render_and_wait(black_box(&frame), cursor).unwrap();
+            assert_eq!(stats.rows_drawn, 1, "only the row that scrolled in");
+            next += 1;
+        })
+    });
+    offscreen.renderer.slides = vireo::render::SlideKnobs::default();
 }
 
 criterion_group! {
