@@ -33,6 +33,78 @@ pub fn layer_placement(placed: &Layer, m: CellMetrics) -> Placement {
     )
 }
 
+/// One texture copy: `size` pixels from `src` in a layer's texture to
+/// `dst` on the screen image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copy {
+    pub src: [u32; 2],
+    pub dst: [u32; 2],
+    pub size: [u32; 2],
+}
+
+/// What the composite shader draws for a layer placed by `p` (its texture
+/// `texture` pixels) into the screen rows `band` of a `screen`-sized
+/// image, as plain texture copies: for layers drawn in place of what is
+/// under them, where a copy costs a CPU rasteriser a fraction of a shaded
+/// quad. The rows are read as the shader reads them (margins fixed, the
+/// text through the ring at the scroll offset). `None` when side margins
+/// stay while the text moves (a bordered float): copies cannot cut rows
+/// into columns read from different rows, the shader can.
+pub fn layer_copies(
+    p: &Placement,
+    texture: (u32, u32),
+    band: (u32, u32),
+    screen: (u32, u32),
+) -> Option<Vec<Copy>> {
+    let int = |v: f32| v.round() as i64;
+    let [x0, y0] = p.pos.map(int);
+    let [w, h] = p.size.map(int);
+    let [tx0, ty0, tx1, ty1] = p.text.map(int);
+    let [offset, ring, base, bottom] = p.scroll.map(int);
+    if offset != 0 && (tx0 > 0 || tx1 < w) {
+        return None;
+    }
+    let (tw, th) = (i64::from(texture.0), i64::from(texture.1));
+    // Columns: the layer, the texture and the screen overlap.
+    let left = x0.max(0);
+    let right = (x0 + w.min(tw)).min(i64::from(screen.0));
+    // Layer rows in the band.
+    let top = (i64::from(band.0) - y0).max(0);
+    let end = (i64::from(band.1) - y0).min(h).min(i64::from(screen.1) - y0);
+    let mut copies = Vec::new();
+    if right <= left {
+        return Some(copies);
+    }
+    let mut push = |local: i64, src: i64, rows: i64| {
+        let (src, rows) = (src.max(0), rows.min(th - src.max(0)));
+        if rows > 0 {
+            copies.push(Copy {
+                src: [(left - x0) as u32, src as u32],
+                dst: [left as u32, (y0 + local) as u32],
+                size: [(right - left) as u32, rows as u32],
+            });
+        }
+    };
+    let mut y = top;
+    while y < end {
+        if y < ty0 {
+            let rows = ty0.min(end) - y;
+            push(y, y, rows);
+            y += rows;
+        } else if y < ty1 && ring > 0 {
+            let at = (y - ty0 + offset + base).rem_euclid(ring);
+            let rows = (ring - at).min(ty1.min(end) - y);
+            push(y, ty0 + at, rows);
+            y += rows;
+        } else {
+            let rows = end - y;
+            push(y, y - ty1 + bottom, rows);
+            y += rows;
+        }
+    }
+    Some(copies)
+}
+
 /// The texture size for a `cols` x `rows` grid, cut to `limit` (width,
 /// height: the target's size within the device's limit), at least one
 /// pixel on each side.
@@ -458,6 +530,42 @@ mod tests {
         assert_eq!(hidden_rows(&visible), [true, true, false, false, false, true]);
         // Without the global grid there is nothing to hide.
         assert!(hidden_rows(&visible[1..]).is_empty());
+    }
+
+    #[test]
+    fn layer_copies_read_rows_as_the_composite_shader_does() {
+        // A window at row 2 (20 px rows) with a winbar, 3 text rows in a
+        // ring of 6 turned by 4, the text 30 px down from its place.
+        let p = Placement {
+            pos: [0.0, 40.0],
+            size: [100.0, 80.0],
+            text: [0.0, 20.0, 100.0, 80.0],
+            scroll: [-30.0, 120.0, 80.0, 140.0],
+        };
+        let copies = layer_copies(&p, (100, 140), (0, 200), (100, 200)).expect("no side margins");
+        let rows: Vec<_> = copies.iter().map(|c| (c.dst[1], c.src[1], c.size[1])).collect();
+        // Winbar in place; then text row -30 px: ring row (−30 + 80) = 50
+        // on to the ring's end (70 px), then from the ring's start.
+        assert_eq!(rows, [(40, 0, 20), (60, 70, 60)]);
+        // What the shader reads for each screen row, computed row by row.
+        let shader = |sy: i64| {
+            let y = sy - 40;
+            if y < 20 { y } else { 20 + (y - 20 - 30 + 80).rem_euclid(120) }
+        };
+        for c in &copies {
+            for r in 0..c.size[1] {
+                assert_eq!(i64::from(c.src[1] + r), shader(i64::from(c.dst[1] + r)));
+            }
+        }
+        // A band cuts the copies; off-screen parts are left out.
+        let band = layer_copies(&p, (100, 140), (70, 90), (100, 200)).unwrap();
+        assert_eq!(band.iter().map(|c| (c.dst[1], c.size[1])).collect::<Vec<_>>(), [(70, 20)]);
+        let off = Placement { pos: [-30.0, -10.0], ..Placement::fixed([0.0; 2], [100.0, 80.0]) };
+        let c = layer_copies(&off, (100, 80), (0, 200), (60, 200)).unwrap();
+        assert_eq!(c, [Copy { src: [30, 10], dst: [0, 0], size: [60, 70] }]);
+        // Side margins that stay while the text moves: the shader's job.
+        let bordered = Placement { text: [10.0, 20.0, 90.0, 80.0], ..p };
+        assert_eq!(layer_copies(&bordered, (100, 140), (0, 200), (100, 200)), None);
     }
 
     #[test]

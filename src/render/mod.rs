@@ -250,6 +250,9 @@ struct Layer {
     /// The texture's size in pixels: the grid's, cut to the target, or
     /// for a scrolling window its rows in the ring (see `ring`).
     size: (u32, u32),
+    texture: wgpu::Texture,
+    /// Where it is drawn this frame.
+    placed: composite::Placement,
     /// Which texture row holds which grid row.
     map: RowMap,
     view: wgpu::TextureView,
@@ -572,6 +575,7 @@ impl Renderer {
             let Some(layer) = self.layers.get_mut(&placed.grid) else { continue };
             let placement = place_layer(layer, placed, frame, m, self.slides, self.now);
             self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
+            layer.placed = placement;
             let composed = (placement.scroll[0] as i32, [placement.pos[0] as i32, placement.pos[1] as i32]);
             let was = layer.composed.replace(composed);
             let turned = updates.iter().any(|u| u.grid == placed.grid && u.turned);
@@ -616,12 +620,64 @@ impl Renderer {
         let globals = &screen.composite_globals;
         let rect_globals = &screen.rect_globals;
         if !bands.is_empty() {
+            // The global grid and the windows replace what is under them
+            // and lie under every float and the message grid: they are
+            // copied in (on a CPU rasteriser a copy costs a fraction of a
+            // shaded quad); the rest is drawn over them by the shader.
+            let mut copies = Vec::new();
+            let mut shaded = 0;
+            for placed in &visible {
+                let Some(layer) = self.layers.get(&placed.grid) else {
+                    shaded += 1;
+                    continue;
+                };
+                if !matches!(placed.kind, LayerKind::Global | LayerKind::Window) {
+                    break;
+                }
+                let placement = layer.placed;
+                let texture = (layer.texture.width(), layer.texture.height());
+                let layer_copies: Option<Vec<_>> = bands
+                    .iter()
+                    .map(|&band| geometry::layer_copies(&placement, texture, band, (width, height)))
+                    .collect();
+                let Some(layer_copies) = layer_copies else { break };
+                copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
+                shaded += 1;
+            }
+            // The first layer covers the screen: no background under it.
+            let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
+                shaded > 0
+                    && l.placed.pos == [0.0, 0.0]
+                    && l.texture.width() >= width
+                    && l.texture.height() >= height
+                    && l.placed.size[0] >= width as f32
+                    && l.placed.size[1] >= height as f32
+            });
+            if !covered {
+                let mut pass = load_pass(&mut encoder, &screen.view, "background of damaged bands");
+                let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
+                for &(y0, y1) in &bands {
+                    pass.set_scissor_rect(0, y0, width, y1 - y0);
+                    self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
+                }
+            }
+            for (grid, copy) in &copies {
+                encoder.copy_texture_to_texture(
+                    wgpu::TexelCopyTextureInfo {
+                        origin: wgpu::Origin3d { x: copy.src[0], y: copy.src[1], z: 0 },
+                        ..self.layers[grid].texture.as_image_copy()
+                    },
+                    wgpu::TexelCopyTextureInfo {
+                        origin: wgpu::Origin3d { x: copy.dst[0], y: copy.dst[1], z: 0 },
+                        ..screen.texture.as_image_copy()
+                    },
+                    wgpu::Extent3d { width: copy.size[0], height: copy.size[1], depth_or_array_layers: 1 },
+                );
+            }
             let mut pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
-            let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
             for &(y0, y1) in &bands {
                 pass.set_scissor_rect(0, y0, width, y1 - y0);
-                self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
-                for placed in &visible {
+                for placed in &visible[shaded..] {
                     // Separators sit under the message grid but over the rest.
                     if placed.kind == LayerKind::Message {
                         self.rects.draw(
@@ -786,7 +842,9 @@ impl Renderer {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: self.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
         KeptScreen {
@@ -1016,7 +1074,9 @@ impl Renderer {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: self.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
@@ -1048,6 +1108,8 @@ impl Renderer {
             placement,
             composite,
             fresh: true,
+            texture,
+            placed: composite::Placement::fixed([0.0; 2], [w as f32, h as f32]),
             seen,
             scroll: Slide::default(),
             slide: [Slide::default(); 2],
