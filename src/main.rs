@@ -280,8 +280,8 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
 
 /// `--snapshot-at-ms`: sets `renderer` up to draw the last screen `at` into
 /// the animations that the change from the screen before the keys starts,
-/// on a stepped clock: the cursor's slide from its old cell, and the
-/// bell's flash when the keys rang it.
+/// on a stepped clock: the cursor's slide from its old cell with its
+/// particle effects, and the bell's flash when the keys rang it.
 fn animate_at(
     renderer: &mut vireo::render::Renderer,
     screens: &snapshot::Screens,
@@ -289,6 +289,7 @@ fn animate_at(
     at: Duration,
 ) {
     use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    use vireo::render::vfx::{self, Vfx, VfxKnobs};
     let m = renderer.metrics();
     let knobs = MotionKnobs::from_settings(s);
     let start = Instant::now();
@@ -297,6 +298,12 @@ fn animate_at(
     motion.retarget(Target::of(&screens.last, m), start, &knobs);
     renderer.cursor_smear = motion.quad(start + at);
     renderer.cursor_antialiasing = s.cursor_antialiasing;
+    let effects = VfxKnobs::from_settings(s);
+    let mut particles = Vfx::default();
+    particles.retarget(Target::of(&screens.before, m), start, m, &effects, &knobs);
+    particles.retarget(Target::of(&screens.last, m), start, m, &effects, &knobs);
+    let sprites = particles.sprites(start + at, effects.opacity);
+    renderer.cursor_vfx = vfx::rects(&sprites, vfx::cursor_color(&screens.last, m));
     let mut flash = vireo::render::flash::Flash::default();
     let (before, last) = (&screens.before, &screens.last);
     flash.ring(before.bells, before.visual_bells, start, s.visual_bell);
