@@ -318,7 +318,7 @@ pub struct Vfx {
 
 impl Default for Vfx {
     fn default() -> Self {
-        Vfx { last: None, particles: Vec::new(), rng: Rng(0x5eed_0f_7e1e) }
+        Vfx { last: None, particles: Vec::new(), rng: Rng(0x005e_ed0f_7e1e) }
     }
 }
 
