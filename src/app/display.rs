@@ -172,9 +172,10 @@ impl Display {
         CellLayout { cell_width: m.width, cell_height: m.height, padding: self.renderer.padding }
     }
 
-    /// Takes `frame`'s cursor into its slide at `now` and tells the
-    /// renderer how to draw it for a frame drawn now: where (sliding or on
-    /// its cell), hollow without the focus, `alpha` times as opaque.
+    /// Takes `frame`'s cursor into its slide and its particle effects at
+    /// `now` and tells the renderer how to draw it for a frame drawn now:
+    /// where (sliding or on its cell), hollow without the focus, `alpha`
+    /// times as opaque, and the particles alive.
     pub fn prepare_cursor(&mut self, frame: &Frame, now: Instant, s: &Settings, focused: bool, alpha: f32) {
         let m = self.renderer.metrics();
         let target = Target::of(frame, m);
