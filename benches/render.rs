@@ -8,15 +8,19 @@
 //! - `full/COLSxROWS`: every row changes (a page scroll).
 //! - `smooth_scroll/COLSxROWS`: one frame of a smooth scroll in a window:
 //!   a line scrolls in (one row drawn) and the text's offset moves on.
+//! - `cursor_slide/COLSxROWS`, `cursor_vfx/COLSxROWS`: one frame of the
+//!   cursor's slide, without and with particle effects.
 
 use std::borrow::Cow;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use vireo::model::{CellUpdate, Frame, Model, RedrawEvent};
 use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
+use vireo::render::vfx::{self, Vfx, VfxKnobs, VfxMode};
 
 /// Code-like text for row `row` of page `page`, with a few highlight ids.
 fn row_cells(cols: usize, row: usize, page: usize) -> Vec<CellUpdate<'static>> {
@@ -121,6 +125,36 @@ fn frames(c: &mut Criterion) {
                 t += 1;
             })
         });
+        // One frame of a cursor animation with particle effects on
+        // (railgun and ripple, the default knobs): a slide down and across
+        // the screen plus the model's particles at that instant, cycling
+        // through their whole life at 60 frames a second.
+        let knobs = VfxKnobs { modes: vec![VfxMode::Railgun, VfxMode::Ripple], ..VfxKnobs::default() };
+        let (from, to) = ([cw, 0.0, cw, ch], [cols as f32 / 2.0 * cw, (rows - 4) as f32 * ch, cw, ch]);
+        let t0 = Instant::now();
+        let mut vfx = Vfx::default();
+        vfx.spawn(from, to, t0, [cw, ch], 0.15, &knobs);
+        let color = [0.9, 0.9, 0.9, 1.0];
+        let mut frame = 0u32;
+        c.bench_function(&format!("cursor_vfx/{cols}x{rows}"), |b| {
+            b.iter(|| {
+                let now = t0 + Duration::from_millis(u64::from(frame % 80) * 16);
+                if frame % 80 == 0 {
+                    vfx = Vfx::default();
+                    vfx.spawn(from, to, now, [cw, ch], 0.15, &knobs);
+                }
+                let y = (frame % 20) as f32 * ch * (rows - 4) as f32 / 20.0;
+                offscreen.renderer.cursor_smear =
+                    Some([[cw, y], [2.0 * cw, y], [2.0 * cw, y + 4.0 * ch], [cw, y + 4.0 * ch]]);
+                vfx.step(now);
+                let sprites = vfx.sprites(now, knobs.opacity);
+                offscreen.renderer.cursor_vfx = vfx::rects(&sprites, color);
+                let stats = offscreen.render_and_wait(black_box(&still), cursor).unwrap();
+                assert_eq!(stats.rows_drawn, 0);
+                frame += 1;
+            })
+        });
+        offscreen.renderer.cursor_vfx.clear();
         offscreen.renderer.cursor_smear = None;
         smooth_scroll(c, &mut offscreen, cols, rows);
         let pages: Vec<Frame> = (1..=2).map(|p| page(&mut m, rows, cols, p)).collect();

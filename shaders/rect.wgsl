@@ -40,6 +40,10 @@ const KIND_ARC_DOWN_RIGHT: u32 = 4u;
 const KIND_ARC_DOWN_LEFT: u32 = 5u;
 const KIND_ARC_UP_LEFT: u32 = 6u;
 const KIND_ARC_UP_RIGHT: u32 = 7u;
+// Cursor particles: a filled circle, and a circle's outline `param` thick,
+// each as large as fits the rect.
+const KIND_DISC: u32 = 8u;
+const KIND_RING: u32 = 9u;
 
 @vertex
 fn vs_main(@builtin(vertex_index) vertex: u32, inst: Instance) -> Varyings {
@@ -102,6 +106,14 @@ fn fs_main(v: Varyings) -> @location(0) vec4<f32> {
         }
         case KIND_ARC_UP_RIGHT: {
             coverage = arc_coverage(p, vec2(s.x, 0.0), min(s.x, s.y) * 0.5, v.param);
+        }
+        case KIND_DISC: {
+            let r = min(s.x, s.y) * 0.5;
+            coverage = clamp(r - distance(p, s * 0.5) + 0.5, 0.0, 1.0);
+        }
+        case KIND_RING: {
+            let stroke = v.param;
+            coverage = arc_coverage(p, s * 0.5, max(min(s.x, s.y) * 0.5 - stroke * 0.5, 0.0), stroke);
         }
         default: {}
     }

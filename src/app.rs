@@ -547,12 +547,12 @@ impl App {
             if fading { Some(self.pacer.own_frame(now, &self.settings)) } else { self.blink.state(now).1 };
         self.schedule.set(Timer::Blink, blink);
         self.schedule.set(Timer::Frame, self.pacer.next_frame(now, &self.settings));
-        // While the cursor or a window's text slides or the bell flashes,
-        // frames at the pacer's own rate; at rest no timer at all.
-        let animating = self
-            .display
-            .as_ref()
-            .and_then(|d| d.cursor_slide_end(now).or(d.flash_end(now)).or(d.slide_end(now)));
+        // While the cursor or a window's text slides, the cursor's
+        // particles live or the bell flashes, frames at the pacer's own
+        // rate; at rest no timer at all.
+        let animating = self.display.as_ref().and_then(|d| {
+            d.cursor_slide_end(now).or(d.flash_end(now)).or(d.cursor_vfx_end(now)).or(d.slide_end(now))
+        });
         self.schedule.set(Timer::Animation, animating.map(|_| self.pacer.own_frame(now, &self.settings)));
         self.schedule.next()
     }

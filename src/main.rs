@@ -280,9 +280,10 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
 
 /// `--snapshot-at-ms`: sets `renderer` up to draw the last screen `at` into
 /// the animations that the change from the screen before the keys starts,
-/// on a stepped clock: the cursor's slide from its old cell, the windows'
-/// scrolls and moves (both screens are drawn, so the layers hold what the
-/// slides show), and the bell's flash when the keys rang it.
+/// on a stepped clock: the cursor's slide from its old cell with its
+/// particle effects, the windows' scrolls and moves (both screens are
+/// drawn, so the layers hold what the slides show), and the bell's flash
+/// when the keys rang it.
 fn animate_at(
     offscreen: &mut Offscreen,
     screens: &snapshot::Screens,
@@ -290,6 +291,7 @@ fn animate_at(
     at: Duration,
 ) -> anyhow::Result<()> {
     use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    use vireo::render::vfx::{self, Vfx, VfxKnobs};
     let start = Instant::now();
     let hidden = CursorState { visible: false };
     offscreen.renderer.slides = vireo::render::SlideKnobs::from_settings(s);
@@ -305,6 +307,12 @@ fn animate_at(
     motion.retarget(Target::of(&screens.last, m), start, &knobs);
     renderer.cursor_smear = motion.quad(start + at);
     renderer.cursor_antialiasing = s.cursor_antialiasing;
+    let effects = VfxKnobs::from_settings(s);
+    let mut particles = Vfx::default();
+    particles.retarget(Target::of(&screens.before, m), start, m, &effects, &knobs);
+    particles.retarget(Target::of(&screens.last, m), start, m, &effects, &knobs);
+    let sprites = particles.sprites(start + at, effects.opacity);
+    renderer.cursor_vfx = vfx::rects(&sprites, vfx::cursor_color(&screens.last, m));
     let mut flash = vireo::render::flash::Flash::default();
     let (before, last) = (&screens.before, &screens.last);
     flash.ring(before.bells, before.visual_bells, start, s.visual_bell);

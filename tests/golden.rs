@@ -69,6 +69,12 @@ fn check_frame(name: &str, frame: &Frame, smear: Option<[[f32; 2]; 4]>) {
         offscreen.renderer.cursor_smear = None;
         rendered.expect("renders").0
     };
+    compare_golden(name, &image);
+}
+
+/// Compares `image` with `tests/golden/{name}.png` (or writes it, with
+/// `VIREO_UPDATE_GOLDEN`).
+fn compare_golden(name: &str, image: &Image) {
     let golden = PathBuf::from(format!("tests/golden/{name}.png"));
     if std::env::var_os("VIREO_UPDATE_GOLDEN").is_some() {
         image.write_png(&golden).unwrap();
@@ -76,7 +82,7 @@ fn check_frame(name: &str, frame: &Frame, smear: Option<[[f32; 2]; 4]>) {
     }
     let expected =
         Image::read_png(&golden).unwrap_or_else(|e| panic!("{e} (VIREO_UPDATE_GOLDEN=1 creates it)"));
-    if let Err(why) = compare(&image, &expected) {
+    if let Err(why) = compare(image, &expected) {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-failures");
         std::fs::create_dir_all(&dir).unwrap();
         let actual = dir.join(format!("{name}.png"));
@@ -154,4 +160,38 @@ fn cursor_smear_halfway_through_a_slide() {
     assert_eq!(motion.quad(t0 + Duration::from_millis(150)), None, "at 100 % the cursor rests on its cell");
     // Settled, it is the plain cursor of the recorded scene.
     check("cursor-block");
+}
+
+/// Cursor particle effects 100 ms into a move from the top left corner
+/// down and across the attributes scene, with `cursor_vfx_mode = ["railgun",
+/// "ripple"]` and the default knobs: the railgun's spiral of dots along
+/// the path, the ripple's ring around the destination. The model's own
+/// seeded randomness and injected clock make the frame the same on every
+/// run.
+#[test]
+fn cursor_vfx_railgun_and_ripple_mid_animation() {
+    use std::time::{Duration, Instant};
+    use vireo::render::cursor_motion::{MotionKnobs, Target};
+    use vireo::render::vfx::{self, Vfx, VfxKnobs, VfxMode};
+    let start = final_frame("attrs");
+    assert_eq!((start.cursor.row, start.cursor.col), (0, 0));
+    // Down to a blank cell right of the text on the line of `~`.
+    let mut end = start.clone();
+    end.cursor.row = 18;
+    end.cursor.col = 25;
+    let knobs = VfxKnobs { modes: vec![VfxMode::Railgun, VfxMode::Ripple], ..VfxKnobs::default() };
+    let image = {
+        let mut offscreen = offscreen().lock().unwrap();
+        let m = offscreen.renderer.metrics();
+        let t0 = Instant::now();
+        let mut effects = Vfx::default();
+        effects.retarget(Target::of(&start, m), t0, m, &knobs, &MotionKnobs::default());
+        effects.retarget(Target::of(&end, m), t0, m, &knobs, &MotionKnobs::default());
+        let sprites = effects.sprites(t0 + Duration::from_millis(100), knobs.opacity);
+        offscreen.renderer.cursor_vfx = vfx::rects(&sprites, vfx::cursor_color(&end, m));
+        let rendered = offscreen.render(&end, CursorState { visible: true });
+        offscreen.renderer.cursor_vfx.clear();
+        rendered.expect("renders").0
+    };
+    compare_golden("cursor-vfx", &image);
 }

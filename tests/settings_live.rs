@@ -267,3 +267,33 @@ fn the_theme_sets_background_before_the_config_which_may_set_it_again() {
     conn.shutdown();
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn cursor_vfx_knobs_take_lua_lists_vimscript_comma_lists_and_neovides_names() {
+    use vireo::render::vfx::VfxMode;
+    let dir = scratch("vfx");
+    let init = "vim.g.vireo_cursor_vfx_mode = { 'railgun', 'ripple' }\n\
+                vim.g.neovide_cursor_vfx_mode = 'torpedo'\n\
+                vim.g.neovide_cursor_vfx_opacity = 150.0\n\
+                vim.g.neovide_cursor_vfx_particle_curl = 0.5\n\
+                vim.g.vireo_vfx_particle_lifetime = 0.5\n";
+    let (conn, mut live) = started_live(&dir, init);
+    let s = live.settings();
+    assert_eq!(s.cursor_vfx_mode.0, [VfxMode::Railgun, VfxMode::Ripple], "a Lua list; vireo's name wins");
+    assert_eq!(s.cursor_vfx_opacity.0, 150.0, "Neovide's name and 0-255 scale");
+    assert_eq!(s.cursor_vfx_particle_curl.0, 0.5);
+    assert_eq!(s.cursor_vfx_particle_lifetime.0, 0.5, "the short spelling g:vireo_vfx_*");
+    change(&conn, &mut live, "let g:vireo_cursor_vfx_mode = 'pixiedust,wireframe'", |s, _| {
+        s.cursor_vfx_mode.0 == [VfxMode::Pixiedust, VfxMode::Wireframe]
+    });
+    change(&conn, &mut live, "unlet g:vireo_cursor_vfx_mode", |s, _| {
+        s.cursor_vfx_mode.0 == [VfxMode::Torpedo]
+    });
+    change(&conn, &mut live, "let g:vireo_cursor_vfx_mode = ''", |s, _| s.cursor_vfx_mode.0.is_empty());
+    let problems = change(&conn, &mut live, "let g:vireo_cursor_vfx_mode = 'laser'", |_, p| !p.is_empty());
+    assert!(problems[0].starts_with("g:vireo_cursor_vfx_mode: 'cursor_vfx_mode' expects"), "{problems:?}");
+    assert!(problems[0].contains("unknown effect 'laser'"), "{problems:?}");
+    assert!(live.settings().cursor_vfx_mode.0.is_empty(), "the refused value changes nothing");
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -31,6 +31,7 @@ use crate::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
 use crate::render::flash::Flash;
 use crate::render::font::{CellMetrics, Fonts};
 use crate::render::gpu::{Gpu, GpuError};
+use crate::render::vfx::{self, Vfx, VfxKnobs};
 use crate::render::{CursorState, Renderer};
 use crate::settings::state::WindowState;
 use crate::settings::{Settings, WindowFrame};
@@ -69,6 +70,8 @@ pub struct Display {
     motion: CursorMotion,
     /// The bell's flash.
     flash: Flash,
+    /// The cursor's particle effects.
+    vfx: Vfx,
 }
 
 impl Display {
@@ -155,6 +158,7 @@ impl Display {
             zoomed: false,
             motion: CursorMotion::default(),
             flash: Flash::default(),
+            vfx: Vfx::default(),
         })
     }
 
@@ -168,13 +172,20 @@ impl Display {
         CellLayout { cell_width: m.width, cell_height: m.height, padding: self.renderer.padding }
     }
 
-    /// Takes `frame`'s cursor into its slide at `now` and tells the
-    /// renderer how to draw it for a frame drawn now: where (sliding or on
-    /// its cell), hollow without the focus, `alpha` times as opaque.
+    /// Takes `frame`'s cursor into its slide and its particle effects at
+    /// `now` and tells the renderer how to draw it for a frame drawn now:
+    /// where (sliding or on its cell), hollow without the focus, `alpha`
+    /// times as opaque, and the particles alive.
     pub fn prepare_cursor(&mut self, frame: &Frame, now: Instant, s: &Settings, focused: bool, alpha: f32) {
-        let target = Target::of(frame, self.renderer.metrics());
-        self.motion.retarget(target, now, &MotionKnobs::from_settings(s));
+        let m = self.renderer.metrics();
+        let target = Target::of(frame, m);
+        let knobs = MotionKnobs::from_settings(s);
+        self.motion.retarget(target, now, &knobs);
         self.renderer.cursor_smear = self.motion.quad(now);
+        let effects = VfxKnobs::from_settings(s);
+        self.vfx.retarget(target, now, m, &effects, &knobs);
+        let sprites = self.vfx.sprites(now, effects.opacity);
+        self.renderer.cursor_vfx = vfx::rects(&sprites, vfx::cursor_color(frame, m));
         self.renderer.cursor_antialiasing = s.cursor_antialiasing;
         let outline = s.cursor_unfocused_outline_width.0 * self.renderer.metrics().width as f32;
         self.renderer.cursor_outline = (!focused && outline > 0.0).then_some(outline);
@@ -209,6 +220,12 @@ impl Display {
     /// When the cursor's slide ends; `None` when it rests at `now`.
     pub fn cursor_slide_end(&self, now: Instant) -> Option<Instant> {
         self.motion.end(now)
+    }
+
+    /// When the cursor's last particle dies; `None` when none is left at
+    /// `now`.
+    pub fn cursor_vfx_end(&self, now: Instant) -> Option<Instant> {
+        self.vfx.end(now)
     }
 
     /// Draws `frame` and presents it. Returns the cell size it was drawn

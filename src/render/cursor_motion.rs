@@ -190,7 +190,7 @@ impl CursorMotion {
             self.target = Some(next);
             return;
         };
-        let length = self.length_for(&prev, &next, knobs);
+        let length = slide_length(&prev, &next, knobs);
         let from = self.quad(now).unwrap_or_else(|| corners(prev.rect));
         let velocity = self.velocity(now);
         self.target = Some(next);
@@ -216,34 +216,6 @@ impl CursorMotion {
             }
         });
         self.slide = Some(Slide { start: now, corners });
-    }
-
-    /// The slide's length from `prev` to `next`, or `None` to jump.
-    fn length_for(&self, prev: &Target, next: &Target, knobs: &MotionKnobs) -> Option<f32> {
-        if knobs.length <= 0.0 || prev.cell == next.cell {
-            // Off, or only the shape changed (a mode change): no smear.
-            return None;
-        }
-        match (prev.place, next.place) {
-            // Into or within the command line, in command-line mode only:
-            // nvim parks the cursor there for messages and `:redraw`.
-            (_, Place::CommandLine) if !next.cmdline || !knobs.command_line => return None,
-            // Back from the command line: straight to the text.
-            (Place::CommandLine, Place::Editor) => return None,
-            // In the editor while the mode says command line.
-            (_, Place::Editor) if next.cmdline => return None,
-            _ => {}
-        }
-        if next.insert && !knobs.in_insert_mode {
-            return None;
-        }
-        let one_cell = prev.cell.0 == next.cell.0
-            && prev.cell.1 == next.cell.1
-            && prev.cell.2.abs_diff(next.cell.2) <= 1;
-        if next.insert && prev.insert && one_cell {
-            return Some(knobs.short_length);
-        }
-        Some(knobs.length)
     }
 
     /// Corner velocities at `now` (zero when settled).
@@ -286,6 +258,35 @@ impl CursorMotion {
     pub fn reset(&mut self) {
         *self = CursorMotion::default();
     }
+}
+
+/// How long the slide from `prev` to `next` takes, or `None` when the
+/// cursor jumps there: the animation is off, only its shape changed, or
+/// it goes where it must not fly (see [`CursorMotion::retarget`]).
+pub fn slide_length(prev: &Target, next: &Target, knobs: &MotionKnobs) -> Option<f32> {
+    if knobs.length <= 0.0 || prev.cell == next.cell {
+        // Off, or only the shape changed (a mode change): no smear.
+        return None;
+    }
+    match (prev.place, next.place) {
+        // Into or within the command line, in command-line mode only:
+        // nvim parks the cursor there for messages and `:redraw`.
+        (_, Place::CommandLine) if !next.cmdline || !knobs.command_line => return None,
+        // Back from the command line: straight to the text.
+        (Place::CommandLine, Place::Editor) => return None,
+        // In the editor while the mode says command line.
+        (_, Place::Editor) if next.cmdline => return None,
+        _ => {}
+    }
+    if next.insert && !knobs.in_insert_mode {
+        return None;
+    }
+    let one_cell =
+        prev.cell.0 == next.cell.0 && prev.cell.1 == next.cell.1 && prev.cell.2.abs_diff(next.cell.2) <= 1;
+    if next.insert && prev.insert && one_cell {
+        return Some(knobs.short_length);
+    }
+    Some(knobs.length)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod ring;
 pub mod slide;
 mod smear;
 pub mod text;
+pub mod vfx;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -355,6 +356,9 @@ pub struct Renderer {
     pub slides: SlideKnobs,
     /// The time the next frame is drawn for (the animation clock).
     pub now: Instant,
+    /// The cursor's particle effects for the next frame, in screen pixels
+    /// (see `vfx`), drawn over the cursor.
+    pub cursor_vfx: Vec<Rect>,
 }
 
 impl Renderer {
@@ -373,6 +377,7 @@ impl Renderer {
             flash: None,
             slides: SlideKnobs::default(),
             now: Instant::now(),
+            cursor_vfx: Vec::new(),
             rects,
             composite: CompositePipeline::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
@@ -723,12 +728,17 @@ impl Renderer {
             .map(|a| Rect::solid(0.0, 0.0, width as f32, height as f32, rgba(frame.defaults.fg, a.min(1.0))));
         let overlay = match &tint {
             Some(_) => Some((0, height)).filter(|_| height > 0),
-            None => overlay_band(
-                if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
-                cursor_glyph.as_ref().map(|g| g.2),
-                m.height,
-                height,
-            ),
+            None => {
+                let cursor = overlay_band(
+                    if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
+                    cursor_glyph.as_ref().map(|g| g.2),
+                    m.height,
+                    height,
+                );
+                // The particles' band too, so the next frame restores it.
+                let particles = overlay_band(&self.cursor_vfx, None, m.height, height);
+                cursor.into_iter().chain(particles).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+            }
         };
         // The kept image to the target inside the padding, then the cursor
         // on top. A kept target needs only the changed bands, and where the
@@ -762,7 +772,13 @@ impl Renderer {
             );
         }
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
-        if !cursor_rects.is_empty() || !strips.is_empty() || smear_quad.is_some() || tint.is_some() {
+        let particles = !self.cursor_vfx.is_empty();
+        if !cursor_rects.is_empty()
+            || !strips.is_empty()
+            || smear_quad.is_some()
+            || tint.is_some()
+            || particles
+        {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
             let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
             self.rects.draw(&self.device, &mut pass, &screen.target_globals, &strips, Blend::Replace);
@@ -808,6 +824,7 @@ impl Renderer {
                     Err(e) => log::error!("cursor text failed: {e}"),
                 }
             }
+            self.rects.draw(&self.device, &mut pass, &screen.rect_globals, &self.cursor_vfx, Blend::Over);
             if let Some(tint) = &tint {
                 self.rects.draw(
                     &self.device,

@@ -16,6 +16,10 @@ pub enum Kind {
     ArcDownLeft = 5,
     ArcUpLeft = 6,
     ArcUpRight = 7,
+    /// A filled circle, as large as fits (cursor particles).
+    Disc = 8,
+    /// A circle's outline `param` pixels thick, as large as fits.
+    Ring = 9,
 }
 
 /// One instance. Colour is straight RGBA in 0..1.

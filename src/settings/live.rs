@@ -145,6 +145,14 @@ pub const LIVE_KNOBS: &[&str] = &[
     "cursor_animate_command_line",
     "cursor_unfocused_outline_width",
     "cursor_smooth_blink",
+    "cursor_vfx_mode",
+    "cursor_vfx_opacity",
+    "cursor_vfx_particle_lifetime",
+    "cursor_vfx_particle_highlight_lifetime",
+    "cursor_vfx_particle_density",
+    "cursor_vfx_particle_speed",
+    "cursor_vfx_particle_phase",
+    "cursor_vfx_particle_curl",
     "visual_bell",
     "scroll_animation_length",
     "scroll_animation_far_lines",
@@ -230,6 +238,7 @@ impl Live {
             }
             _ => return,
         };
+        let knob = super::knob_name(&knob).into_owned();
         if !LIVE_KNOBS.contains(&knob.as_str()) {
             // vireo's own variables and other names are not settings;
             // Neovide's that vireo has no knob for are left alone.

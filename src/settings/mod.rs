@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::input::ImePolicy;
+use crate::render::vfx::VfxModes;
 
 /// Where a value came from; errors and `--help` say it in these words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +252,22 @@ knobs! {
     cursor_unfocused_outline_width: Fraction = Fraction(0.125), "cursor_unfocused_outline_width", "a number from 0 to 1", "0.125";
     /// A blinking cursor fades out and back in instead of turning off and on.
     cursor_smooth_blink: bool = false, "cursor_smooth_blink", "true or false", "false";
+    /// Particle effects when the cursor moves: "railgun", "torpedo" or "pixiedust" (trails along its path), "sonicboom", "ripple" or "wireframe" (at its destination), or several as a list (`["railgun", "ripple"]`, or `"railgun,ripple"`); "" turns them off.
+    cursor_vfx_mode: VfxModes = VfxModes::default(), "cursor_vfx_mode", "\"railgun\", \"torpedo\", \"pixiedust\", \"sonicboom\", \"ripple\", \"wireframe\", a list of them or \"\"", "\"\"";
+    /// How opaque the particles are, from 0 (clear) to 255.
+    cursor_vfx_opacity: Alpha255 = Alpha255(200.0), "cursor_vfx_opacity", "a number from 0 to 255", "200.0";
+    /// Seconds a trail particle (railgun, torpedo, pixiedust) lives.
+    cursor_vfx_particle_lifetime: Seconds = Seconds(1.2), "cursor_vfx_particle_lifetime", "a number of seconds from 0 to 10", "1.2";
+    /// Seconds a sonicboom, ripple or wireframe lasts.
+    cursor_vfx_particle_highlight_lifetime: Seconds = Seconds(0.2), "cursor_vfx_particle_highlight_lifetime", "a number of seconds from 0 to 10", "0.2";
+    /// Trail particles per cell the cursor travels.
+    cursor_vfx_particle_density: Amount = Amount(7.0), "cursor_vfx_particle_density", "a number from 0 to 100", "7.0";
+    /// How fast trail particles fly off (10: up to two cell heights over their life).
+    cursor_vfx_particle_speed: Amount = Amount(10.0), "cursor_vfx_particle_speed", "a number from 0 to 100", "10.0";
+    /// How far the railgun's spiral turns per cell of the path, in radians.
+    cursor_vfx_particle_phase: Amount = Amount(1.5), "cursor_vfx_particle_phase", "a number from 0 to 100", "1.5";
+    /// How fast trail particles' paths curl, in turns per second.
+    cursor_vfx_particle_curl: Amount = Amount(1.0), "cursor_vfx_particle_curl", "a number from 0 to 100", "1.0";
     /// nvim's audible bell (`bell`) flashes the window too, as its `visual_bell` always does.
     visual_bell: bool = false, "visual_bell", "true or false", "false";
     /// How long a window's text slides to its new place when it scrolls, in seconds; 0 jumps.
@@ -287,9 +304,17 @@ impl Settings {
                 self.idle = !parse::<bool>(name, "true or false", value)?;
                 Ok(())
             }
+            // The spellings of the particle knobs.
+            _ if name.starts_with("vfx_") => self.set_knob(&knob_name(name), value),
             _ => self.set_knob(name, value),
         }
     }
+}
+
+/// The knob a name other than its own means: `vfx_opacity` and the other
+/// `vfx_*` spellings are the `cursor_vfx_*` knobs.
+pub fn knob_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.starts_with("vfx_") { format!("cursor_{name}").into() } else { name.into() }
 }
 
 impl Settings {
@@ -356,6 +381,10 @@ bounded! {
     Seconds(f32) in 0.0..=10.0;
     /// Frames per second, 1 to 1000 (`refresh_rate`).
     Rate(u32) in 1..=1000;
+    /// An opacity on a 0 to 255 scale (`cursor_vfx_opacity`, as Neovide's).
+    Alpha255(f32) in 0.0..=255.0;
+    /// A number from 0 to 100 (`cursor_vfx_particle_density`).
+    Amount(f32) in 0.0..=100.0;
 }
 
 /// Deserializes a `T` within `lo..=hi`.

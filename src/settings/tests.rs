@@ -274,3 +274,60 @@ fn opacity_applies_to_backgrounds_and_normal_opacity_on_top() {
     s.set("normal_opacity", toml::Value::Float(0.5)).unwrap();
     assert_eq!(s.opacity(), crate::render::Opacity { normal: 0.25, other: 0.5 });
 }
+
+#[test]
+fn cursor_vfx_knobs_take_a_list_neovides_scale_and_the_short_spellings() {
+    use crate::render::vfx::VfxMode;
+    let defaults = Settings::default();
+    assert!(defaults.cursor_vfx_mode.0.is_empty(), "off by default");
+    assert_eq!(defaults.cursor_vfx_opacity, Alpha255(200.0));
+    assert_eq!(defaults.cursor_vfx_particle_lifetime, Seconds(1.2));
+    assert_eq!(defaults.cursor_vfx_particle_highlight_lifetime, Seconds(0.2));
+    assert_eq!(
+        [
+            defaults.cursor_vfx_particle_density,
+            defaults.cursor_vfx_particle_speed,
+            defaults.cursor_vfx_particle_phase,
+            defaults.cursor_vfx_particle_curl
+        ],
+        [Amount(7.0), Amount(10.0), Amount(1.5), Amount(1.0)]
+    );
+    let mut s = Settings::default();
+    let text = "cursor_vfx_mode = [\"railgun\", \"ripple\"]\ncursor_vfx_opacity = 255\n\
+                vfx_particle_lifetime = 0.5\nvfx_particle_density = 3\nvfx_opacity = 100.0\n";
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.cursor_vfx_mode.0, [VfxMode::Railgun, VfxMode::Ripple]);
+    assert_eq!(s.cursor_vfx_opacity, Alpha255(100.0), "vfx_opacity is the same knob, set after");
+    assert_eq!(s.cursor_vfx_particle_lifetime, Seconds(0.5));
+    assert_eq!(s.cursor_vfx_particle_density, Amount(3.0));
+    // A comma list from the environment; "" turns the effects off.
+    let errors = s.apply_env(env(&[("VIREO_CURSOR_VFX_MODE", "torpedo,wireframe")]));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.cursor_vfx_mode.0, [VfxMode::Torpedo, VfxMode::Wireframe]);
+    s.set("cursor_vfx_mode", "".into()).unwrap();
+    assert!(s.cursor_vfx_mode.0.is_empty());
+    let before = s.clone();
+    for (knob, value, expected) in [
+        ("cursor_vfx_mode", "laser".into(), "'cursor_vfx_mode' expects \"railgun\", \"torpedo\""),
+        (
+            "cursor_vfx_opacity",
+            toml::Value::Float(256.0),
+            "'cursor_vfx_opacity' expects a number from 0 to 255",
+        ),
+        (
+            "vfx_particle_speed",
+            toml::Value::Integer(-1),
+            "'cursor_vfx_particle_speed' expects a number from 0 to 100",
+        ),
+        (
+            "cursor_vfx_particle_lifetime",
+            toml::Value::Integer(11),
+            "'cursor_vfx_particle_lifetime' expects a number of seconds",
+        ),
+    ] {
+        let err = s.set(knob, value).unwrap_err().to_string();
+        assert!(err.starts_with(expected), "{knob}: {err}");
+    }
+    assert_eq!(s, before, "refused values change nothing");
+}
