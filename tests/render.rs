@@ -460,3 +460,51 @@ fn a_window_scrolls_smoothly_drawing_only_the_rows_that_enter() {
     let (end, _) = smooth.render(&after, no_cursor()).unwrap();
     assert_same(&end, &still_after, "the slide ends on the screen drawn without animation");
 }
+
+/// A window that moves (a split opening above it) slides from where it
+/// was to its new place over `position_animation_length`, and the rows of
+/// the global grid it uncovers on the way are drawn; at the end the screen
+/// is the one drawn without animation.
+#[test]
+fn a_moved_window_slides_to_its_new_place() {
+    use std::time::{Duration, Instant};
+    use vireo::render::SlideKnobs;
+    let (grid, win) = (2, 1000);
+    let mut m = model(30, 10);
+    for row in 0..10 {
+        line(&mut m, row, vec![cell(&format!("global row {row}"), Some(0))]);
+    }
+    m.apply(RedrawEvent::GridResize { grid, width: 30, height: 3 }).unwrap();
+    for row in 0..3 {
+        let cells = vec![cell(&format!("window row {row}"), Some(0))];
+        m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    m.apply(RedrawEvent::WinPos { grid, win, row: 1, col: 0, width: 30, height: 3 }).unwrap();
+    let before = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    m.apply(RedrawEvent::WinPos { grid, win, row: 5, col: 0, width: 30, height: 3 }).unwrap();
+    let after = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+
+    let mut still = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let (still_before, _) = still.render(&before, no_cursor()).unwrap();
+    let (still_after, _) = still.render(&after, no_cursor()).unwrap();
+    assert_same(&still_after, &flattened(&after), "moved without animation");
+
+    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    moving.renderer.slides = SlideKnobs { scroll_length: 0.0, far_lines: 1, position_length: 0.15 };
+    let t0 = Instant::now();
+    moving.renderer.now = t0;
+    moving.render(&before, no_cursor()).unwrap();
+    let (start, _) = moving.render(&after, no_cursor()).unwrap();
+    assert_same(&start, &still_before, "the slide starts where the window was");
+    moving.renderer.now = t0 + Duration::from_millis(40);
+    let (mid, _) = moving.render(&after, no_cursor()).unwrap();
+    let ch = moving.renderer.metrics().height;
+    // The window's first row ("window row 0") is now between rows 1 and 5.
+    let window_top = (0..mid.height).find(|&y| mid.pixel(0, y) != still_after.pixel(0, y) || y >= 5 * ch);
+    assert!(mid != still_before && mid != still_after, "drawn between its places");
+    assert!(window_top.is_some_and(|y| y > ch && y < 5 * ch), "first difference at {window_top:?}");
+    moving.renderer.now = t0 + Duration::from_millis(151);
+    assert_eq!(moving.renderer.slide_end(moving.renderer.now), None);
+    let (end, _) = moving.render(&after, no_cursor()).unwrap();
+    assert_same(&end, &still_after, "it lands on the screen drawn without animation");
+}

@@ -155,9 +155,7 @@ mod tests {
         // <C-e> twice: rows 3.. of the text move up two, two new rows come
         // in at the bottom, the winbar stays.
         let mut new = old.clone();
-        for r in 1..5 {
-            new[r] = old[r + 2].clone();
-        }
+        new[1..5].clone_from_slice(&old[3..7]);
         new[5] = Arc::new(Row { cells: Vec::new(), wrap: false });
         new[6] = Arc::new(Row { cells: Vec::new(), wrap: false });
         assert_eq!(map.find_turn(&new, &drawn_before), Some(2));
@@ -171,8 +169,8 @@ mod tests {
         for r in (4..7).rev() {
             back[r] = new[r - 3].clone();
         }
-        for r in 1..4 {
-            back[r] = Arc::new(Row { cells: Vec::new(), wrap: false });
+        for row in &mut back[1..4] {
+            *row = Arc::new(Row { cells: Vec::new(), wrap: false });
         }
         assert_eq!(map.find_turn(&back, &drawn_now), Some(-3));
     }

@@ -331,3 +331,42 @@ fn cursor_vfx_knobs_take_a_list_neovides_scale_and_the_short_spellings() {
     }
     assert_eq!(s, before, "refused values change nothing");
 }
+
+#[test]
+fn scroll_and_position_knobs_parse_and_refuse_values_out_of_range() {
+    let defaults = Settings::default();
+    assert_eq!(defaults.scroll_animation_length, Seconds(0.3));
+    assert_eq!(defaults.scroll_animation_far_lines, 1);
+    assert_eq!(defaults.position_animation_length, Seconds(0.15));
+    let mut s = Settings::default();
+    let text =
+        "scroll_animation_length = 0\nscroll_animation_far_lines = 4\nposition_animation_length = 0.5\n";
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        (s.scroll_animation_length, s.scroll_animation_far_lines, s.position_animation_length),
+        (Seconds(0.0), 4, Seconds(0.5))
+    );
+    for (knob, value, expected) in [
+        (
+            "scroll_animation_length",
+            toml::Value::Float(-1.0),
+            "'scroll_animation_length' expects a number of seconds",
+        ),
+        (
+            "scroll_animation_far_lines",
+            toml::Value::Integer(-2),
+            "'scroll_animation_far_lines' expects a number of lines",
+        ),
+        (
+            "position_animation_length",
+            "fast".into(),
+            "'position_animation_length' expects a number of seconds",
+        ),
+    ] {
+        let err = s.set(knob, value).unwrap_err().to_string();
+        assert!(err.starts_with(expected), "{knob}: {err}");
+    }
+    let knobs = crate::render::SlideKnobs::from_settings(&s);
+    assert_eq!((knobs.scroll_length, knobs.far_lines, knobs.position_length), (0.0, 4, 0.5));
+}
