@@ -195,3 +195,81 @@ fn cursor_vfx_railgun_and_ripple_mid_animation() {
     };
     compare_golden("cursor-vfx", &image);
 }
+
+/// A smooth scroll (`3<C-e>` in a window with a winbar, which stays) at 0,
+/// 50 % and 100 % of its length, side by side: the text where it was,
+/// between rows, and at its place.
+/// Built from model events on a stepped clock.
+#[test]
+fn smooth_scroll_at_its_start_middle_and_end() {
+    use std::borrow::Cow;
+    use std::time::{Duration, Instant};
+    use vireo::model::{CellUpdate, HlAttr, Model, RedrawEvent};
+    use vireo::render::SlideKnobs;
+    let (cols, rows, grid, win) = (36, 10, 2, 1000);
+    let cell =
+        |text: &str, hl: u32| CellUpdate { text: Cow::Owned(text.to_owned()), hl: Some(hl), repeat: None };
+    let mut m = Model::new();
+    m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0xd0d0d0), bg: Some(0x1e1e2e), sp: None }).unwrap();
+    let attr = |fg: u32, bg: Option<u32>| HlAttr { fg: Some(fg), bg, ..Default::default() };
+    for (id, a) in [(1, attr(0x89b4fa, Some(0x313244))), (2, attr(0xa6e3a1, None)), (3, attr(0xf9e2af, None))]
+    {
+        m.apply(RedrawEvent::HlAttrDefine { id, attr: a }).unwrap();
+    }
+    m.apply(RedrawEvent::GridResize { grid: 1, width: cols, height: rows }).unwrap();
+    m.apply(RedrawEvent::GridResize { grid, width: cols, height: rows - 1 }).unwrap();
+    let put = |m: &mut Model, row: usize, cells: Vec<CellUpdate<'static>>| {
+        m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+    };
+    let cells = |text: &str, hl: u32| text.chars().map(|c| cell(&c.to_string(), hl)).collect::<Vec<_>>();
+    let text =
+        |n: usize| [cells(&format!("{n:>3} "), 3), cells(&format!("let line_{n} = {};", n * 7), 2)].concat();
+    put(&mut m, 0, cells(&format!("{:<1$}", " winbar: src/main.rs", cols), 1));
+    for row in 1..rows - 1 {
+        put(&mut m, row, text(row));
+    }
+    m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: cols, height: rows - 1 }).unwrap();
+    m.apply(RedrawEvent::WinViewportMargins { grid, win, top: 1, bottom: 0, left: 0, right: 0 }).unwrap();
+    let viewport = |topline: i64, delta: i64| RedrawEvent::WinViewport {
+        grid,
+        win,
+        topline,
+        botline: topline + 8,
+        curline: topline,
+        curcol: 0,
+        line_count: Some(100),
+        scroll_delta: Some(delta),
+    };
+    m.apply(viewport(0, 0)).unwrap();
+    let before = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    m.apply(RedrawEvent::GridScroll { grid, top: 1, bot: rows - 1, left: 0, right: cols, rows: 3 }).unwrap();
+    for row in rows - 4..rows - 1 {
+        put(&mut m, row, text(row + 3));
+    }
+    m.apply(viewport(3, 3)).unwrap();
+    let after = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+
+    let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    offscreen.renderer.slides = SlideKnobs { scroll_length: 0.3, far_lines: 1, position_length: 0.0 };
+    let t0 = Instant::now();
+    offscreen.renderer.now = t0;
+    let hidden = CursorState { visible: false };
+    offscreen.render(&before, hidden).unwrap();
+    let mut frames = Vec::new();
+    for ms in [0, 150, 300] {
+        offscreen.renderer.now = t0 + Duration::from_millis(ms);
+        frames.push(offscreen.render(&after, hidden).unwrap().0);
+    }
+    // Side by side, 4 px apart.
+    let (w, h) = (frames[0].width, frames[0].height);
+    let width = 3 * w + 8;
+    let mut rgba = vec![0x80; (width * h * 4) as usize];
+    for (i, f) in frames.iter().enumerate() {
+        let x0 = i as u32 * (w + 4);
+        for y in 0..h {
+            let src = &f.rgba[(y * w * 4) as usize..][..(w * 4) as usize];
+            rgba[((y * width + x0) * 4) as usize..][..(w * 4) as usize].copy_from_slice(src);
+        }
+    }
+    compare_golden("smooth-scroll", &Image { width, height: h, rgba });
+}
