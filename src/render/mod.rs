@@ -896,7 +896,7 @@ impl Renderer {
     /// one row. A layer that moves so that more of it shows gets a new
     /// texture, all drawn. Rows marked in `hidden` are left as they are.
     ///
-    /// A window (split or float) shown whole keeps its text rows in a
+    /// A window (a split, not a float) shown whole keeps its text rows in a
     /// ring (see `ring`): when nvim scrolls it, the ring turns and only
     /// the rows that enter are drawn; with the smooth scroll on, a screen
     /// of rows that left is kept to slide over.
@@ -920,7 +920,9 @@ impl Renderer {
         let window = frame.windows.get(&grid_id).filter(|w| w.viewport.is_some());
         let whole = u32::try_from(grid.height).ok().and_then(|h| h.checked_mul(m.height)) == Some(size.1);
         let map = match window {
-            Some(w) if whole && matches!(placed.kind, LayerKind::Window | LayerKind::Float) => {
+            // Floats are drawn as they are (their corners, shadow and blur
+            // read their texture row for row): they scroll at once.
+            Some(w) if whole && placed.kind == LayerKind::Window => {
                 let text_rows = grid.height.saturating_sub(w.margins.top + w.margins.bottom);
                 let room = (self.max_texture_side / m.height.max(1)) as usize;
                 let keep = if self.slides.scroll_length > 0.0 { text_rows } else { 0 };
