@@ -17,6 +17,7 @@
 pub mod boxdraw;
 mod composite;
 pub mod cursor_motion;
+pub mod depth;
 pub mod flash;
 pub mod font;
 pub mod geometry;
@@ -35,6 +36,7 @@ use wgpu::util::DeviceExt;
 use crate::model::compose::{self, LayerKind};
 use crate::model::{DefaultColors, Frame, GLOBAL_GRID, GridId, HlTable, OptionValue, Row};
 use composite::CompositePipeline;
+pub use depth::Depth;
 use font::{CellMetrics, Fonts};
 pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
@@ -137,6 +139,7 @@ struct ScreenLayout {
     layers: Vec<compose::Layer>,
     separators: Vec<Rect>,
     bg: u32,
+    depth: Depth,
 }
 
 /// The composed image (without the cursor), kept between frames.
@@ -206,6 +209,9 @@ pub struct Renderer {
     pub padding: Padding,
     /// How opaque backgrounds are.
     pub opacity: Opacity,
+    /// Floats' shadow, rounded corners and background blur.
+    pub depth: Depth,
+    depth_pipelines: depth::DepthPipelines,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -254,6 +260,8 @@ impl Renderer {
             flash: None,
             rects,
             composite: CompositePipeline::new(&device, format),
+            depth: Depth::default(),
+            depth_pipelines: depth::DepthPipelines::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
             queue,
@@ -439,6 +447,7 @@ impl Renderer {
             layers: visible.clone(),
             separators,
             bg: frame.defaults.bg,
+            depth: self.depth,
         };
         let full = self.screen.as_ref().is_none_or(|s| s.layout != layout);
         let normal_bg = rgba(frame.defaults.bg, self.opacity.normal);
@@ -449,7 +458,14 @@ impl Renderer {
         {
             self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
-        let bands = if full { vec![(0, height)] } else { damaged_bands(&visible, &updates, m, height) };
+        // A float's shadow and blur depend on what lies around it: a band
+        // that touches one is widened to all of it.
+        // The screen is composed in regions: the bands, except where they
+        // pass a float's footprint, which is composed whole.
+        let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
+        self.depth_pipelines.keep_targets(floats.blurs());
+        let damaged = if full { vec![(0, height)] } else { damaged_bands(&visible, &updates, m, height) };
+        let (bands, regions) = floats.regions(damaged, width);
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
         let globals = &screen.composite_globals;
@@ -457,10 +473,10 @@ impl Renderer {
         if !bands.is_empty() {
             let mut pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
             let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
-            for &(y0, y1) in &bands {
-                pass.set_scissor_rect(0, y0, width, y1 - y0);
+            for &[x0, y0, x1, y1] in &regions {
+                pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
                 self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
-                for placed in &visible {
+                for (i, placed) in visible.iter().enumerate() {
                     // Separators sit under the message grid but over the rest.
                     if placed.kind == LayerKind::Message {
                         self.rects.draw(
@@ -471,10 +487,41 @@ impl Renderer {
                             Blend::Over,
                         );
                     }
-                    if let Some(layer) = self.layers.get(&placed.grid) {
-                        let blend =
-                            if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                        self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                    let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                    // A float with depth: the blur under it (its own passes),
+                    // its shadow, then the float over the blur, its corners
+                    // rounded.
+                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
+                    if let Some(float) = float {
+                        if float.blur.is_some() {
+                            drop(pass);
+                            self.depth_pipelines.blur_under(
+                                &self.device,
+                                &mut encoder,
+                                &screen.texture,
+                                float,
+                            );
+                            pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
+                            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
+                        }
+                        self.depth_pipelines.draw_shadow(&self.device, &mut pass, (width, height), float);
+                    }
+                    match float.filter(|f| depth::DepthPipelines::draws(f)) {
+                        Some(f) => {
+                            let screen_size = (width, height);
+                            self.depth_pipelines.draw_float(
+                                &self.device,
+                                &mut pass,
+                                screen_size,
+                                &layer.view,
+                                f,
+                            );
+                        }
+                        None => {
+                            let blend =
+                                if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
+                            self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                        }
                     }
                 }
             }
