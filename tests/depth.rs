@@ -181,11 +181,13 @@ fn round_corners_leave_the_floats_corner_pixels_to_what_lies_under_them() {
     assert_eq!(round.pixel(mid.0, mid.1), square.pixel(mid.0, mid.1));
 }
 
-/// A change under the float's shadow alone recomposes the whole float (its
-/// shadow and blur depend on it): drawn on the kept screen, the frame is
-/// exactly what drawing it from scratch gives.
+/// A change under the shadow of a blurred float recomposes the whole float
+/// (its blur reads what lies under it); without the blur, only the changed
+/// row (the shadow and corners are drawn pixel by pixel). Either way the
+/// frame drawn on the kept screen is exactly what drawing it from scratch
+/// gives.
 #[test]
-fn a_change_under_the_shadow_recomposes_the_float_as_from_scratch() {
+fn a_change_under_the_shadow_draws_what_drawing_from_scratch_does() {
     let frame = scene();
     let (_, y0, _, y1) = float_rect(&frame);
     let m = offscreen().lock().unwrap().renderer.metrics();
@@ -206,19 +208,31 @@ fn a_change_under_the_shadow_recomposes_the_float_as_from_scratch() {
     grid.rows[r] = Arc::new(text);
     changed.grids.insert(layer.grid, Arc::new(grid));
 
-    let kept = {
-        let mut offscreen = offscreen().lock().unwrap();
-        offscreen.renderer.depth = ALL;
-        offscreen.renderer.invalidate();
-        offscreen.render(&frame, CursorState { visible: false }).unwrap();
-        let (image, stats) = offscreen.render(&changed, CursorState { visible: false }).unwrap();
-        assert_eq!(stats.rows_drawn, 1, "one row changed");
-        assert!(stats.composed_rows_px >= y1 + m.height - y0, "the float's whole footprint: {stats:?}");
-        assert!(stats.composed_rows_px < image.height, "not the whole screen: {stats:?}");
-        image
-    };
-    let fresh = render(&changed, ALL);
-    assert!(same(&kept, &fresh, (0, 0, kept.width, kept.height)), "kept and fresh frames differ");
+    for (depth, blurred) in [(ALL, true), (Depth { blur: [0.0, 0.0], ..ALL }, false)] {
+        let kept = {
+            let mut offscreen = offscreen().lock().unwrap();
+            offscreen.renderer.depth = depth;
+            offscreen.renderer.invalidate();
+            offscreen.render(&frame, CursorState { visible: false }).unwrap();
+            let (image, stats) = offscreen.render(&changed, CursorState { visible: false }).unwrap();
+            assert_eq!(stats.rows_drawn, 1, "one row changed");
+            if blurred {
+                assert!(
+                    stats.composed_rows_px >= y1 + m.height - y0,
+                    "the float's whole footprint: {stats:?}"
+                );
+                assert!(stats.composed_rows_px < image.height, "not the whole screen: {stats:?}");
+            } else {
+                assert_eq!(stats.composed_rows_px, m.height, "the changed row alone: {stats:?}");
+            }
+            image
+        };
+        let fresh = render(&changed, depth);
+        assert!(
+            same(&kept, &fresh, (0, 0, kept.width, kept.height)),
+            "blurred {blurred}: kept and fresh differ"
+        );
+    }
 }
 
 /// The knobs reach `--snapshot` from the environment: the default draws a

@@ -4,26 +4,29 @@
 //!
 //! ```text
 //!   compose, per damaged region, per layer in z order:
-//!     a float whose footprint is in the band:
+//!     a float whose footprint the region crosses:
 //!       1. blur   copy the screen region under it (its rect and the
-//!                 kernel's reach, cut to the screen) ──► blur targets
-//!                 horizontal pass ──► vertical pass back onto the screen,
-//!                 inside the float's rounded rect only
+//!                 kernel's reach, cut to the screen) ──► blur targets:
+//!                 horizontal pass, scaling it down ──► vertical pass
 //!       2. shadow the float's rounded rect, moved away from the light and
 //!                 blurred, drawn outside the float only
-//!       3. float  its layer, corners rounded (plain composite when the
-//!                 radius is 0)
+//!       3. float  its layer over the blurred region (scaled back up),
+//!                 inside its rounded rect (the plain composite when it is
+//!                 square and not blurred)
 //! ```
 //!
-//! The footprint (float ∪ shadow ∪ the blur's source) is composed whole:
-//! a band that touches it is widened to all of it, in the footprint's
-//! columns only ([`compose_regions`]), so the blur never reads a
-//! half-composed screen and a change under a float's shadow or blur
-//! recomposes the float too. Blur targets are three textures: a copy of
-//! the largest region blurred, and two at the blur's resolution (half,
-//! for blurs of a pixel or more), shared by every float and frame and
-//! dropped when no visible float is blurred. Nothing here animates: with
-//! nothing new from nvim nothing is drawn.
+//! A shadow and round corners are drawn pixel by pixel from the float's
+//! rect alone, so a damaged band that crosses them draws its part of them
+//! and needs nothing more. A blur reads the screen: a blurred float's
+//! footprint (float ∪ shadow ∪ the blur's source) is composed whole, a
+//! band that touches it widened to all of it, in the footprint's columns
+//! only ([`compose_regions`]), so the blur never reads a half-composed
+//! screen and a change under it recomposes the float too. Blur targets
+//! are three textures: a copy of the largest region blurred, and two at
+//! the blur's resolution (a quarter across and down at the default, see
+//! [`blur_scale`]), shared by every float and frame and dropped when no
+//! visible float is blurred. Nothing here animates: with nothing new from
+//! nvim nothing is drawn.
 //!
 //! The geometry (shadow offset and softness, corner radius, regions) is
 //! pure and tested without a device; the passes follow.
@@ -354,10 +357,12 @@ impl FloatPlan {
         self.floats.iter().flatten().any(|f| f.blur.is_some())
     }
 
-    /// The damaged bands widened by the footprints they touch, and the
-    /// regions to compose for them (see [`compose_regions`]).
+    /// The damaged bands widened by the blurred floats' footprints they
+    /// touch, and the regions to compose for them (see
+    /// [`compose_regions`]).
     pub fn regions(&self, damaged: Vec<(u32, u32)>, width: u32) -> (Vec<(u32, u32)>, Vec<[u32; 4]>) {
-        let footprints: Vec<[u32; 4]> = self.floats.iter().flatten().filter_map(|f| f.footprint).collect();
+        let blurred = self.floats.iter().flatten().filter(|f| f.blur.is_some());
+        let footprints: Vec<[u32; 4]> = blurred.filter_map(|f| f.footprint).collect();
         compose_regions(damaged, &footprints, width)
     }
 }
@@ -825,12 +830,6 @@ impl DepthPipelines {
         let (_, across_view) = texture("blur across", scaled, wgpu::TextureUsages::RENDER_ATTACHMENT);
         let (_, down_view) = texture("blur down", scaled, wgpu::TextureUsages::RENDER_ATTACHMENT);
         self.targets = Some(BlurTargets { size, scaled, copy, copy_view, across_view, down_view });
-    }
-
-    /// The blur targets' sizes in pixels (the copy's, the blurred ones'),
-    /// `None` when there are none.
-    pub fn targets_size(&self) -> Option<((u32, u32), (u32, u32))> {
-        self.targets.as_ref().map(|t| (t.size, t.scaled))
     }
 }
 
