@@ -6,7 +6,10 @@
 //! checked against the same scene drawn without it.
 //!
 //! `VIREO_UPDATE_GOLDEN=1 cargo test --test depth` rewrites the PNG; look
-//! at it before committing it.
+//! at it before committing it. The scene was recorded with
+//! `vireo --snapshot-text /dev/null --record tests/fixtures/golden/depth.msgpack
+//! --grid 80x24 -- --clean -n -S tests/fixtures/files/float-depth.lua
+//! tests/fixtures/files/sample.c`.
 
 mod common;
 
