@@ -458,10 +458,9 @@ impl Renderer {
         {
             self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
-        // A float's shadow and blur depend on what lies around it: a band
-        // that touches one is widened to all of it.
-        // The screen is composed in regions: the bands, except where they
-        // pass a float's footprint, which is composed whole.
+        // The screen is composed in regions: the damaged bands, except
+        // where they pass a blurred float's footprint (the float, its
+        // shadow and what its blur reads), which is composed whole.
         let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
         self.depth_pipelines.keep_targets(floats.blurs());
         let damaged = if full { vec![(0, height)] } else { damaged_bands(&visible, &updates, m, height) };
