@@ -10,6 +10,9 @@
 //!   a line scrolls in (one row drawn) and the text's offset moves on.
 //! - `cursor_slide/COLSxROWS`, `cursor_vfx/COLSxROWS`: one frame of the
 //!   cursor's slide, without and with particle effects.
+//! - `float_flat/100x30`, `float_depth/100x30`: one character typed under
+//!   a blended float, drawn flat and with its shadow and blur;
+//!   `float_depth_added/100x30`: the difference, timed alternately.
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -220,9 +223,99 @@ fn smooth_scroll(c: &mut Criterion, offscreen: &mut Offscreen, cols: usize, rows
     offscreen.renderer.slides = vireo::render::SlideKnobs::default();
 }
 
+/// A float with a `winblend` background over 100x30 cells of text, its
+/// rows 40 columns wide: 10 cells of text, the rest blank (the text under
+/// it shows through).
+fn float_scene() -> (Model, Frame) {
+    let (cols, rows) = (100, 30);
+    let mut m = setup(cols, rows);
+    page(&mut m, rows, cols, 0);
+    let attr = vireo::model::HlAttr { bg: Some(0x313244), blend: 30, ..Default::default() };
+    m.apply(RedrawEvent::HlAttrDefine { id: 4, attr }).unwrap();
+    m.apply(RedrawEvent::GridResize { grid: 2, width: 40, height: 12 }).unwrap();
+    for row in 0..12 {
+        let mut cells = vec![CellUpdate { text: Cow::Borrowed(" "), hl: Some(4), repeat: Some(40) }];
+        if row < 2 {
+            cells.insert(0, CellUpdate { text: Cow::Borrowed("x"), hl: Some(4), repeat: Some(10) });
+            cells[1].repeat = Some(30);
+        }
+        m.apply(RedrawEvent::GridLine { grid: 2, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    m.apply(RedrawEvent::WinFloatPos {
+        grid: 2,
+        win: 1000,
+        anchor: vireo::model::Anchor::NW,
+        anchor_grid: 1,
+        anchor_row: 8.0,
+        anchor_col: 30.0,
+        mouse_enabled: true,
+        zindex: Some(50),
+        compindex: Some(1),
+    })
+    .unwrap();
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    (m, frame)
+}
+
+/// One character typed under a blended float at 100x30, drawn flat
+/// (`float_flat`) and with its shadow and blur (`float_depth`, the knobs'
+/// defaults): the second recomposes the float's whole footprint and blurs
+/// what is under it, the first only the typed row. `float_depth_added`
+/// times the two frames alternately, on two renderers, and reports the
+/// difference: what the shadow and blur add per frame, with the machine's
+/// other load falling on both alike.
+fn floats(c: &mut Criterion) {
+    let cursor = CursorState { visible: true };
+    let (mut m, base) = float_scene();
+    let typed: Vec<Frame> = ["a", "b"]
+        .iter()
+        .map(|t| {
+            let cells = vec![CellUpdate { text: Cow::Borrowed(*t), hl: Some(0), repeat: None }];
+            m.apply(RedrawEvent::GridLine { grid: 1, row: 12, col_start: 40, cells, wrap: false }).unwrap();
+            m.apply(RedrawEvent::Flush).unwrap().unwrap()
+        })
+        .collect();
+    let renderer = |depth| {
+        let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+        offscreen.renderer.depth = depth;
+        offscreen.render_and_wait(&base, cursor).unwrap();
+        offscreen
+    };
+    let depth = vireo::settings::Settings::default().depth();
+    let mut flat = renderer(vireo::render::Depth::FLAT);
+    let mut deep = renderer(depth);
+    for (name, offscreen) in [("float_flat", &mut flat), ("float_depth", &mut deep)] {
+        let mut i = 0;
+        c.bench_function(&format!("{name}/100x30"), |b| {
+            b.iter(|| {
+                let stats = offscreen.render_and_wait(black_box(&typed[i % 2]), cursor).unwrap();
+                assert_eq!(stats.rows_drawn, 1);
+                i += 1;
+            })
+        });
+    }
+    let mut i = 0;
+    c.bench_function("float_depth_added/100x30", |b| {
+        b.iter_custom(|iters| {
+            let (mut with, mut without) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+            for _ in 0..iters {
+                let frame = &typed[i % 2];
+                let start = std::time::Instant::now();
+                flat.render_and_wait(black_box(frame), cursor).unwrap();
+                let middle = std::time::Instant::now();
+                deep.render_and_wait(black_box(frame), cursor).unwrap();
+                without += middle - start;
+                with += middle.elapsed();
+                i += 1;
+            }
+            with.saturating_sub(without)
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = frames
+    targets = frames, floats
 }
 criterion_main!(benches);

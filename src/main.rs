@@ -268,6 +268,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         let mut offscreen = Offscreen::new(fonts).context("starting the renderer")?;
         offscreen.renderer.padding = settings.padding();
         offscreen.renderer.opacity = settings.opacity();
+        offscreen.renderer.depth = settings.depth();
         if let Some(ms) = cli.snapshot_at_ms {
             animate_at(&mut offscreen, &screens, &settings, Duration::from_millis(ms))?;
         }

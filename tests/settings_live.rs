@@ -229,6 +229,34 @@ fn neovides_names_for_window_knobs_are_honoured() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// The float depth knobs are live under both names: Neovide's port as
+/// they are, vireo's win, and an out-of-range value is refused by name.
+#[test]
+fn float_depth_knobs_are_live_under_vireos_and_neovides_names() {
+    let dir = scratch("depth");
+    let init = "vim.g.neovide_floating_shadow = false\n\
+                vim.g.neovide_floating_corner_radius = 0.25\n\
+                vim.g.neovide_light_angle_degrees = 30\n\
+                vim.g.neovide_floating_blur_amount_x = 0\n";
+    let (conn, mut live) = started_live(&dir, init);
+    let d = live.settings().depth();
+    assert!(!d.shadow, "g:neovide_floating_shadow");
+    assert_eq!((d.corner_radius, d.light_angle_degrees, d.blur), (0.25, 30.0, [0.0, 2.0]));
+    change(&conn, &mut live, "let g:vireo_floating_shadow = 1", |s, _| s.floating_shadow);
+    change(&conn, &mut live, "let g:vireo_floating_z_height = 4", |s, _| s.depth().z_height == 4.0);
+    change(&conn, &mut live, "let g:vireo_floating_blur_amount_y = 0.5", |s, _| s.depth().blur[1] == 0.5);
+    let problems = change(&conn, &mut live, "let g:vireo_light_radius = -2", |_, p| !p.is_empty());
+    assert!(
+        problems[0]
+            .starts_with("g:vireo_light_radius: 'light_radius' expects a number of pixels from 0 to 100"),
+        "{problems:?}"
+    );
+    assert_eq!(live.settings().depth().light_radius, 5.0);
+    change(&conn, &mut live, "unlet g:vireo_floating_shadow", |s, _| !s.floating_shadow);
+    conn.shutdown();
+    std::fs::remove_dir_all(dir).ok();
+}
+
 fn background(conn: &Connection) -> Value {
     call(conn, "nvim_get_option_value", vec!["background".into(), Value::Map(vec![])]).unwrap()
 }

@@ -141,6 +141,7 @@ impl Display {
         let mut renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), format, fonts);
         renderer.padding = padding;
         renderer.opacity = s.opacity();
+        renderer.depth = s.depth();
         let scale = window.scale_factor() as f32 * s.scale_factor.0;
         if scale != s.scale_factor.0 {
             renderer.fonts.set_scale(scale);
@@ -349,6 +350,10 @@ impl Display {
         }
         if s.opacity() != before.opacity() {
             self.renderer.opacity = s.opacity();
+            self.window.request_redraw();
+        }
+        if s.depth() != before.depth() {
+            self.renderer.depth = s.depth();
             self.window.request_redraw();
         }
         if s.idle != before.idle {

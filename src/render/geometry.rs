@@ -43,8 +43,8 @@ pub struct Copy {
 }
 
 /// What the composite shader draws for a layer placed by `p` (its texture
-/// `texture` pixels) into the screen rows `band` of a `screen`-sized
-/// image, as plain texture copies: for layers drawn in place of what is
+/// `texture` pixels) into the screen rect `region` (x0, y0, x1, y1) of a
+/// `screen`-sized image, as plain texture copies: for layers drawn in place of what is
 /// under them, where a copy costs a CPU rasteriser a fraction of a shaded
 /// quad. The rows are read as the shader reads them (margins fixed, the
 /// text through the ring at the scroll offset). `None` when side margins
@@ -53,7 +53,7 @@ pub struct Copy {
 pub fn layer_copies(
     p: &Placement,
     texture: (u32, u32),
-    band: (u32, u32),
+    [rx0, ry0, rx1, ry1]: [u32; 4],
     screen: (u32, u32),
 ) -> Option<Vec<Copy>> {
     let int = |v: f32| v.round() as i64;
@@ -66,11 +66,11 @@ pub fn layer_copies(
     }
     let (tw, th) = (i64::from(texture.0), i64::from(texture.1));
     // Columns: the layer, the texture and the screen overlap.
-    let left = x0.max(0);
-    let right = (x0 + w.min(tw)).min(i64::from(screen.0));
-    // Layer rows in the band.
-    let top = (i64::from(band.0) - y0).max(0);
-    let end = (i64::from(band.1) - y0).min(h).min(i64::from(screen.1) - y0);
+    let left = x0.max(i64::from(rx0));
+    let right = (x0 + w.min(tw)).min(i64::from(screen.0)).min(i64::from(rx1));
+    // Layer rows in the region.
+    let top = (i64::from(ry0) - y0).max(0);
+    let end = (i64::from(ry1) - y0).min(h).min(i64::from(screen.1) - y0);
     let mut copies = Vec::new();
     if right <= left {
         return Some(copies);
@@ -542,7 +542,7 @@ mod tests {
             text: [0.0, 20.0, 100.0, 80.0],
             scroll: [-30.0, 120.0, 80.0, 140.0],
         };
-        let copies = layer_copies(&p, (100, 140), (0, 200), (100, 200)).expect("no side margins");
+        let copies = layer_copies(&p, (100, 140), [0, 0, 100, 200], (100, 200)).expect("no side margins");
         let rows: Vec<_> = copies.iter().map(|c| (c.dst[1], c.src[1], c.size[1])).collect();
         // Winbar in place; then text row -30 px: ring row (−30 + 80) = 50
         // on to the ring's end (70 px), then from the ring's start.
@@ -558,14 +558,16 @@ mod tests {
             }
         }
         // A band cuts the copies; off-screen parts are left out.
-        let band = layer_copies(&p, (100, 140), (70, 90), (100, 200)).unwrap();
+        let band = layer_copies(&p, (100, 140), [0, 70, 100, 90], (100, 200)).unwrap();
         assert_eq!(band.iter().map(|c| (c.dst[1], c.size[1])).collect::<Vec<_>>(), [(70, 20)]);
         let off = Placement { pos: [-30.0, -10.0], ..Placement::fixed([0.0; 2], [100.0, 80.0]) };
-        let c = layer_copies(&off, (100, 80), (0, 200), (60, 200)).unwrap();
+        let c = layer_copies(&off, (100, 80), [0, 0, 60, 200], (60, 200)).unwrap();
         assert_eq!(c, [Copy { src: [30, 10], dst: [0, 0], size: [60, 70] }]);
         // Side margins that stay while the text moves: the shader's job.
         let bordered = Placement { text: [10.0, 20.0, 90.0, 80.0], ..p };
-        assert_eq!(layer_copies(&bordered, (100, 140), (0, 200), (100, 200)), None);
+        let cut = layer_copies(&p, (100, 140), [30, 40, 50, 60], (100, 200)).unwrap();
+        assert_eq!(cut, [Copy { src: [30, 0], dst: [30, 40], size: [20, 20] }], "a region cuts columns too");
+        assert_eq!(layer_copies(&bordered, (100, 140), [0, 0, 100, 200], (100, 200)), None);
     }
 
     #[test]

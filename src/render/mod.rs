@@ -17,6 +17,7 @@
 pub mod boxdraw;
 mod composite;
 pub mod cursor_motion;
+pub mod depth;
 pub mod flash;
 pub mod font;
 pub mod geometry;
@@ -39,6 +40,7 @@ use wgpu::util::DeviceExt;
 use crate::model::compose::{self, LayerKind};
 use crate::model::{DefaultColors, Frame, GLOBAL_GRID, GridId, HlTable, OptionValue, Row};
 use composite::CompositePipeline;
+pub use depth::Depth;
 use font::{CellMetrics, Fonts};
 pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
@@ -147,6 +149,7 @@ struct ScreenLayout {
     layers: Vec<compose::Layer>,
     separators: Vec<Rect>,
     bg: u32,
+    depth: Depth,
 }
 
 /// The composed image (without the cursor), kept between frames.
@@ -322,6 +325,9 @@ pub struct Renderer {
     pub padding: Padding,
     /// How opaque backgrounds are.
     pub opacity: Opacity,
+    /// Floats' shadow, rounded corners and background blur.
+    pub depth: Depth,
+    depth_pipelines: depth::DepthPipelines,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -380,6 +386,8 @@ impl Renderer {
             cursor_vfx: Vec::new(),
             rects,
             composite: CompositePipeline::new(&device, format),
+            depth: Depth::default(),
+            depth_pipelines: depth::DepthPipelines::new(&device, format),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
             queue,
@@ -603,6 +611,7 @@ impl Renderer {
             layers: visible.clone(),
             separators,
             bg: frame.defaults.bg,
+            depth: self.depth,
         };
         let full = moved_place || self.screen.as_ref().is_none_or(|s| s.layout != layout);
         let normal_bg = rgba(frame.defaults.bg, self.opacity.normal);
@@ -613,13 +622,19 @@ impl Renderer {
         {
             self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
-        let bands = if full {
+        // The screen is composed in regions: the damaged bands, except
+        // where they pass a blurred float's footprint (the float, its
+        // shadow and what its blur reads), which is composed whole.
+        let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
+        self.depth_pipelines.keep_targets(floats.blurs());
+        let damaged = if full {
             vec![(0, height)]
         } else {
             let mut bands = damaged_bands(&visible, &updates, m, height);
             bands.extend(moved_bands.into_iter().filter(|(a, b)| b > a));
             merge_bands(bands)
         };
+        let (bands, regions) = floats.regions(damaged, width);
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
         let globals = &screen.composite_globals;
@@ -641,9 +656,9 @@ impl Renderer {
                 }
                 let placement = layer.placed;
                 let texture = (layer.texture.width(), layer.texture.height());
-                let layer_copies: Option<Vec<_>> = bands
+                let layer_copies: Option<Vec<_>> = regions
                     .iter()
-                    .map(|&band| geometry::layer_copies(&placement, texture, band, (width, height)))
+                    .map(|&region| geometry::layer_copies(&placement, texture, region, (width, height)))
                     .collect();
                 let Some(layer_copies) = layer_copies else { break };
                 copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
@@ -661,8 +676,8 @@ impl Renderer {
             if !covered {
                 let mut pass = load_pass(&mut encoder, &screen.view, "background of damaged bands");
                 let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
-                for &(y0, y1) in &bands {
-                    pass.set_scissor_rect(0, y0, width, y1 - y0);
+                for &[x0, y0, x1, y1] in &regions {
+                    pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
                     self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
                 }
             }
@@ -680,9 +695,9 @@ impl Renderer {
                 );
             }
             let mut pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
-            for &(y0, y1) in &bands {
-                pass.set_scissor_rect(0, y0, width, y1 - y0);
-                for placed in &visible[shaded..] {
+            for &[x0, y0, x1, y1] in &regions {
+                pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
+                for (i, placed) in visible.iter().enumerate().skip(shaded) {
                     // Separators sit under the message grid but over the rest.
                     if placed.kind == LayerKind::Message {
                         self.rects.draw(
@@ -693,10 +708,41 @@ impl Renderer {
                             Blend::Over,
                         );
                     }
-                    if let Some(layer) = self.layers.get(&placed.grid) {
-                        let blend =
-                            if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                        self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                    let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                    // A float with depth: the blur under it (its own passes),
+                    // its shadow, then the float over the blur, its corners
+                    // rounded.
+                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
+                    if let Some(float) = float {
+                        if float.blur.is_some() {
+                            drop(pass);
+                            self.depth_pipelines.blur_under(
+                                &self.device,
+                                &mut encoder,
+                                &screen.texture,
+                                float,
+                            );
+                            pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
+                            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
+                        }
+                        self.depth_pipelines.draw_shadow(&self.device, &mut pass, (width, height), float);
+                    }
+                    match float.filter(|f| depth::DepthPipelines::draws(f)) {
+                        Some(f) => {
+                            let screen_size = (width, height);
+                            self.depth_pipelines.draw_float(
+                                &self.device,
+                                &mut pass,
+                                screen_size,
+                                &layer.view,
+                                f,
+                            );
+                        }
+                        None => {
+                            let blend =
+                                if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
+                            self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                        }
                     }
                 }
             }

@@ -224,6 +224,20 @@ knobs! {
     opacity: Fraction = Fraction(1.0), "opacity", "a number from 0 to 1", "1.0";
     /// How opaque the Normal background is, times `opacity`.
     normal_opacity: Fraction = Fraction(1.0), "normal_opacity", "a number from 0 to 1", "1.0";
+    /// Floating windows cast a soft shadow on what lies under them.
+    floating_shadow: bool = true, "floating_shadow", "true or false", "true";
+    /// How high floating windows hover over the grid, in pixels: a higher float casts its shadow farther and softer (0: no shadow).
+    floating_z_height: Pixels = Pixels(10.0), "floating_z_height", "a number of pixels from 0 to 100", "10.0";
+    /// The light's angle from straight in front of the screen, tilted toward its top, in degrees: 0 puts shadows right under floats, larger angles cast them farther down.
+    light_angle_degrees: Degrees = Degrees(45.0), "light_angle_degrees", "a number of degrees from 0 to 80", "45.0";
+    /// The light's radius: a bigger light gives shadows softer edges.
+    light_radius: Pixels = Pixels(5.0), "light_radius", "a number of pixels from 0 to 100", "5.0";
+    /// Round floating windows' corners, the radius this fraction of a line's height (0: square).
+    floating_corner_radius: Fraction = Fraction(0.0), "floating_corner_radius", "a number from 0 to 1", "0.0";
+    /// Blur what shows through a translucent floating window (`winblend`, `opacity`) across by this many pixels (0: sharp).
+    floating_blur_amount_x: BlurAmount = BlurAmount(2.0), "floating_blur_amount_x", "a number of pixels from 0 to 20", "2.0";
+    /// Blur what shows through a translucent floating window down by this many pixels (0: sharp).
+    floating_blur_amount_y: BlurAmount = BlurAmount(2.0), "floating_blur_amount_y", "a number of pixels from 0 to 20", "2.0";
     /// Closing the window asks nvim to quit with `:confirm qa` (a dialog for unsaved buffers); off, with `:qa`, which refuses and says which buffers are unsaved.
     confirm_quit: bool = true, "confirm_quit", "true or false", "true";
     /// Most frames per second: what nvim sends (bursts are drawn together), and animations with the focus; unset, the display's refresh rate where it reports one, else 60.
@@ -332,6 +346,18 @@ impl Settings {
     pub fn opacity(&self) -> crate::render::Opacity {
         crate::render::Opacity::new(self.opacity.0, self.normal_opacity.0)
     }
+
+    /// The `floating_*` and `light_*` knobs.
+    pub fn depth(&self) -> crate::render::Depth {
+        crate::render::Depth {
+            shadow: self.floating_shadow,
+            z_height: self.floating_z_height.0,
+            light_angle_degrees: self.light_angle_degrees.0,
+            light_radius: self.light_radius.0,
+            corner_radius: self.floating_corner_radius.0,
+            blur: [self.floating_blur_amount_x.0, self.floating_blur_amount_y.0],
+        }
+    }
 }
 
 /// Window decorations.
@@ -385,6 +411,12 @@ bounded! {
     Alpha255(f32) in 0.0..=255.0;
     /// A number from 0 to 100 (`cursor_vfx_particle_density`).
     Amount(f32) in 0.0..=100.0;
+    /// A length in pixels, 0 to 100 (`floating_z_height`, `light_radius`).
+    Pixels(f32) in 0.0..=100.0;
+    /// An angle in degrees, 0 to 80 (`light_angle_degrees`).
+    Degrees(f32) in 0.0..=80.0;
+    /// A blur's deviation in pixels, 0 to 20 (`floating_blur_amount_*`).
+    BlurAmount(f32) in 0.0..=20.0;
 }
 
 /// Deserializes a `T` within `lo..=hi`.

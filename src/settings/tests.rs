@@ -370,3 +370,51 @@ fn scroll_and_position_knobs_parse_and_refuse_values_out_of_range() {
     let knobs = crate::render::SlideKnobs::from_settings(&s);
     assert_eq!((knobs.scroll_length, knobs.far_lines, knobs.position_length), (0.0, 4, 0.5));
 }
+
+#[test]
+fn float_depth_knobs_default_to_neovides_and_refuse_values_out_of_range() {
+    let defaults = crate::render::Depth {
+        shadow: true,
+        z_height: 10.0,
+        light_angle_degrees: 45.0,
+        light_radius: 5.0,
+        corner_radius: 0.0,
+        blur: [2.0, 2.0],
+    };
+    assert_eq!(Settings::default().depth(), defaults);
+    let mut s = Settings::default();
+    let text = "floating_shadow = false\nfloating_z_height = 20\nlight_angle_degrees = 30.5\nlight_radius = 0\n\
+                floating_corner_radius = 0.5\nfloating_blur_amount_x = 0\nfloating_blur_amount_y = 4.5\n";
+    let errors = apply(Path::new("c.toml"), text, &mut s);
+    assert!(errors.is_empty(), "{errors:?}");
+    let want = crate::render::Depth {
+        shadow: false,
+        z_height: 20.0,
+        light_angle_degrees: 30.5,
+        light_radius: 0.0,
+        corner_radius: 0.5,
+        blur: [0.0, 4.5],
+    };
+    assert_eq!(s.depth(), want);
+    let before = s.clone();
+    for (knob, value, expected) in [
+        ("floating_z_height", -1.0, "'floating_z_height' expects a number of pixels from 0 to 100"),
+        ("light_angle_degrees", 90.0, "'light_angle_degrees' expects a number of degrees from 0 to 80"),
+        ("light_radius", 500.0, "'light_radius' expects a number of pixels from 0 to 100"),
+        ("floating_corner_radius", 2.0, "'floating_corner_radius' expects a number from 0 to 1"),
+        ("floating_blur_amount_x", 50.0, "'floating_blur_amount_x' expects a number of pixels from 0 to 20"),
+        (
+            "floating_blur_amount_y",
+            f64::NAN,
+            "'floating_blur_amount_y' expects a number of pixels from 0 to 20",
+        ),
+    ] {
+        let err = s.set(knob, toml::Value::Float(value)).unwrap_err().to_string();
+        assert!(err.starts_with(expected), "{knob}: {err}");
+    }
+    assert_eq!(
+        s.set("floating_shadow", "yes".into()).unwrap_err().to_string().split(':').next(),
+        Some("'floating_shadow' expects true or false")
+    );
+    assert_eq!(s, before, "refused values change nothing");
+}
