@@ -542,7 +542,12 @@ impl Renderer {
         // Rows of the global grid under windows are never seen: they are
         // drawn when they show again (their `drawn` stays stale or `None`).
         // While a window slides to a new place they may show.
-        let sliding = self.layers.values().any(|l| l.slide.iter().any(|s| s.end(self.now).is_some()));
+        let starts_sliding = |p: &compose::Layer| {
+            let moved = |l: &Layer| l.placed_at.is_some_and(|at| at != geometry::layer_placement(p, m).pos);
+            self.slides.position_length > 0.0 && self.layers.get(&p.grid).is_some_and(moved)
+        };
+        let sliding = self.layers.values().any(|l| l.slide.iter().any(|s| s.end(self.now).is_some()))
+            || visible.iter().any(starts_sliding);
         let hidden = if sliding { Vec::new() } else { geometry::hidden_rows(&visible) };
         // Prepare every layer's text first: preparing can grow the atlas,
         // and every pass must see the final atlas.
