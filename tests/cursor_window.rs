@@ -107,16 +107,6 @@ fn a_smooth_blink_fades_the_cursor_in_and_out() {
     assert!(between > 0, "no screenshot caught the fade: {levels:?}");
 }
 
-/// vireo's CPU time so far, in clock ticks (user + system, /proc/PID/stat).
-fn cpu_ticks(s: &Session) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", s.vireo.0.id())).expect("vireo runs");
-    // Fields after the command's closing parenthesis: state is the first,
-    // utime and stime the 12th and 13th.
-    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 /// nvim's `visual_bell` flashes the window: screenshots after an error
 /// beep (`<Esc>` in normal mode) show a blank area tinted toward the
 /// foreground colour, then the normal screen again, and the window then
@@ -161,9 +151,9 @@ fn the_visual_bell_flashes_the_window_and_a_plain_bell_only_with_the_knob() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(level(&window_shot(&s)), bg, "the normal screen again after the flash");
     // At rest after a flash: no timer left.
-    let ticks = cpu_ticks(&s);
+    let ticks = s.cpu_ticks();
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(cpu_ticks(&s) - ticks, 0, "vireo used CPU in 5 s after the flash");
+    assert_eq!(s.cpu_ticks() - ticks, 0, "vireo used CPU in 5 s after the flash");
 
     remote_expr(&socket, "execute('set novisualbell')");
     std::thread::sleep(Duration::from_millis(500));

@@ -97,4 +97,8 @@ fn held_ctrl_e_and_the_wheel_scroll_smoothly_and_rest_on_the_still_screen() {
     assert!(end > start, "the wheel scrolled ({start} -> {end})");
     assert!(between(&seen), "no screenshot showed the wheel's scroll between rows: {seen:?}");
     assert_rests_on_the_still_screen(&s, &socket, "after the wheel");
+    // At rest nothing is left to wake for.
+    let ticks = s.cpu_ticks();
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(s.cpu_ticks() - ticks, 0, "vireo used CPU in 5 s after the scrolls");
 }

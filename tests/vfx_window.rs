@@ -10,16 +10,6 @@ use std::time::{Duration, Instant};
 
 use vireo::render::offscreen::Image;
 
-/// vireo's CPU time so far, in clock ticks (user + system, /proc/PID/stat).
-fn cpu_ticks(s: &Session) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", s.vireo.0.id())).expect("vireo runs");
-    // Fields after the command's closing parenthesis: state is the first,
-    // utime and stime the 12th and 13th.
-    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 /// Pixels brighter than the dark background in pixel rows `y0..y1`.
 fn bright(img: &Image, y0: u32, y1: u32) -> usize {
     (y0..y1)
@@ -70,7 +60,7 @@ fn particles_show_while_they_live_and_then_the_window_rests() {
     assert_eq!(bright(&after, between.start, between.end), 0, "the particles are gone");
     assert!(bright(&after, last, last + ch) > 0, "the cursor and `end` on the last text row");
     // At rest after the effects: no timer left.
-    let ticks = cpu_ticks(&s);
+    let ticks = s.cpu_ticks();
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(cpu_ticks(&s) - ticks, 0, "vireo used CPU in 5 s after the particles died");
+    assert_eq!(s.cpu_ticks() - ticks, 0, "vireo used CPU in 5 s after the particles died");
 }

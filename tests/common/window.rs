@@ -293,6 +293,16 @@ impl Session {
     }
 
     /// vireo's resident memory in kB (`VmRSS`).
+    /// vireo's CPU time so far, in clock ticks (user + system, /proc/PID/stat).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.vireo.0.id())).expect("vireo runs");
+        // Fields after the command's closing parenthesis: state is the
+        // first, utime and stime the 12th and 13th.
+        let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
     pub fn resident_kb(&self) -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.vireo.0.id())).unwrap_or_default();
