@@ -80,9 +80,13 @@ impl Presenter {
             .find(|mode| caps.alpha_modes.contains(mode))
             .unwrap_or(caps.alpha_modes[0]);
         log::debug!("swapchain: {format:?}, {present_mode:?}, {alpha_mode:?}");
+        // Windows are copied into the frame from their layers; a blurred
+        // float reads what lies under it back out of it.
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::COPY_DST
+            | (caps.usages & wgpu::TextureUsages::COPY_SRC);
         let config = wgpu::SurfaceConfiguration {
-            // The kept screen image is copied in, then the cursor drawn.
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_DST,
+            usage,
             format,
             width,
             height,

@@ -216,8 +216,8 @@ fn a_change_under_the_shadow_draws_what_drawing_from_scratch_does() {
             let mut offscreen = offscreen().lock().unwrap();
             offscreen.renderer.depth = depth;
             offscreen.renderer.invalidate();
-            offscreen.render(&frame, CursorState { visible: false }).unwrap();
-            let (image, stats) = offscreen.render(&changed, CursorState { visible: false }).unwrap();
+            offscreen.render_kept(&frame, CursorState { visible: false }).unwrap();
+            let (image, stats) = offscreen.render_kept(&changed, CursorState { visible: false }).unwrap();
             assert_eq!(stats.rows_drawn, 1, "one row changed");
             if blurred {
                 assert!(

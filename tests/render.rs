@@ -76,20 +76,22 @@ fn a_one_character_change_redraws_one_row() {
         line(&mut m, row, vec![cell("text", Some(0)), cell("!", None)]);
     }
     let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
-    let (_, first) = offscreen.render(&frame, no_cursor()).unwrap();
+    let (_, first) = offscreen.render_kept(&frame, no_cursor()).unwrap();
     assert_eq!(first.rows_drawn, 10);
     let frame = line(&mut m, 4, vec![cell("T", Some(0))]);
-    let (img, second) = offscreen.render(&frame, no_cursor()).unwrap();
+    let (img, second) = offscreen.render_kept(&frame, no_cursor()).unwrap();
     assert_eq!(second.rows_drawn, 1, "only the edited row is re-rasterised");
     let ch = offscreen.renderer.metrics().height;
     assert_eq!((second.bands, second.composed_rows_px), (1, ch), "and only its band is composed again");
     // And the untouched rows are still on screen.
     assert!(!ink_columns(&crop_row(&img, 0, ch), 0, img.width).is_empty());
-    // Moving the cursor redraws no row at all.
+    // Moving the cursor redraws no row at all, and composes only the
+    // band it is drawn over.
     m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 7, col: 3 }).unwrap();
     let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
-    let (_, third) = offscreen.render(&frame, CursorState { visible: true }).unwrap();
-    assert_eq!((third.rows_drawn, third.composed_rows_px), (0, 0));
+    let (_, third) = offscreen.render_kept(&frame, CursorState { visible: true }).unwrap();
+    assert_eq!((third.rows_drawn, third.composed_rows_px), (0, ch));
+    assert_eq!(third.damage, [(7 * ch, 8 * ch)]);
 }
 
 #[test]

@@ -677,7 +677,8 @@ impl DepthPipelines {
         pass.draw(0..6, 0..4);
     }
 
-    /// Blurs what `screen` holds under `float` (if it blurs) into the blur
+    /// Blurs what `screen` holds under `float` (if it blurs; the screen's
+    /// origin at `at` in the texture, inside the padding) into the blur
     /// targets: records a copy and two passes into `encoder`, so no pass
     /// on `screen` may be open. [`DepthPipelines::draw_float`] then draws
     /// the float over the result.
@@ -686,6 +687,7 @@ impl DepthPipelines {
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
         screen: &wgpu::Texture,
+        (at_x, at_y): (u32, u32),
         float: &FloatDepth,
     ) {
         let Some(blur) = &float.blur else { return };
@@ -696,7 +698,7 @@ impl DepthPipelines {
         let [sx, sy, _, _] = blur.source;
         encoder.copy_texture_to_texture(
             wgpu::TexelCopyTextureInfo {
-                origin: wgpu::Origin3d { x: sx, y: sy, z: 0 },
+                origin: wgpu::Origin3d { x: sx + at_x, y: sy + at_y, z: 0 },
                 ..screen.as_image_copy()
             },
             targets.copy.as_image_copy(),

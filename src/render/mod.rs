@@ -152,10 +152,9 @@ struct ScreenLayout {
     depth: Depth,
 }
 
-/// The composed image (without the cursor), kept between frames.
+/// How the screen was last composed into the target, and the bind
+/// groups for drawing it.
 struct KeptScreen {
-    texture: wgpu::Texture,
-    view: wgpu::TextureView,
     composite_globals: wgpu::BindGroup,
     rect_globals: wgpu::BindGroup,
     layout: ScreenLayout,
@@ -627,131 +626,6 @@ impl Renderer {
         {
             self.screen = Some(self.new_screen(target_size, (width, height), &layout));
         }
-        // The screen is composed in regions: the damaged bands, except
-        // where they pass a blurred float's footprint (the float, its
-        // shadow and what its blur reads), which is composed whole.
-        let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
-        self.depth_pipelines.keep_targets(floats.blurs());
-        let damaged = if full {
-            vec![(0, height)]
-        } else {
-            let mut bands = damaged_bands(&visible, &updates, m, height);
-            bands.extend(moved_bands.into_iter().filter(|(a, b)| b > a));
-            merge_bands(bands)
-        };
-        let (bands, regions) = floats.regions(damaged, width);
-        let screen = self.screen.as_mut().expect("made above");
-        screen.layout = layout;
-        let globals = &screen.composite_globals;
-        let rect_globals = &screen.rect_globals;
-        if !bands.is_empty() {
-            // The global grid and the windows replace what is under them
-            // and lie under every float and the message grid: they are
-            // copied in (on a CPU rasteriser a copy costs a fraction of a
-            // shaded quad); the rest is drawn over them by the shader.
-            let mut copies = Vec::new();
-            let mut shaded = 0;
-            for placed in &visible {
-                let Some(layer) = self.layers.get(&placed.grid) else {
-                    shaded += 1;
-                    continue;
-                };
-                if !matches!(placed.kind, LayerKind::Global | LayerKind::Window) {
-                    break;
-                }
-                let placement = layer.placed;
-                let texture = (layer.texture.width(), layer.texture.height());
-                let layer_copies: Option<Vec<_>> = regions
-                    .iter()
-                    .map(|&region| geometry::layer_copies(&placement, texture, region, (width, height)))
-                    .collect();
-                let Some(layer_copies) = layer_copies else { break };
-                copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
-                shaded += 1;
-            }
-            // The first layer covers the screen: no background under it.
-            let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
-                shaded > 0
-                    && l.placed.pos == [0.0, 0.0]
-                    && l.texture.width() >= width
-                    && l.texture.height() >= height
-                    && l.placed.size[0] >= width as f32
-                    && l.placed.size[1] >= height as f32
-            });
-            if !covered {
-                let mut pass = load_pass(&mut encoder, &screen.view, "background of damaged bands");
-                let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
-                for &[x0, y0, x1, y1] in &regions {
-                    pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-                    self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
-                }
-            }
-            for (grid, copy) in &copies {
-                encoder.copy_texture_to_texture(
-                    wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: copy.src[0], y: copy.src[1], z: 0 },
-                        ..self.layers[grid].texture.as_image_copy()
-                    },
-                    wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: copy.dst[0], y: copy.dst[1], z: 0 },
-                        ..screen.texture.as_image_copy()
-                    },
-                    wgpu::Extent3d { width: copy.size[0], height: copy.size[1], depth_or_array_layers: 1 },
-                );
-            }
-            let mut pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
-            for &[x0, y0, x1, y1] in &regions {
-                pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-                for (i, placed) in visible.iter().enumerate().skip(shaded) {
-                    // Separators sit under the message grid but over the rest.
-                    if placed.kind == LayerKind::Message {
-                        self.rects.draw(
-                            &self.device,
-                            &mut pass,
-                            rect_globals,
-                            &screen.layout.separators,
-                            Blend::Over,
-                        );
-                    }
-                    let Some(layer) = self.layers.get(&placed.grid) else { continue };
-                    // A float with depth: the blur under it (its own passes),
-                    // its shadow, then the float over the blur, its corners
-                    // rounded.
-                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
-                    if let Some(float) = float {
-                        if float.blur.is_some() {
-                            drop(pass);
-                            self.depth_pipelines.blur_under(
-                                &self.device,
-                                &mut encoder,
-                                &screen.texture,
-                                float,
-                            );
-                            pass = load_pass(&mut encoder, &screen.view, "compose damaged bands");
-                            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-                        }
-                        self.depth_pipelines.draw_shadow(&self.device, &mut pass, (width, height), float);
-                    }
-                    match float.filter(|f| depth::DepthPipelines::draws(f)) {
-                        Some(f) => {
-                            let screen_size = (width, height);
-                            self.depth_pipelines.draw_float(
-                                &self.device,
-                                &mut pass,
-                                screen_size,
-                                &layer.view,
-                                f,
-                            );
-                        }
-                        None => {
-                            let blend =
-                                if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                            self.composite.draw(&mut pass, globals, &layer.composite, blend);
-                        }
-                    }
-                }
-            }
-        }
         let mut cursor_rects = Vec::new();
         let cursor_glyph = match self.preedit.clone() {
             Some(text) => self.push_preedit(frame, &text, &mut cursor_rects),
@@ -791,37 +665,148 @@ impl Renderer {
                 cursor.into_iter().chain(particles).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
             }
         };
-        // The kept image to the target inside the padding, then the cursor
-        // on top. A kept target needs only the changed bands, and where the
-        // cursor was; a new one, or new padding, needs everything.
+        // The target keeps what the last frame drew (with `kept`): it is
+        // composed again where something changed, where the cursor was and
+        // where it goes. A new target, a new layout or new padding is
+        // composed whole.
         let placed_with = Some((pad, normal_bg));
         let whole = !kept || full || self.placed_with != placed_with;
         self.placed_with = placed_with;
-        let copies = if whole {
+        // The screen is composed in regions: the damaged bands, except
+        // where they pass a blurred float's footprint (the float, its
+        // shadow and what its blur reads), which is composed whole.
+        let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
+        self.depth_pipelines.keep_targets(floats.blurs());
+        let damaged = if whole {
             vec![(0, height)]
         } else {
-            merge_bands(bands.iter().copied().chain(self.overlay).chain(overlay).collect())
+            let mut bands = damaged_bands(&visible, &updates, m, height);
+            bands.extend(moved_bands.into_iter().filter(|(a, b)| b > a));
+            bands.extend(self.overlay.into_iter().chain(overlay));
+            merge_bands(bands)
         };
+        self.overlay = overlay;
+        let (bands, regions) = floats.regions(damaged, width);
+        let screen = self.screen.as_mut().expect("made above");
+        screen.layout = layout;
+        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+        // Screen coordinates are drawn inside the padding.
+        let inside = |pass: &mut wgpu::RenderPass<'_>, [x0, y0, x1, y1]: [u32; 4]| {
+            pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
+            pass.set_scissor_rect(x0 + pad.left, y0 + pad.top, x1 - x0, y1 - y0);
+        };
+        let globals = &screen.composite_globals;
+        let rect_globals = &screen.rect_globals;
+        if !bands.is_empty() {
+            // The global grid and the windows replace what is under them
+            // and lie under every float and the message grid: they are
+            // copied in (on a CPU rasteriser a copy costs a fraction of a
+            // shaded quad); the rest is drawn over them by the shader.
+            let mut copies = Vec::new();
+            let mut shaded = 0;
+            for placed in &visible {
+                let Some(layer) = self.layers.get(&placed.grid) else {
+                    shaded += 1;
+                    continue;
+                };
+                if !matches!(placed.kind, LayerKind::Global | LayerKind::Window) {
+                    break;
+                }
+                let placement = layer.placed;
+                let texture = (layer.texture.width(), layer.texture.height());
+                let layer_copies: Option<Vec<_>> = regions
+                    .iter()
+                    .map(|&region| geometry::layer_copies(&placement, texture, region, (width, height)))
+                    .collect();
+                let Some(layer_copies) = layer_copies else { break };
+                copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
+                shaded += 1;
+            }
+            // The first layer covers the screen: no background under it.
+            let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
+                shaded > 0
+                    && l.placed.pos == [0.0, 0.0]
+                    && l.texture.width() >= width
+                    && l.texture.height() >= height
+                    && l.placed.size[0] >= width as f32
+                    && l.placed.size[1] >= height as f32
+            });
+            if !covered {
+                let mut pass = load_pass(&mut encoder, &view, "background of damaged bands");
+                let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
+                for &region in &regions {
+                    inside(&mut pass, region);
+                    self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
+                }
+            }
+            for (grid, copy) in &copies {
+                encoder.copy_texture_to_texture(
+                    wgpu::TexelCopyTextureInfo {
+                        origin: wgpu::Origin3d { x: copy.src[0], y: copy.src[1], z: 0 },
+                        ..self.layers[grid].texture.as_image_copy()
+                    },
+                    wgpu::TexelCopyTextureInfo {
+                        origin: wgpu::Origin3d { x: copy.dst[0] + pad.left, y: copy.dst[1] + pad.top, z: 0 },
+                        ..target.as_image_copy()
+                    },
+                    wgpu::Extent3d { width: copy.size[0], height: copy.size[1], depth_or_array_layers: 1 },
+                );
+            }
+            let mut pass = load_pass(&mut encoder, &view, "compose damaged bands");
+            for &[x0, y0, x1, y1] in &regions {
+                inside(&mut pass, [x0, y0, x1, y1]);
+                for (i, placed) in visible.iter().enumerate().skip(shaded) {
+                    // Separators sit under the message grid but over the rest.
+                    if placed.kind == LayerKind::Message {
+                        self.rects.draw(
+                            &self.device,
+                            &mut pass,
+                            rect_globals,
+                            &screen.layout.separators,
+                            Blend::Over,
+                        );
+                    }
+                    let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                    // A float with depth: the blur under it (its own passes),
+                    // its shadow, then the float over the blur, its corners
+                    // rounded.
+                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
+                    if let Some(float) = float {
+                        if float.blur.is_some() {
+                            drop(pass);
+                            let at = (pad.left, pad.top);
+                            self.depth_pipelines.blur_under(&self.device, &mut encoder, target, at, float);
+                            pass = load_pass(&mut encoder, &view, "compose damaged bands");
+                            inside(&mut pass, [x0, y0, x1, y1]);
+                        }
+                        self.depth_pipelines.draw_shadow(&self.device, &mut pass, (width, height), float);
+                    }
+                    match float.filter(|f| depth::DepthPipelines::draws(f)) {
+                        Some(f) => {
+                            let screen_size = (width, height);
+                            self.depth_pipelines.draw_float(
+                                &self.device,
+                                &mut pass,
+                                screen_size,
+                                &layer.view,
+                                f,
+                            );
+                        }
+                        None => {
+                            let blend =
+                                if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
+                            self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                        }
+                    }
+                }
+            }
+        }
+        let screen = self.screen.as_ref().expect("made above");
         let damage = if whole {
             vec![(0, target_size.1)]
         } else {
-            copies.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect()
+            bands.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect()
         };
-        self.overlay = overlay;
-        let screen = self.screen.as_ref().expect("made above");
-        for &(y0, y1) in &copies {
-            encoder.copy_texture_to_texture(
-                wgpu::TexelCopyTextureInfo {
-                    origin: wgpu::Origin3d { x: 0, y: y0, z: 0 },
-                    ..screen.texture.as_image_copy()
-                },
-                wgpu::TexelCopyTextureInfo {
-                    origin: wgpu::Origin3d { x: pad.left, y: y0 + pad.top, z: 0 },
-                    ..target.as_image_copy()
-                },
-                wgpu::Extent3d { width, height: y1 - y0, depth_or_array_layers: 1 },
-            );
-        }
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
         let particles = !self.cursor_vfx.is_empty();
         if !cursor_rects.is_empty()
@@ -903,21 +888,7 @@ impl Renderer {
         (width, height): (u32, u32),
         layout: &ScreenLayout,
     ) -> KeptScreen {
-        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("composed screen"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: self.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::COPY_SRC
-                | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
         KeptScreen {
-            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
-            texture,
             composite_globals: rects::globals_bind_group(
                 &self.device,
                 &self.composite.globals_layout,

@@ -91,15 +91,29 @@ impl Offscreen {
         Ok((self.read_back(&texture)?, stats))
     }
 
+    /// Like [`Offscreen::render`], into a target kept from the last call
+    /// as a window's is: only what changed is drawn again.
+    pub fn render_kept(
+        &mut self,
+        frame: &Frame,
+        cursor: CursorState,
+    ) -> Result<(Image, RenderStats), GpuError> {
+        let stats = self.render_and_wait(frame, cursor)?;
+        let image = self.read_back(self.kept.as_ref().expect("made by render_and_wait"))?;
+        Ok((image, stats))
+    }
+
     /// Renders into a kept target and waits for the GPU, without reading
     /// the image back: what a window pays per frame, for benchmarks.
     pub fn render_and_wait(&mut self, frame: &Frame, cursor: CursorState) -> Result<RenderStats, GpuError> {
         let size = self.target_size(self.renderer.target_pixels(frame));
         let fits = self.kept.as_ref().is_some_and(|t| (t.width(), t.height()) == size);
-        if !fits {
-            self.kept = Some(self.target(size));
-        }
-        let stats = self.renderer.render(frame, self.kept.as_ref().expect("target was just made"), cursor);
+        let stats = if fits {
+            // Still holding the last frame, as a window's target does.
+            self.renderer.render_kept(frame, self.kept.as_ref().expect("fits"), cursor)
+        } else {
+            self.renderer.render(frame, self.kept.insert(self.target(size)), cursor)
+        };
         self.gpu
             .device
             .poll(wgpu::PollType::wait_indefinitely())
