@@ -510,3 +510,71 @@ fn a_moved_window_slides_to_its_new_place() {
     let (end, _) = moving.render(&after, no_cursor()).unwrap();
     assert_same(&end, &still_after, "it lands on the screen drawn without animation");
 }
+
+/// A window with `rows` rows of "line N" from topline `top`,
+/// scrolled by `delta` since the last frame (every row drawn anew, as nvim
+/// does for a jump).
+fn window_at(m: &mut Model, rows: usize, top: usize, delta: i64) -> Frame {
+    let (grid, win) = (2, 1000);
+    for row in 0..rows {
+        let cells = vec![cell(&format!("line {}", top + row), Some(0))];
+        m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: 30, height: rows }).unwrap();
+    m.apply(RedrawEvent::WinViewport {
+        grid,
+        win,
+        topline: top as i64,
+        botline: (top + rows) as i64,
+        curline: top as i64,
+        curcol: 0,
+        line_count: Some(1000),
+        scroll_delta: Some(delta),
+    })
+    .unwrap();
+    m.apply(RedrawEvent::Flush).unwrap().unwrap()
+}
+
+/// `G` in a long buffer: a jump further than the window is high slides in
+/// only `scroll_animation_far_lines` (1) line: the first frame shows the
+/// destination one row lower than its place, and the slide ends on it.
+/// A window resized in the middle of a slide ends it at once.
+#[test]
+fn a_far_jump_slides_one_line_and_a_resize_ends_a_slide() {
+    use std::time::{Duration, Instant};
+    use vireo::render::SlideKnobs;
+    let rows = 8;
+    let mut m = model(30, rows + 1);
+    m.apply(RedrawEvent::GridResize { grid: 2, width: 30, height: rows }).unwrap();
+    let before = window_at(&mut m, rows, 0, 0);
+    let after = window_at(&mut m, rows, 500, 500);
+    let mut still = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    still.render(&before, no_cursor()).unwrap();
+    let (still_after, _) = still.render(&after, no_cursor()).unwrap();
+
+    let mut smooth = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    smooth.renderer.slides = SlideKnobs { scroll_length: 0.3, far_lines: 1, position_length: 0.0 };
+    let t0 = Instant::now();
+    smooth.renderer.now = t0;
+    smooth.render(&before, no_cursor()).unwrap();
+    let (start, _) = smooth.render(&after, no_cursor()).unwrap();
+    let ch = smooth.renderer.metrics().height;
+    for row in 1..rows as u32 {
+        assert_same(&crop_row(&start, row, ch), &crop_row(&still_after, row - 1, ch), "one row lower");
+    }
+    smooth.renderer.now = t0 + Duration::from_millis(301);
+    let (end, _) = smooth.render(&after, no_cursor()).unwrap();
+    assert_same(&end, &still_after, "the jump lands on its place");
+
+    // A scroll starts a slide; the window is resized before it ends.
+    smooth.renderer.now = t0 + Duration::from_millis(400);
+    let scrolled = window_at(&mut m, rows, 503, 3);
+    smooth.render(&scrolled, no_cursor()).unwrap();
+    assert!(smooth.renderer.slide_end(smooth.renderer.now).is_some(), "sliding");
+    m.apply(RedrawEvent::GridResize { grid: 2, width: 30, height: rows - 2 }).unwrap();
+    let resized = window_at(&mut m, rows - 2, 503, 0);
+    let (img, _) = smooth.render(&resized, no_cursor()).unwrap();
+    assert_eq!(smooth.renderer.slide_end(smooth.renderer.now), None, "the resize ended the slide");
+    let mut fresh = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    assert_same(&img, &fresh.render(&resized, no_cursor()).unwrap().0, "drawn in place");
+}
