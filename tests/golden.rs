@@ -5,6 +5,8 @@
 //! `VIREO_UPDATE_GOLDEN=1 cargo test --test golden` rewrites the PNGs; look
 //! at every one before committing it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -230,16 +232,7 @@ fn smooth_scroll_at_its_start_middle_and_end() {
     }
     m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: cols, height: rows - 1 }).unwrap();
     m.apply(RedrawEvent::WinViewportMargins { grid, win, top: 1, bottom: 0, left: 0, right: 0 }).unwrap();
-    let viewport = |topline: i64, delta: i64| RedrawEvent::WinViewport {
-        grid,
-        win,
-        topline,
-        botline: topline + 8,
-        curline: topline,
-        curcol: 0,
-        line_count: Some(100),
-        scroll_delta: Some(delta),
-    };
+    let viewport = |topline: i64, delta: i64| common::viewport(grid, win, topline, 8, delta);
     m.apply(viewport(0, 0)).unwrap();
     let before = m.apply(RedrawEvent::Flush).unwrap().unwrap();
     m.apply(RedrawEvent::GridScroll { grid, top: 1, bot: rows - 1, left: 0, right: cols, rows: 3 }).unwrap();

@@ -1,6 +1,8 @@
 //! Renderer behaviour measured in pixels, on frames built directly from
 //! model events (no nvim).
 
+mod common;
+
 use std::borrow::Cow;
 
 use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent};
@@ -408,16 +410,7 @@ fn a_window_scrolls_smoothly_drawing_only_the_rows_that_enter() {
     }
     m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: 30, height: rows }).unwrap();
     m.apply(RedrawEvent::WinViewportMargins { grid, win, top: 1, bottom: 0, left: 0, right: 0 }).unwrap();
-    let viewport = |topline: i64, delta: i64| RedrawEvent::WinViewport {
-        grid,
-        win,
-        topline,
-        botline: topline + 7,
-        curline: topline,
-        curcol: 0,
-        line_count: Some(100),
-        scroll_delta: Some(delta),
-    };
+    let viewport = |topline: i64, delta: i64| common::viewport(grid, win, topline, 7, delta);
     m.apply(viewport(0, 0)).unwrap();
     let before = m.apply(RedrawEvent::Flush).unwrap().unwrap();
     // 2<C-e>: nvim scrolls the rows under the winbar and draws two new ones.
@@ -521,17 +514,7 @@ fn window_at(m: &mut Model, rows: usize, top: usize, delta: i64) -> Frame {
         m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
     }
     m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: 30, height: rows }).unwrap();
-    m.apply(RedrawEvent::WinViewport {
-        grid,
-        win,
-        topline: top as i64,
-        botline: (top + rows) as i64,
-        curline: top as i64,
-        curcol: 0,
-        line_count: Some(1000),
-        scroll_delta: Some(delta),
-    })
-    .unwrap();
+    m.apply(common::viewport(grid, win, top as i64, rows as i64, delta)).unwrap();
     m.apply(RedrawEvent::Flush).unwrap().unwrap()
 }
 

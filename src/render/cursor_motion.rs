@@ -290,10 +290,11 @@ pub fn slide_length(prev: &Target, next: &Target, knobs: &MotionKnobs) -> Option
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn target(col: usize, row: usize) -> Target {
+    /// The cursor on cell (`col`, `row`) of grid 2, cells of 10x20 px.
+    pub(crate) fn target(col: usize, row: usize) -> Target {
         Target {
             rect: [col as f32 * 10.0, row as f32 * 20.0, 10.0, 20.0],
             cell: (2, row, col),
@@ -303,7 +304,7 @@ mod tests {
         }
     }
 
-    fn ms(start: Instant, ms: u64) -> Instant {
+    pub(crate) fn ms(start: Instant, ms: u64) -> Instant {
         start + Duration::from_millis(ms)
     }
 

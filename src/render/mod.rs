@@ -1214,16 +1214,7 @@ fn clear_pass<'e>(
     // Layers hold premultiplied colour.
     let c = |v: f32| f64::from(v * a);
     let color = wgpu::Color { r: c(r), g: c(g), b: c(b), a: f64::from(a) };
-    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some(label),
-        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-            view,
-            depth_slice: None,
-            resolve_target: None,
-            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(color), store: wgpu::StoreOp::Store },
-        })],
-        ..Default::default()
-    })
+    begin_pass(encoder, view, wgpu::LoadOp::Clear(color), label)
 }
 
 /// A pass that draws over what `view` already holds.
@@ -1232,13 +1223,22 @@ fn load_pass<'e>(
     view: &'e wgpu::TextureView,
     label: &str,
 ) -> wgpu::RenderPass<'e> {
+    begin_pass(encoder, view, wgpu::LoadOp::Load, label)
+}
+
+fn begin_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    view: &'e wgpu::TextureView,
+    load: wgpu::LoadOp<wgpu::Color>,
+    label: &str,
+) -> wgpu::RenderPass<'e> {
     encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {
             view,
             depth_slice: None,
             resolve_target: None,
-            ops: wgpu::Operations { load: wgpu::LoadOp::Load, store: wgpu::StoreOp::Store },
+            ops: wgpu::Operations { load, store: wgpu::StoreOp::Store },
         })],
         ..Default::default()
     })

@@ -510,19 +510,7 @@ mod tests {
         stroke: 1.0,
     };
 
-    fn target(col: usize, row: usize) -> Target {
-        Target {
-            rect: [col as f32 * 10.0, row as f32 * 20.0, 10.0, 20.0],
-            cell: (2, row, col),
-            place: Place::Editor,
-            cmdline: false,
-            insert: false,
-        }
-    }
-
-    fn ms(start: Instant, ms: u64) -> Instant {
-        start + Duration::from_millis(ms)
-    }
+    use crate::render::cursor_motion::tests::{ms, target};
 
     fn knobs(modes: &[VfxMode]) -> VfxKnobs {
         VfxKnobs { modes: modes.to_vec(), ..VfxKnobs::default() }

@@ -78,3 +78,25 @@ pub fn assert_screen_eq(actual: &[String], expected: &[String], what: &str) {
     }
     assert!(diffs.is_empty(), "{what}: {} rows differ:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+/// `win_viewport` for window `win` on `grid`: `rows` lines from `topline`
+/// of a 1000-line buffer, the cursor on the first, scrolled `delta` lines
+/// since the last one.
+pub fn viewport(
+    grid: u64,
+    win: i64,
+    topline: i64,
+    rows: i64,
+    delta: i64,
+) -> vireo::model::RedrawEvent<'static> {
+    vireo::model::RedrawEvent::WinViewport {
+        grid,
+        win,
+        topline,
+        botline: topline + rows,
+        curline: topline,
+        curcol: 0,
+        line_count: Some(1000),
+        scroll_delta: Some(delta),
+    }
+}
