@@ -48,6 +48,17 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let forked = std::env::var_os(FORKED).is_some();
+    let mut loaded = loaded;
+    #[cfg(unix)]
+    if !forked {
+        match remote_command(&cli) {
+            Some(RemoteOutcome::Done(code)) => return ExitCode::from(code),
+            // No window to open the files in: this vireo becomes one, in
+            // the background for --remote, in the foreground to wait.
+            Some(RemoteOutcome::StartWindow) => loaded.settings.fork = cli.remote,
+            None => {}
+        }
+    }
     if loaded.settings.fork && !cli.headless() && !forked {
         return fork();
     }
@@ -63,6 +74,10 @@ fn main() -> ExitCode {
     {
         log::warn!("--trace {}: {}", path.display(), vireo::util::io_reason(&e));
     }
+    #[cfg(unix)]
+    if let Some(code) = session_command(&cli) {
+        return ExitCode::from(code);
+    }
     match run(cli, matches, loaded, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -76,6 +91,64 @@ fn main() -> ExitCode {
 const FORKED: &str = "VIREO_FORKED";
 /// What that vireo prints on its standard output once nvim is attached.
 const ATTACHED: &str = "vireo: attached";
+
+/// `--sessions` and `--kill-session`, which need no window.
+#[cfg(unix)]
+fn session_command(cli: &Cli) -> Option<u8> {
+    use vireo::session::named;
+    if cli.sessions {
+        return Some(named::command_list());
+    }
+    cli.kill_session.as_deref().map(|name| named::command_kill(name, cli.force))
+}
+
+#[cfg(unix)]
+enum RemoteOutcome {
+    Done(u8),
+    StartWindow,
+}
+
+/// `--remote*`: sent to a running window over its control socket.
+#[cfg(unix)]
+fn remote_command(cli: &Cli) -> Option<RemoteOutcome> {
+    use vireo::session::remote::{self, Remote};
+    let request = if let Some(keys) = &cli.remote_send {
+        Remote::Send(keys.clone())
+    } else if let Some(expr) = &cli.remote_expr {
+        Remote::Expr(expr.clone())
+    } else if cli.remote || cli.remote_wait {
+        Remote::Open { files: cli.files.clone(), wait: cli.remote_wait }
+    } else {
+        return None;
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(e) => {
+            eprintln!("vireo: the working directory: {}", vireo::util::io_reason(&e));
+            return Some(RemoteOutcome::Done(1));
+        }
+    };
+    Some(match remote::run(&request, cli.session.as_deref(), &cwd) {
+        Some(code) => RemoteOutcome::Done(code),
+        None => RemoteOutcome::StartWindow,
+    })
+}
+
+/// `--session NAME`: the session's socket, its nvim started if need be,
+/// and FILES opened in it (relative to vireo's working directory).
+#[cfg(unix)]
+fn session_target(cli: &Cli, settings: &settings::Settings, name: &str) -> anyhow::Result<Target> {
+    use vireo::session::named;
+    let binary = settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
+    let (socket, started) = named::ensure(name, &binary, &cli.nvim_args)?;
+    if !started && !cli.nvim_args.is_empty() {
+        log::warn!("session '{name}' runs already: the nvim arguments after -- are not used");
+    }
+    let cwd = std::env::current_dir().context("the working directory")?;
+    let files: Vec<_> = cli.files.iter().map(|f| cwd.join(f)).collect();
+    named::open_files(name, &socket, &files)?;
+    Ok(Target::Server(socket.to_string_lossy().into_owned()))
+}
 
 /// `--fork`: runs vireo again as a detached process (its own session, no
 /// terminal input) and returns once it has attached to nvim, or with its
@@ -188,19 +261,24 @@ fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
+fn run(cli: Cli, matches: clap::ArgMatches, mut loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
     let settings = loaded.settings;
     if let Some(dir) = &settings.chdir {
         std::env::set_current_dir(dir).with_context(|| format!("--chdir {}", dir.display()))?;
     }
-    let target = match &cli.server {
-        Some(addr) => {
+    #[cfg(unix)]
+    let session = cli.session.as_deref().map(|name| session_target(&cli, &settings, name)).transpose()?;
+    #[cfg(not(unix))]
+    let session: Option<Target> = None;
+    let target = match (session, &cli.server) {
+        (Some(target), _) => target,
+        (None, Some(addr)) => {
             if !cli.files.is_empty() || !cli.nvim_args.is_empty() {
                 bail!("files and nvim arguments cannot be passed with --server; open them from nvim");
             }
             Target::Server(addr.clone())
         }
-        None => {
+        (None, None) => {
             let binary = settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
             let mut args = cli.nvim_args.clone();
             args.extend(cli.files.iter().map(|f| f.to_string_lossy().into_owned()));
@@ -209,20 +287,31 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     };
     let grid = settings.grid.unwrap_or(GridSize { cols: 100, rows: 30 });
     let (cols, rows) = (grid.cols, grid.rows);
+    // The close prompt of sessions, --remote-wait's bookkeeping.
+    let session_lua = nvim::LuaChunk::new(vireo::session::SESSION_LUA, vec![]);
     let init_lua = std::iter::once(settings_lua(&cli, loaded.config.as_deref()))
         .chain(theme_lua(&settings, &target))
+        .chain(std::iter::once(session_lua))
         .collect();
+    let windowed = cli.snapshot_text.is_none() && cli.snapshot.is_none();
+    let mut requests = RequestTable::default();
+    #[cfg(unix)]
+    if windowed {
+        let (with_remote, problem) = vireo::session::remote::serve(cli.session.clone(), requests);
+        requests = with_remote;
+        loaded.problems.extend(problem);
+    }
     let opts = StartOptions {
         target,
         cols,
         rows,
         record: cli.record.clone(),
-        requests: RequestTable::default(),
+        requests,
         init_lua,
         scroll_fill: None,
         wake: None,
     };
-    if cli.snapshot_text.is_none() && cli.snapshot.is_none() {
+    if windowed {
         let config = loaded.config.clone().map(|path| {
             let reload: vireo::app::Reload = Box::new(move || {
                 let again = cli.settings(&matches, &|name: &str| std::env::var(name).ok());

@@ -33,8 +33,14 @@ vim.g.vireo = 1
 vim.g.vireo_version = version
 vim.g.vireo_channel = chan
 vim.cmd([[
+" Every vireo window attached to this nvim hears of it (a session may have
+" several, and a detached one's channel is gone).
 function! VireoSettingChanged(dict, key, change) abort
-  call rpcnotify(g:vireo_channel, 'vireo_setting', a:key, get(a:change, 'new', v:null))
+  for c in nvim_list_chans()
+    if get(get(c, 'client', {}), 'name', '') ==# 'vireo'
+      call rpcnotify(c.id, 'vireo_setting', a:key, get(a:change, 'new', v:null))
+    endif
+  endfor
 endfunction
 call dictwatcheradd(g:, 'vireo_*', 'VireoSettingChanged')
 call dictwatcheradd(g:, 'neovide_*', 'VireoSettingChanged')
@@ -134,6 +140,7 @@ pub const LIVE_KNOBS: &[&str] = &[
     "opacity",
     "normal_opacity",
     "confirm_quit",
+    "detach_on_quit",
     "refresh_rate",
     "refresh_rate_idle",
     "idle",

@@ -1,0 +1,587 @@
+//! Named sessions (`--session`, `--sessions`, `--kill-session`), the
+//! control socket and `--remote*`, against real nvim processes; the window
+//! tests run under Xvfb.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::window::{Proc, Session, temp, wait_for};
+use vireo::model::compose;
+
+/// A private `$XDG_RUNTIME_DIR` for one test; its sessions are killed
+/// (`--kill-session --force`) when it is dropped.
+struct Runtime {
+    dir: PathBuf,
+}
+
+impl Runtime {
+    fn new(name: &str) -> Runtime {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp(&format!("{name}-runtime"));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        Runtime { dir }
+    }
+
+    /// `vireo ARGS` with this runtime folder.
+    fn vireo(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+        cmd.args(args)
+            .env("XDG_RUNTIME_DIR", &self.dir)
+            .env("VIREO_NVIM", common::nvim_binary())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `vireo ARGS` to its end, within 30 s.
+    fn run(&self, args: &[&str]) -> Output {
+        let child = self.vireo(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        finish(child, &format!("vireo {args:?}"))
+    }
+
+    fn sessions(&self) -> String {
+        let out = self.run(&["--sessions"]);
+        assert!(out.status.success(), "--sessions: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn socket(&self, name: &str) -> PathBuf {
+        self.dir.join("vireo/sessions").join(format!("{name}.sock"))
+    }
+
+    /// A window on session `name` (`--session NAME ARGS`), on a new display.
+    fn window(&self, test: &str, name: &str, grid: &str, args: &[&str], env: &[(&str, &Path)]) -> Session {
+        let mut all: Vec<OsString> = ["--grid", grid, "--session", name].map(Into::into).to_vec();
+        all.extend(args.iter().map(Into::into));
+        all.extend(["--nvim".into(), common::nvim_binary().into_os_string()]);
+        all.extend(["--", "--clean", "-n"].map(Into::into));
+        let mut env = env.to_vec();
+        env.push(("XDG_RUNTIME_DIR", &self.dir));
+        let s = Session::launch_with_env(test, &all, &env);
+        wait_for("the session's first screen", Duration::from_secs(60), || s.frame());
+        s
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let dir = self.dir.join("vireo/sessions");
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if let Some(name) = entry.file_name().to_str().and_then(|n| n.strip_suffix(".sock")) {
+                self.run(&["--kill-session", name, "--force"]);
+            }
+        }
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// Waits for `child` to exit (30 s at most) and returns its output.
+fn finish(mut child: std::process::Child, what: &str) -> Output {
+    let status = wait_for(what, Duration::from_secs(30), || child.try_wait().unwrap());
+    let mut out = Output { status, stdout: Vec::new(), stderr: Vec::new() };
+    use std::io::Read;
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_end(&mut out.stdout).unwrap();
+    }
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_end(&mut out.stderr).unwrap();
+    }
+    out
+}
+
+/// The line of `--sessions` for session `name`, split in columns.
+fn listed(table: &str, name: &str) -> Option<Vec<String>> {
+    table
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .find(|cols| cols.first().map(String::as_str) == Some(name))
+}
+
+/// Asks the window to close the way a window manager's close button does.
+fn close_window(display: &str, window: &str) {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+    let (conn, _) = x11rb::connect(Some(display)).expect("an X connection");
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+    let window: u32 = window.parse().unwrap();
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap();
+    conn.flush().unwrap();
+    conn.get_input_focus().unwrap().reply().unwrap();
+}
+
+/// Types `text` into the window (focused first), then waits for normal mode.
+fn type_in(s: &Session, window: &str, keys: &[&str]) {
+    s.xdotool(&["windowfocus", "--sync", window]);
+    std::thread::sleep(Duration::from_millis(200));
+    for k in keys {
+        match k.strip_prefix("key:") {
+            Some(key) => s.xdotool(&["key", "--window", window, key]),
+            None => s.xdotool(&["type", "--window", window, "--delay", "15", k]),
+        };
+    }
+}
+
+/// Appends "changed" to row 0 (which reads `before`) through the window.
+fn change_unsaved(s: &Session, before: &str) {
+    s.wait_row(0, before);
+    type_in(s, &s.window, &["key:A"]);
+    wait_for("insert mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "insert"));
+    type_in(s, &s.window, &["changed", "key:Escape"]);
+    s.wait_row(0, &format!("{before}changed"));
+    wait_for("normal mode", Duration::from_secs(30), || s.frame().filter(|f| f.mode.name == "normal"));
+}
+
+/// Waits for the screen to satisfy `ok`; the panic shows the screen.
+fn wait_screen(s: &Session, what: &str, ok: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = s.screen().unwrap_or_default();
+        if ok(&text) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn write_file(name: &str, text: &str) -> PathBuf {
+    let file = temp(name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[test]
+fn detaching_leaves_the_unsaved_edit_in_the_session_and_reattaching_shows_it() {
+    let rt = Runtime::new("detach");
+    let file = write_file("detach.txt", "original\n");
+    let name = "detach";
+    let mut s = rt.window("detach-1", name, "60x8", &[file.to_str().unwrap()], &[]);
+    change_unsaved(&s, "original");
+
+    // The default, prompt: nvim asks, and "d" detaches.
+    close_window(&s.display, &s.window);
+    wait_for("the detach question", Duration::from_secs(30), || {
+        s.screen().filter(|t| t.contains("Detach from this session") && t.contains("(Q)uit"))
+    });
+    s.xdotool(&["type", "d"]);
+    assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n", "nothing was written");
+
+    let table = rt.sessions();
+    let row = listed(&table, name).unwrap_or_else(|| panic!("no {name} in:\n{table}"));
+    assert_eq!(row[2..4], ["0", "1"], "no UI attached, one modified buffer:\n{table}");
+    drop(s);
+
+    let s = rt.window("detach-2", name, "60x8", &[], &[]);
+    s.wait_row(0, "originalchanged");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "original\n");
+}
+
+#[test]
+fn closing_with_always_detach_closes_only_the_window_and_always_quit_quits() {
+    let rt = Runtime::new("always");
+    let detach: &Path = Path::new("always_detach");
+    let mut s = rt.window("always-1", "always", "60x8", &[], &[("VIREO_DETACH_ON_QUIT", detach)]);
+    type_in(&s, &s.window, &["ikept", "key:Escape"]);
+    s.wait_row(0, "kept");
+    close_window(&s.display, &s.window);
+    assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
+    assert!(listed(&rt.sessions(), "always").is_some(), "the session runs on");
+    drop(s);
+
+    // always_quit with an unmodified session: nvim quits, the session ends.
+    let quit: &Path = Path::new("always_quit");
+    let mut s = rt.window("always-2", "always", "60x8", &[], &[("VIREO_DETACH_ON_QUIT", quit)]);
+    s.wait_row(0, "kept");
+    // Nothing unsaved, so quitting needs no answer.
+    type_in(&s, &s.window, &[":enew!", "key:Return", ":bwipeout! 1", "key:Return"]);
+    wait_screen(&s, "the edited buffer gone", |text| !text.contains("kept") && !text.contains("[+]"));
+    close_window(&s.display, &s.window);
+    assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
+    wait_for("the session to end", Duration::from_secs(30), || {
+        listed(&rt.sessions(), "always").is_none().then_some(())
+    });
+    assert!(!rt.socket("always").exists(), "nvim removed its socket");
+}
+
+#[test]
+fn a_killed_vireo_leaves_the_session_as_it_was_for_the_next_window() {
+    let rt = Runtime::new("sigkill");
+    let file = write_file("sigkill.txt", "one\ntwo\nthree\n");
+    let s = rt.window("sigkill-1", "sigkill", "60x10", &[file.to_str().unwrap()], &[]);
+    change_unsaved(&s, "one");
+    // Two windows, the cursor on "three" in the lower one.
+    type_in(&s, &s.window, &[":split", "key:Return", "key:j", "key:j", "key:0", "key:l"]);
+    wait_screen(&s, "the split", |text| text.matches("sigkill.txt").count() == 2);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let before = loop {
+        let frame = s.frame().unwrap();
+        if (frame.cursor.row, frame.cursor.col) == (2, 1) {
+            break frame;
+        }
+        let text = compose::compose(&frame).text();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cursor is at {:?}, not on 'three':\n{text}",
+            frame.cursor
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // All but the command line, which a redraw clears.
+    let above_cmdline = |f: &vireo::model::Frame| {
+        let screen = compose::compose(f);
+        (0..screen.height - 1).map(|r| screen.row_text(r)).collect::<Vec<_>>()
+    };
+    let before_rows = above_cmdline(&before);
+
+    // SIGKILL: vireo gets no chance to say goodbye.
+    let pid = s.vireo.0.id().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    wait_for("nvim to see the UI gone", Duration::from_secs(30), || {
+        listed(&rt.sessions(), "sigkill").filter(|row| row[2] == "0")
+    });
+    drop(s);
+
+    let s = rt.window("sigkill-2", "sigkill", "60x10", &[], &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let frame = s.frame().unwrap();
+        if above_cmdline(&frame) == before_rows || std::time::Instant::now() > deadline {
+            common::assert_screen_eq(&above_cmdline(&frame), &before_rows, "the screen after reattaching");
+            break frame;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        (after.cursor.grid, after.cursor.row, after.cursor.col),
+        (before.cursor.grid, before.cursor.row, before.cursor.col)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "one\ntwo\nthree\n");
+}
+
+#[test]
+fn two_windows_on_one_session_see_each_others_edits() {
+    let rt = Runtime::new("two");
+    let s = rt.window("two-1", "two", "50x8", &[], &[]);
+    // A second vireo on the same display and session, recording its stream.
+    let record = temp("two-2.msgpack");
+    let mut args: Vec<OsString> = ["--record".into(), record.clone().into_os_string()].to_vec();
+    args.extend(["--grid", "50x8", "--session", "two"].map(OsString::from));
+    let second = Proc(
+        rt.vireo(&[])
+            .args(&args)
+            .env("DISPLAY", &s.display)
+            .env("XDG_CONFIG_HOME", temp("two-2-config"))
+            .env("XDG_STATE_HOME", temp("two-2-state"))
+            .spawn()
+            .unwrap(),
+    );
+    let window2 = wait_for("the second window", Duration::from_secs(60), || {
+        let ids = s.xdotool(&["search", "--class", "vireo"]);
+        ids.lines().find(|id| !id.is_empty() && *id != s.window).map(str::to_owned)
+    });
+    let row0 = |path: &Path| {
+        let frame = vireo::replay::final_frame(&std::fs::read(path).ok()?).ok()??;
+        Some(compose::compose(&frame).row_text(0))
+    };
+    type_in(&s, &s.window, &["ifrom one", "key:Escape"]);
+    wait_for("the second window to show the first's edit", Duration::from_secs(30), || {
+        (row0(&record).as_deref() == Some("from one")).then_some(())
+    });
+    type_in(&s, &window2, &["A and two", "key:Escape"]);
+    s.wait_row(0, "from one and two");
+    let table = rt.sessions();
+    assert_eq!(listed(&table, "two").map(|r| r[2].clone()).as_deref(), Some("2"), "{table}");
+    // Waiting in getchar(), the session still answers the listing.
+    type_in(&s, &s.window, &[":call getchar()", "key:Return"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let table = rt.sessions();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(listed(&table, "two").is_some_and(|row| row[1] != "?"), "{table}");
+    type_in(&s, &s.window, &["x"]);
+    drop(second);
+    std::fs::remove_file(&record).ok();
+}
+
+/// An nvim listening where session `name` would, started by the test (as
+/// `--session` would, without a window).
+fn bare_session(rt: &Runtime, name: &str, args: &[&str]) -> Proc {
+    use std::os::unix::fs::DirBuilderExt;
+    let sessions = rt.dir.join("vireo/sessions");
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&sessions).unwrap();
+    let socket = rt.socket(name);
+    let child = Command::new(common::nvim_binary())
+        .args(["--headless", "--clean", "-n", "--listen"])
+        .arg(&socket)
+        .args(args)
+        .current_dir(&rt.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the session's socket", Duration::from_secs(30), || {
+        std::os::unix::net::UnixStream::connect(&socket).ok()
+    });
+    // Keys sent before start-up ends are dropped with the typeahead.
+    wait_for("nvim to finish starting", Duration::from_secs(30), || {
+        let out = Command::new(common::nvim_binary())
+            .arg("--server")
+            .arg(&socket)
+            .args(["--remote-expr", "v:vim_did_enter"])
+            .output()
+            .ok()?;
+        (String::from_utf8_lossy(&out.stdout).trim() == "1").then_some(())
+    });
+    Proc(child)
+}
+
+/// `nvim --server SOCKET --remote-send KEYS`.
+fn nvim_send(socket: &Path, keys: &str) {
+    let out = Command::new(common::nvim_binary())
+        .arg("--server")
+        .arg(socket)
+        .args(["--remote-send", keys])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_listing_answers_at_once_says_busy_for_blocked_sessions_and_cleans_stale_sockets() {
+    let rt = Runtime::new("list");
+    let idle = bare_session(&rt, "idle", &[]);
+    nvim_send(&rt.socket("idle"), "ichanged<Esc>");
+    let _looping = bare_session(&rt, "looping", &[]);
+    nvim_send(&rt.socket("looping"), ":lua local t = os.time() while 120 > os.time() - t do end<CR>");
+    let mut dead = bare_session(&rt, "dead", &[]);
+    dead.0.kill().unwrap();
+    dead.0.wait().unwrap();
+    assert!(rt.socket("dead").exists(), "a killed nvim leaves its socket behind");
+
+    let started = std::time::Instant::now();
+    let out = rt.run(&["--sessions"]);
+    let took = started.elapsed();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(took < Duration::from_secs(5), "a busy session took {took:?}");
+    let row = listed(&table, "idle").unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(row[1], idle.0.id().to_string(), "{table}");
+    assert_eq!(row[2..4], ["0", "1"], "{table}");
+    assert_eq!(row[5], rt.dir.display().to_string(), "{table}");
+    let row = listed(&table, "looping").unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(row[2..5], ["busy", "busy", "busy"], "{table}");
+    assert!(listed(&table, "dead").is_none(), "{table}");
+    assert!(stderr.contains("session 'dead' was gone"), "{stderr}");
+    assert!(!rt.socket("dead").exists(), "the stale socket was removed");
+    // The busy ones cannot be asked to quit: their nvim is stopped.
+    for name in ["looping", "idle"] {
+        assert!(rt.run(&["--kill-session", name, "--force"]).status.success(), "{name}");
+    }
+}
+
+#[test]
+fn kill_session_refuses_unsaved_changes_and_names_them_until_forced() {
+    let rt = Runtime::new("kill");
+    let file = write_file("kill.txt", "text\n");
+    let mut proc = bare_session(&rt, "edited", &[file.to_str().unwrap()]);
+    nvim_send(&rt.socket("edited"), "Amore<Esc>");
+    wait_for("the change", Duration::from_secs(30), || {
+        listed(&rt.sessions(), "edited").filter(|row| row[3] == "1")
+    });
+
+    let out = rt.run(&["--kill-session", "edited"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("unsaved changes in") && stderr.contains("kill.txt"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert!(proc.0.try_wait().unwrap().is_none(), "the session still runs");
+
+    let out = rt.run(&["--kill-session", "edited", "--force"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_for("nvim to exit", Duration::from_secs(10), || proc.0.try_wait().unwrap());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "text\n");
+    assert!(!rt.socket("edited").exists());
+
+    // Nothing unsaved: it quits without --force; a missing one is an error.
+    let mut clean = bare_session(&rt, "clean", &[]);
+    assert!(rt.run(&["--kill-session", "clean"]).status.success());
+    wait_for("nvim to exit", Duration::from_secs(10), || clean.0.try_wait().unwrap());
+    let out = rt.run(&["--kill-session", "clean"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no session 'clean'"));
+}
+
+mod control_socket {
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::{Value, json};
+    use vireo::session::control::{self, Access, Header, Key, Server};
+
+    use super::*;
+
+    /// A control socket in a fresh folder of `mode`, whose handler counts
+    /// the requests it acts on.
+    fn server(
+        name: &str,
+        mode: u32,
+        access: Access,
+    ) -> (Result<Server, control::ControlError>, PathBuf, Arc<AtomicUsize>) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp(&format!("control-{name}"));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        let acted = Arc::new(AtomicUsize::new(0));
+        let count = acted.clone();
+        let handler: control::Handler = Arc::new(move |_, _| {
+            count.fetch_add(1, Ordering::SeqCst);
+            json!({ "status": 0 })
+        });
+        (Server::start_in(&dir, None, handler, access), dir, acted)
+    }
+
+    /// Sends one envelope and returns the answer frame.
+    fn exchange(server: &Server, envelope: &control::Envelope) -> Value {
+        let mut stream = UnixStream::connect(&server.file.socket).unwrap();
+        control::write_frame(&mut stream, envelope).unwrap();
+        control::read_frame(&mut stream).unwrap()
+    }
+
+    fn refused(answer: &Value) -> String {
+        answer
+            .get("refused")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("not refused: {answer}"))
+            .to_owned()
+    }
+
+    #[test]
+    fn the_socket_and_connection_file_are_private_and_hold_a_random_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let (server, dir, _) = server("files", 0o700, Access::Private);
+        let server = server.unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&server.file.socket), 0o600);
+        let json = dir.join(format!("{}.json", std::process::id()));
+        assert_eq!(mode(&json), 0o600);
+        let file = control::read_connection_file(&json).unwrap();
+        assert_eq!(file, server.file);
+        assert_eq!(file.signature_scheme, "hmac-sha256");
+        assert_eq!(file.key.len(), 64);
+        assert!(Key::from_hex(&file.key).is_some());
+        drop(server);
+        assert!(!json.exists(), "the files go with the server");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn each_bad_message_is_refused_and_never_acted_on() {
+        let (server, dir, acted) = server("refusals", 0o700, Access::Private);
+        let server = server.unwrap();
+        let key = Key::from_hex(&server.file.key).unwrap();
+        let content = json!({ "keys": "ihi" });
+
+        let wrong_key = control::seal(&Key::random().unwrap(), "s", "test", "send", &content);
+        assert!(refused(&exchange(&server, &wrong_key)).contains("signature does not match"));
+
+        let mut tampered = control::seal(&key, "s", "test", "send", &content);
+        tampered.content = json!({ "keys": ":qa!<CR>" }).to_string();
+        assert!(refused(&exchange(&server, &tampered)).contains("signature does not match"));
+
+        let mut unsigned = control::seal(&key, "s", "test", "send", &content);
+        unsigned.signature.clear();
+        assert!(refused(&exchange(&server, &unsigned)).contains("no signature"));
+
+        let mut old: Header =
+            serde_json::from_str(&control::seal(&key, "s", "t", "send", &content).header).unwrap();
+        old.date_ms -= 30_000;
+        let stale = control::seal_header(&key, &old, &content);
+        assert!(refused(&exchange(&server, &stale)).contains("timestamp"));
+        assert_eq!(acted.load(Ordering::SeqCst), 0, "nothing refused was acted on");
+
+        // A good one is acted on once and answered with a signed reply...
+        let good = control::seal(&key, "s", "test", "send", &content);
+        let answer = exchange(&server, &good);
+        let reply: control::Envelope = serde_json::from_value(answer).unwrap();
+        let (header, content) = control::Verifier::new(key.clone()).check(&reply, control::now_ms()).unwrap();
+        assert_eq!((header.msg_type.as_str(), content), ("reply", json!({ "status": 0 })));
+        assert_eq!(acted.load(Ordering::SeqCst), 1);
+        // ...and refused when sent again.
+        assert!(refused(&exchange(&server, &good)).contains("replay"));
+        assert_eq!(acted.load(Ordering::SeqCst), 1);
+        drop(server);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_folder_others_can_open_is_refused_and_says_why() {
+        let (server, dir, _) = server("loose", 0o755, Access::Private);
+        let err = server.err().expect("a 0755 folder is refused").to_string();
+        assert!(err.contains("others can open it (mode 755)"), "{err}");
+        assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "nothing was put there");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// An unprivileged user for the test (created if missing; needs root).
+    fn other_user() -> &'static str {
+        let name = "vireotest";
+        let exists =
+            Command::new("id").arg(name).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        if !exists.success() {
+            let made = Command::new("useradd").args(["-M", "-s", "/usr/sbin/nologin", name]).status();
+            assert!(made.is_ok_and(|s| s.success()), "this test needs root to create the user {name}");
+        }
+        name
+    }
+
+    #[test]
+    fn a_connection_from_another_user_is_refused_before_anything_is_read() {
+        use std::os::unix::fs::PermissionsExt;
+        // The test-only placement: a folder and socket anyone can reach,
+        // and a key the other user may read, so only the uid check is left.
+        let (server, dir, acted) = server("other-uid", 0o755, Access::UidCheckOnly);
+        let server = server.unwrap();
+        let json = dir.join(format!("{}.json", std::process::id()));
+        std::fs::set_permissions(&json, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let send = |runuser: Option<&str>| {
+            let mut cmd = match runuser {
+                Some(user) => {
+                    let mut c = Command::new("runuser");
+                    c.args(["-u", user, "--", env!("CARGO_BIN_EXE_vireo")]);
+                    c
+                }
+                None => Command::new(env!("CARGO_BIN_EXE_vireo")),
+            };
+            let child = cmd
+                .args(["--remote-send", "ihi"])
+                .env("VIREO_TEST_CONTROL_DIR", &dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            finish(child, "vireo --remote-send")
+        };
+        let out = send(Some(other_user()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("closed the connection without an answer"), "{stderr}");
+        assert_eq!(acted.load(Ordering::SeqCst), 0);
+        // The same command as this user, with the same key, gets through.
+        let out = send(None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(acted.load(Ordering::SeqCst), 1);
+        drop(server);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
