@@ -139,7 +139,7 @@ fn change_unsaved(s: &Session, before: &str) {
 }
 
 /// Waits for the screen to satisfy `ok`; the panic shows the screen.
-fn wait_screen(s: &Session, what: &str, ok: impl Fn(&str) -> bool) {
+fn wait_screen(s: &Session, what: &str, mut ok: impl FnMut(&str) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let text = s.screen().unwrap_or_default();
@@ -584,4 +584,147 @@ mod control_socket {
         drop(server);
         std::fs::remove_dir_all(&dir).ok();
     }
+}
+
+/// A vireo window with its own nvim (no session), whose control socket is
+/// in `rt`; returns once its connection file is there.
+fn plain_window(rt: &Runtime, test: &str, grid: &str) -> Session {
+    let mut args: Vec<OsString> = ["--grid", grid, "--nvim"].map(Into::into).to_vec();
+    args.push(common::nvim_binary().into_os_string());
+    args.extend(["--", "--clean", "-n"].map(Into::into));
+    let s = Session::launch_with_env(test, &args, &[("XDG_RUNTIME_DIR", &rt.dir)]);
+    wait_for("the first screen", Duration::from_secs(60), || s.frame());
+    let control = rt.dir.join("vireo/control");
+    wait_for("the connection file", Duration::from_secs(30), || {
+        let files = std::fs::read_dir(&control).ok()?;
+        files.flatten().any(|e| e.path().extension().is_some_and(|x| x == "json")).then_some(())
+    });
+    s
+}
+
+impl Runtime {
+    /// Runs `vireo ARGS` in `dir` to its end, within 30 s.
+    fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let child =
+            self.vireo(args).current_dir(dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        finish(child, &format!("vireo {args:?}"))
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+#[test]
+fn remote_opens_a_path_relative_to_the_callers_folder_and_send_and_expr_reach_the_window() {
+    let rt = Runtime::new("remote");
+    let s = plain_window(&rt, "remote", "60x8");
+    let elsewhere = temp("remote-elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("rel.txt"), "from elsewhere\n").unwrap();
+
+    let out = rt.run_in(&elsewhere, &["--remote", "rel.txt"]);
+    assert_eq!(stdout(&out), "");
+    s.wait_row(0, "from elsewhere");
+    let nvim_cwd = stdout(&rt.run(&["--remote-expr", "getcwd()"]));
+    assert_ne!(Path::new(&nvim_cwd), elsewhere, "nvim itself is elsewhere");
+    let opened = stdout(&rt.run(&["--remote-expr", "expand('%:p')"]));
+    assert_eq!(Path::new(&opened), elsewhere.join("rel.txt"));
+
+    assert_eq!(stdout(&rt.run(&["--remote-send", "A, typed remotely<Esc>"])), "");
+    s.wait_row(0, "from elsewhere, typed remotely");
+    assert_eq!(stdout(&rt.run(&["--remote-expr", "3 * 7"])), "21");
+    assert_eq!(stdout(&rt.run(&["--remote-expr", "&modified"])), "1");
+
+    // --remote-wait: a modified buffer thrown away is abandoned (2); a
+    // window that ends first fails the wait (1).
+    let waiting = || {
+        rt.vireo(&["--remote-wait", "rel.txt"])
+            .current_dir(&elsewhere)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let until_open = || {
+        wait_for("the file in its own tab page", Duration::from_secs(30), || {
+            (stdout(&rt.run(&["--remote-expr", "tabpagenr('$') . &bufhidden"])) == "2wipe").then_some(())
+        })
+    };
+    rt.run(&["--remote-send", ":w<CR>"]);
+    let wait = waiting();
+    until_open();
+    rt.run(&["--remote-send", "Amore<Esc>:bdelete!<CR>"]);
+    assert_eq!(finish(wait, "--remote-wait").status.code(), Some(2));
+    let wait = waiting();
+    until_open();
+    drop(s);
+    let out = finish(wait, "--remote-wait");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("closed the connection"), "{out:?}");
+    std::fs::remove_dir_all(&elsewhere).ok();
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(repo).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+#[test]
+fn remote_wait_is_the_git_editor_for_a_commit_typed_in_the_window() {
+    let rt = Runtime::new("git");
+    let mut s = plain_window(&rt, "git", "72x14");
+    let repo = temp("git-repo");
+    std::fs::remove_dir_all(&repo).ok();
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["config", "user.name", "Vireo Test"]);
+    git(&repo, &["config", "user.email", "test@vireo.invalid"]);
+    std::fs::write(repo.join("a.txt"), "a\n").unwrap();
+    git(&repo, &["add", "a.txt"]);
+    let commit = || {
+        Command::new("git")
+            .args(["commit", "-q"])
+            .current_dir(&repo)
+            .env("GIT_EDITOR", format!("{} --remote-wait", env!("CARGO_BIN_EXE_vireo")))
+            .env("XDG_RUNTIME_DIR", &rt.dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let mut git_commit = commit();
+    wait_screen(&s, "git's message template", |t| {
+        if let Ok(Some(status)) = git_commit.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(git_commit.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("git commit ended first ({status}): {err}");
+        }
+        t.contains("Please enter the commit message")
+    });
+    assert!(git_commit.try_wait().unwrap().is_none(), "git waits for the editor");
+    type_in(&s, &s.window, &["iFix the frobnicator", "key:Escape"]);
+    wait_screen(&s, "the message", |t| t.contains("Fix the frobnicator"));
+    type_in(&s, &s.window, &[":wq", "key:Return"]);
+    let out = finish(git_commit, "git commit");
+    assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(git(&repo, &["log", "-1", "--format=%s"]), "Fix the frobnicator");
+    // Only the message's tab page closed: the window and its nvim go on.
+    wait_screen(&s, "the first tab page again", |t| t.contains("[No Name]") && !t.contains("Please enter"));
+    assert!(s.vireo.0.try_wait().unwrap().is_none());
+    assert_eq!(stdout(&rt.run(&["--remote-expr", "bufexists('COMMIT_EDITMSG')"])), "0", "wiped");
+
+    // :VireoAbort: git is told the editor failed, and commits nothing.
+    std::fs::write(repo.join("b.txt"), "b\n").unwrap();
+    git(&repo, &["add", "b.txt"]);
+    let git_commit = commit();
+    wait_screen(&s, "git's message template", |t| t.contains("Please enter the commit message"));
+    type_in(&s, &s.window, &["iNever mind", "key:Escape", ":VireoAbort", "key:Return"]);
+    let out = finish(git_commit, "git commit");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("problem with the editor"), "{out:?}");
+    assert_eq!(git(&repo, &["log", "--format=%s"]), "Fix the frobnicator");
+    std::fs::remove_dir_all(&repo).ok();
 }

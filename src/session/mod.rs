@@ -86,15 +86,15 @@ function M.close(chan, quit)
   end
 end
 
--- --remote: opens absolute paths; with `wait`, in a new tab page, each buffer
--- wiped when hidden, and `done(id, status)` called once all are gone:
--- 0 closed, 2 abandoned (:VireoAbort, or closed with unsaved changes).
+-- --remote: opens absolute paths; with `wait`, each in a tab page of its
+-- own (so :wq closes that, never nvim), each buffer wiped when hidden, and
+-- `done(id, status)` called once all are gone: 0 closed, 2 abandoned
+-- (:VireoAbort, or closed with unsaved changes).
 function M.open(files, wait, id, done)
   if #files == 0 then return end
   local bufs = {}
-  for i, f in ipairs(files) do
-    local cmd = (wait and i == 1) and 'tab drop ' or 'drop '
-    vim.cmd(cmd .. vim.fn.fnameescape(f))
+  for _, f in ipairs(files) do
+    vim.cmd((wait and 'tabedit ' or 'drop ') .. vim.fn.fnameescape(f))
     table.insert(bufs, vim.api.nvim_get_current_buf())
   end
   if not wait then return end

@@ -48,7 +48,9 @@ pub enum Remote {
 
 /// The window's side: its nvim session and window, once there.
 struct Link {
-    session: OnceLock<(Session, i64)>,
+    /// nvim's session and the window's channel, once attached.
+    session: Mutex<Option<(Session, i64)>>,
+    attached: std::sync::Condvar,
     raise: Mutex<Option<Box<dyn Fn() + Send>>>,
     server: Mutex<Option<Server>>,
     waits: Mutex<HashMap<u64, crossbeam_channel::Sender<u8>>>,
@@ -60,7 +62,8 @@ static LINK: OnceLock<Arc<Link>> = OnceLock::new();
 fn link() -> &'static Arc<Link> {
     LINK.get_or_init(|| {
         Arc::new(Link {
-            session: OnceLock::new(),
+            session: Mutex::new(None),
+            attached: std::sync::Condvar::new(),
             raise: Mutex::new(None),
             server: Mutex::new(None),
             waits: Mutex::new(HashMap::new()),
@@ -97,7 +100,21 @@ pub fn serve(session: Option<String>, requests: RequestTable) -> (RequestTable, 
 
 /// The window is attached: requests can reach nvim from now on.
 pub fn attached(session: &Session, channel: i64) {
-    link().session.set((session.clone(), channel)).ok();
+    *link().session.lock().unwrap_or_else(PoisonError::into_inner) = Some((session.clone(), channel));
+    link().attached.notify_all();
+}
+
+/// How long a request waits for a window that is still starting.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// nvim's session, waiting for the attach if the window is starting.
+fn session() -> Option<(Session, i64)> {
+    let guard = link().session.lock().unwrap_or_else(PoisonError::into_inner);
+    let (guard, _) = link()
+        .attached
+        .wait_timeout_while(guard, ATTACH_TIMEOUT, |s| s.is_none())
+        .unwrap_or_else(PoisonError::into_inner);
+    guard.clone()
 }
 
 /// How the control thread raises the window (through the event loop).
@@ -127,8 +144,8 @@ end)
 
 /// Answers one checked request.
 fn handle(msg_type: &str, content: Value) -> Value {
-    let Some((session, channel)) = link().session.get() else {
-        return json!({ "error": "the window is not attached to nvim yet" });
+    let Some((session, channel)) = session() else {
+        return json!({ "error": "the window did not attach to nvim in time" });
     };
     let text = |key: &str| content.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     match msg_type {
@@ -146,7 +163,7 @@ fn handle(msg_type: &str, content: Value) -> Value {
             }
             let args = vec![
                 OPEN_LUA.into(),
-                Mp::Array(vec![Mp::Array(files), wait.into(), id.into(), (*channel).into()]),
+                Mp::Array(vec![Mp::Array(files), wait.into(), id.into(), channel.into()]),
             ];
             let opened =
                 session.call_blocking_timeout(Lane::Query, "nvim_exec_lua", args, Some(CALL_TIMEOUT));
