@@ -728,3 +728,123 @@ fn remote_wait_is_the_git_editor_for_a_commit_typed_in_the_window() {
     assert_eq!(git(&repo, &["log", "--format=%s"]), "Fix the frobnicator");
     std::fs::remove_dir_all(&repo).ok();
 }
+
+/// A terminal nvim (`nvim --remote-ui`) in tmux, attached to a session.
+struct TerminalUi {
+    server: String,
+}
+
+impl TerminalUi {
+    fn attach(socket: &Path, cols: usize, rows: usize) -> TerminalUi {
+        let server = format!("vireo-sessions-{}", std::process::id());
+        let nvim = format!("{} --remote-ui --server {}", common::nvim_binary().display(), socket.display());
+        let status = Command::new("tmux")
+            .args(["-L", &server, "-f", "/dev/null", "new-session", "-d", "-x", &cols.to_string()])
+            .args(["-y", &rows.to_string(), &nvim])
+            .env("TERM", "xterm-256color")
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "tmux is needed for this test (apt-get install tmux)");
+        TerminalUi { server }
+    }
+
+    fn rows(&self) -> Vec<String> {
+        let out = Command::new("tmux").args(["-L", &self.server, "capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim_end().to_owned()).collect()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        Command::new("tmux").args(["-L", &self.server, "send-keys"]).args(keys).status().unwrap();
+    }
+}
+
+impl Drop for TerminalUi {
+    fn drop(&mut self) {
+        // Best effort: the server may be gone already.
+        Command::new("tmux").args(["-L", &self.server, "kill-server"]).status().ok();
+    }
+}
+
+#[test]
+fn with_a_terminal_ui_on_the_session_the_window_draws_what_the_terminal_shows() {
+    let rt = Runtime::new("tui");
+    let s = rt.window("tui", "tui", "50x8", &[], &[]);
+    type_in(&s, &s.window, &["ione", "key:Escape", ":vsplit", "key:Return"]);
+    wait_screen(&s, "two windows side by side", |t| {
+        t.lines().next().is_some_and(|l| l.matches("one").count() == 2)
+    });
+    // Smaller than the window: nvim's grid is the smallest UI's, and the
+    // window pads the rest.
+    let tui = TerminalUi::attach(&rt.socket("tui"), 40, 6);
+    // Both show the same grid: all rows but the command line (whose last
+    // message each UI may have seen or not).
+    let window_rows = || {
+        let screen = compose::compose(&s.frame().unwrap());
+        (0..screen.height - 1).map(|r| screen.row_text(r).trim_end().to_owned()).collect::<Vec<_>>()
+    };
+    let same = |what: &str, want: &dyn Fn(&[String]) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (ours, theirs) = (window_rows(), tui.rows());
+            let theirs = theirs[..theirs.len().min(ours.len())].to_vec();
+            if (ours == theirs && want(&ours)) || std::time::Instant::now() > deadline {
+                common::assert_screen_eq(&ours, &theirs, what);
+                assert!(want(&ours), "{what}: {ours:#?}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    same("after the terminal attached", &|rows| rows[0].matches("one").count() == 2 && rows.len() == 5);
+    let grid = s.frame().unwrap().grids[&vireo::model::GLOBAL_GRID].clone();
+    assert_eq!((grid.width, grid.height), (40, 6), "the smallest UI's size");
+    // Typed in the terminal: the window follows.
+    tui.keys(&["A", " two", "Escape"]);
+    same("after typing in the terminal", &|rows| rows[0].matches("one two").count() == 2);
+    // Typed in the window: the terminal follows.
+    type_in(&s, &s.window, &["A three", "key:Escape"]);
+    same("after typing in the window", &|rows| rows[0].matches("one two three").count() == 2);
+}
+
+#[test]
+fn remote_with_no_window_running_starts_one_that_opens_the_file() {
+    let rt = Runtime::new("remote-start");
+    let (_xvfb, display) = common::window::xvfb();
+    let dir = temp("remote-start-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("new.txt"), "started for this\n").unwrap();
+    // The window it starts goes on with its stderr: a file, not a pipe
+    // that would stay open.
+    let log = temp("remote-start.log");
+    let out = finish(
+        rt.vireo(&["--remote", "new.txt", "--grid", "40x6", "--", "--clean", "-n"])
+            .current_dir(&dir)
+            .env("DISPLAY", &display)
+            .env("XDG_CONFIG_HOME", temp("remote-start-config"))
+            .env("XDG_STATE_HOME", temp("remote-start-state"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+        "vireo --remote",
+    );
+    assert!(out.status.success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    std::fs::remove_file(&log).ok();
+    // It returned once the window was attached: the window answers.
+    let opened = stdout(&rt.run(&["--remote-expr", "expand('%:p') . ' ' . getline(1)"]));
+    assert_eq!(opened, format!("{} started for this", dir.join("new.txt").display()));
+    let windows = vireo_windows(&rt);
+    assert_eq!(windows.len(), 1, "{windows:?}");
+    assert!(Command::new("kill").arg(windows[0].to_string()).status().unwrap().success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The pids of the windows whose connection files are in `rt`.
+fn vireo_windows(rt: &Runtime) -> Vec<u32> {
+    let dir = rt.dir.join("vireo/control");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+        .collect()
+}
