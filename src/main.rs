@@ -12,6 +12,7 @@ use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
 use vireo::rpc::RequestTable;
+use vireo::session::command::Early;
 use vireo::settings::{self, GridSize};
 use vireo::snapshot::{self, Settle};
 
@@ -48,17 +49,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let forked = std::env::var_os(FORKED).is_some();
-    let mut loaded = loaded;
-    #[cfg(unix)]
-    if !forked {
-        match remote_command(&cli) {
-            Some(RemoteOutcome::Done(code)) => return ExitCode::from(code),
-            // No window to open the files in: this vireo becomes one, in
-            // the background for --remote, in the foreground to wait.
-            Some(RemoteOutcome::StartWindow) => loaded.settings.fork = cli.remote,
-            None => {}
+    let loaded = match vireo::session::command::early(&cli, forked) {
+        Some(Early::Exit(code)) => return ExitCode::from(code),
+        // --remote* found no window to open the files in: this vireo
+        // becomes one, in the background for --remote.
+        Some(Early::StartWindow { fork }) => {
+            Loaded { settings: settings::Settings { fork, ..loaded.settings }, ..loaded }
         }
-    }
+        None => loaded,
+    };
     if loaded.settings.fork && !cli.headless() && !forked {
         return fork();
     }
@@ -74,10 +73,6 @@ fn main() -> ExitCode {
     {
         log::warn!("--trace {}: {}", path.display(), vireo::util::io_reason(&e));
     }
-    #[cfg(unix)]
-    if let Some(code) = session_command(&cli) {
-        return ExitCode::from(code);
-    }
     match run(cli, matches, loaded, started) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -91,64 +86,6 @@ fn main() -> ExitCode {
 const FORKED: &str = "VIREO_FORKED";
 /// What that vireo prints on its standard output once nvim is attached.
 const ATTACHED: &str = "vireo: attached";
-
-/// `--sessions` and `--kill-session`, which need no window.
-#[cfg(unix)]
-fn session_command(cli: &Cli) -> Option<u8> {
-    use vireo::session::named;
-    if cli.sessions {
-        return Some(named::command_list());
-    }
-    cli.kill_session.as_deref().map(|name| named::command_kill(name, cli.force))
-}
-
-#[cfg(unix)]
-enum RemoteOutcome {
-    Done(u8),
-    StartWindow,
-}
-
-/// `--remote*`: sent to a running window over its control socket.
-#[cfg(unix)]
-fn remote_command(cli: &Cli) -> Option<RemoteOutcome> {
-    use vireo::session::remote::{self, Remote};
-    let request = if let Some(keys) = &cli.remote_send {
-        Remote::Send(keys.clone())
-    } else if let Some(expr) = &cli.remote_expr {
-        Remote::Expr(expr.clone())
-    } else if cli.remote || cli.remote_wait {
-        Remote::Open { files: cli.files.clone(), wait: cli.remote_wait }
-    } else {
-        return None;
-    };
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(e) => {
-            eprintln!("vireo: the working directory: {}", vireo::util::io_reason(&e));
-            return Some(RemoteOutcome::Done(1));
-        }
-    };
-    Some(match remote::run(&request, cli.session.as_deref(), &cwd) {
-        Some(code) => RemoteOutcome::Done(code),
-        None => RemoteOutcome::StartWindow,
-    })
-}
-
-/// `--session NAME`: the session's socket, its nvim started if need be,
-/// and FILES opened in it (relative to vireo's working directory).
-#[cfg(unix)]
-fn session_target(cli: &Cli, settings: &settings::Settings, name: &str) -> anyhow::Result<Target> {
-    use vireo::session::named;
-    let binary = settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
-    let (socket, started) = named::ensure(name, &binary, &cli.nvim_args)?;
-    if !started && !cli.nvim_args.is_empty() {
-        log::warn!("session '{name}' runs already: the nvim arguments after -- are not used");
-    }
-    let cwd = std::env::current_dir().context("the working directory")?;
-    let files: Vec<_> = cli.files.iter().map(|f| cwd.join(f)).collect();
-    named::open_files(name, &socket, &files)?;
-    Ok(Target::Server(socket.to_string_lossy().into_owned()))
-}
 
 /// `--fork`: runs vireo again as a detached process (its own session, no
 /// terminal input) and returns once it has attached to nvim, or with its
@@ -261,16 +198,12 @@ fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli, matches: clap::ArgMatches, mut loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
+fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) -> anyhow::Result<u8> {
     let settings = loaded.settings;
     if let Some(dir) = &settings.chdir {
         std::env::set_current_dir(dir).with_context(|| format!("--chdir {}", dir.display()))?;
     }
-    #[cfg(unix)]
-    let session = cli.session.as_deref().map(|name| session_target(&cli, &settings, name)).transpose()?;
-    #[cfg(not(unix))]
-    let session: Option<Target> = None;
-    let target = match (session, &cli.server) {
+    let target = match (vireo::session::command::target(&cli, &settings)?, &cli.server) {
         (Some(target), _) => target,
         (None, Some(addr)) => {
             if !cli.files.is_empty() || !cli.nvim_args.is_empty() {
@@ -294,13 +227,11 @@ fn run(cli: Cli, matches: clap::ArgMatches, mut loaded: Loaded, started: Instant
         .chain(std::iter::once(session_lua))
         .collect();
     let windowed = cli.snapshot_text.is_none() && cli.snapshot.is_none();
-    let mut requests = RequestTable::default();
-    #[cfg(unix)]
-    if windowed {
-        let (with_remote, problem) = vireo::session::remote::serve(cli.session.clone(), requests);
-        requests = with_remote;
-        loaded.problems.extend(problem);
-    }
+    let (requests, control_problem) = match windowed {
+        true => vireo::session::command::control(&cli, RequestTable::default()),
+        false => (RequestTable::default(), None),
+    };
+    let problems: Vec<String> = loaded.problems.into_iter().chain(control_problem).collect();
     let opts = StartOptions {
         target,
         cols,
@@ -321,7 +252,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, mut loaded: Loaded, started: Instant
         });
         let on_attached =
             std::env::var_os(FORKED).is_some().then(|| Box::new(tell_parent) as Box<dyn FnOnce()>);
-        let exit = vireo::app::run(opts, settings, loaded.problems, config, on_attached, started)?;
+        let exit = vireo::app::run(opts, settings, problems, config, on_attached, started)?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }
@@ -330,7 +261,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, mut loaded: Loaded, started: Instant
     // Scan fonts while nvim starts: PNG snapshots wait for them anyway.
     let fonts = cli.snapshot.is_some().then(|| std::thread::spawn(|| Fonts::with_system_fonts(1.0)));
     let conn = nvim::start(opts).context("starting nvim")?;
-    conn.echo_errors(&loaded.problems);
+    conn.echo_errors(&problems);
     let settle = Settle { quiet: Duration::from_millis(cli.settle_ms), ..Settle::default() };
     let screens = match snapshot::run_screens(&conn, cli.keys.as_deref(), settle) {
         Ok(screens) => screens,

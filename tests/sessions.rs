@@ -151,8 +151,9 @@ fn wait_screen(s: &Session, what: &str, mut ok: impl FnMut(&str) -> bool) {
     }
 }
 
-fn write_file(name: &str, text: &str) -> PathBuf {
-    let file = temp(name);
+/// A file in `rt`'s folder (removed with it).
+fn write_file(rt: &Runtime, name: &str, text: &str) -> PathBuf {
+    let file = rt.dir.join(name);
     std::fs::write(&file, text).unwrap();
     file
 }
@@ -160,7 +161,7 @@ fn write_file(name: &str, text: &str) -> PathBuf {
 #[test]
 fn detaching_leaves_the_unsaved_edit_in_the_session_and_reattaching_shows_it() {
     let rt = Runtime::new("detach");
-    let file = write_file("detach.txt", "original\n");
+    let file = write_file(&rt, "detach.txt", "original\n");
     let name = "detach";
     let mut s = rt.window("detach-1", name, "60x8", &[file.to_str().unwrap()], &[]);
     change_unsaved(&s, "original");
@@ -214,7 +215,7 @@ fn closing_with_always_detach_closes_only_the_window_and_always_quit_quits() {
 #[test]
 fn a_killed_vireo_leaves_the_session_as_it_was_for_the_next_window() {
     let rt = Runtime::new("sigkill");
-    let file = write_file("sigkill.txt", "one\ntwo\nthree\n");
+    let file = write_file(&rt, "sigkill.txt", "one\ntwo\nthree\n");
     let s = rt.window("sigkill-1", "sigkill", "60x10", &[file.to_str().unwrap()], &[]);
     change_unsaved(&s, "one");
     // Two windows, the cursor on "three" in the lower one.
@@ -392,7 +393,7 @@ fn the_listing_answers_at_once_says_busy_for_blocked_sessions_and_cleans_stale_s
 #[test]
 fn kill_session_refuses_unsaved_changes_and_names_them_until_forced() {
     let rt = Runtime::new("kill");
-    let file = write_file("kill.txt", "text\n");
+    let file = write_file(&rt, "kill.txt", "text\n");
     let mut proc = bare_session(&rt, "edited", &[file.to_str().unwrap()]);
     nvim_send(&rt.socket("edited"), "Amore<Esc>");
     wait_for("the change", Duration::from_secs(30), || {

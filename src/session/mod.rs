@@ -18,6 +18,7 @@
 
 #[cfg(unix)]
 pub mod client;
+pub mod command;
 #[cfg(unix)]
 pub mod control;
 #[cfg(unix)]
@@ -261,6 +262,22 @@ mod tests {
         );
         let CloseAction::Keys(keys) = close_action(true, DetachOnQuit::Prompt, true, 7) else { panic!() };
         assert!(keys.contains(".close(7, 'confirm qa')"), "{keys}");
+    }
+
+    #[test]
+    fn detach_on_quit_is_a_knob_with_three_values_and_prompt_by_default() {
+        use crate::settings::Settings;
+        let mut s = Settings::default();
+        assert_eq!(s.detach_on_quit, DetachOnQuit::Prompt);
+        s.set("detach_on_quit", toml::Value::String("always_detach".into())).unwrap();
+        assert_eq!(s.detach_on_quit, DetachOnQuit::AlwaysDetach);
+        let err = s.set("detach_on_quit", toml::Value::String("sometimes".into())).unwrap_err().to_string();
+        assert!(err.contains("\"always_quit\", \"always_detach\" or \"prompt\""), "{err}");
+        assert_eq!(s.detach_on_quit, DetachOnQuit::AlwaysDetach, "a refused value keeps the previous one");
+        assert!(
+            crate::settings::live::LIVE_KNOBS.contains(&"detach_on_quit"),
+            "g:vireo_detach_on_quit applies live"
+        );
     }
 
     #[cfg(unix)]
