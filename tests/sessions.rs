@@ -308,7 +308,28 @@ fn two_windows_on_one_session_see_each_others_edits() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert!(listed(&table, "two").is_some_and(|row| row[1] != "?"), "{table}");
     type_in(&s, &s.window, &["x"]);
+    s.wait_row(0, "from one and two");
+
+    // The second window goes: the first's clipboard still works, though
+    // the provider was set up by the second (the last to attach).
     drop(second);
+    wait_for("one window left", Duration::from_secs(30), || {
+        listed(&rt.sessions(), "two").filter(|row| row[2] == "1")
+    });
+    type_in(&s, &s.window, &["\"+yy"]);
+    let copied = wait_for("the line on the clipboard", Duration::from_secs(30), || {
+        let child = Command::new(common::nvim_binary())
+            .arg("--server")
+            .arg(rt.socket("two"))
+            .args(["--remote-expr", "getreg('+')"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let text = String::from_utf8_lossy(&finish(child, "getreg('+')").stdout).into_owned();
+        (!text.is_empty()).then_some(text)
+    });
+    assert_eq!(copied.trim_end(), "from one and two");
     std::fs::remove_file(&record).ok();
 }
 

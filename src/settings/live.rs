@@ -69,7 +69,8 @@ vim.api.nvim_create_autocmd('OptionSet', {
       vim.schedule(function() want = {} end)
     end
     want[ev.match] = tonumber(vim.v.option_new)
-    vim.rpcnotify(chan, 'vireo_resize', want.columns or vim.o.columns, want.lines or vim.o.lines)
+    -- pcall: in a session, the window that set this up may have detached.
+    pcall(vim.rpcnotify, chan, 'vireo_resize', want.columns or vim.o.columns, want.lines or vim.o.lines)
   end,
 })
 vim.api.nvim_create_user_command('VireoConfig', function()
