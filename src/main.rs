@@ -252,7 +252,9 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         });
         let on_attached =
             std::env::var_os(FORKED).is_some().then(|| Box::new(tell_parent) as Box<dyn FnOnce()>);
-        let exit = vireo::app::run(opts, settings, problems, config, on_attached, started)?;
+        let exit = vireo::app::run(opts, settings, problems, config, on_attached, started);
+        vireo::session::command::control_done();
+        let exit = exit?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }

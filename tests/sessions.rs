@@ -195,6 +195,7 @@ fn closing_with_always_detach_closes_only_the_window_and_always_quit_quits() {
     close_window(&s.display, &s.window);
     assert_eq!(s.wait_exit(Duration::from_secs(30)), Some(0), "{}", s.stderr());
     assert!(listed(&rt.sessions(), "always").is_some(), "the session runs on");
+    assert_eq!(vireo_windows(&rt), Vec::<u32>::new(), "the window's control files went with it");
     drop(s);
 
     // always_quit with an unmodified session: nvim quits, the session ends.

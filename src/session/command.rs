@@ -100,3 +100,9 @@ pub fn control(cli: &Cli, requests: RequestTable) -> (RequestTable, Option<Strin
         (requests, None)
     }
 }
+
+/// The window closed: removes its control socket and connection file.
+pub fn control_done() {
+    #[cfg(unix)]
+    super::remote::stop();
+}

@@ -161,6 +161,20 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
 }
 
+/// 128 random bits as hex; the time and a counter where the random source
+/// cannot be read (ids need only be unique, the key is what is secret).
+fn message_id() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut bytes = [0; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        bytes[..8].copy_from_slice(&now_ms().to_be_bytes());
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[8..].copy_from_slice(&(u64::from(std::process::id()) << 32 | n).to_be_bytes());
+    }
+    to_hex(&bytes)
+}
+
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -168,9 +182,7 @@ pub fn now_ms() -> u64 {
 /// Makes a signed envelope of `msg_type` with `content`.
 pub fn seal(key: &Key, session: &str, sender: &str, msg_type: &str, content: &Value) -> Envelope {
     let header = Header {
-        msg_id: to_hex(
-            &Key::random().map_or_else(|_| now_ms().to_be_bytes().to_vec(), |k| k.0[..16].to_vec()),
-        ),
+        msg_id: message_id(),
         session: session.to_owned(),
         sender: sender.to_owned(),
         date_ms: now_ms(),

@@ -98,6 +98,11 @@ pub fn serve(session: Option<String>, requests: RequestTable) -> (RequestTable, 
     (requests, problem)
 }
 
+/// The window closed: its control socket and connection file go.
+pub fn stop() {
+    link().server.lock().unwrap_or_else(PoisonError::into_inner).take();
+}
+
 /// The window is attached: requests can reach nvim from now on.
 pub fn attached(session: &Session, channel: i64) {
     *link().session.lock().unwrap_or_else(PoisonError::into_inner) = Some((session.clone(), channel));
