@@ -62,7 +62,7 @@ impl Runtime {
         all.extend(["--", "--clean", "-n"].map(Into::into));
         let mut env = env.to_vec();
         env.push(("XDG_RUNTIME_DIR", &self.dir));
-        let s = Session::launch_with_env(test, &all, &env);
+        let s = Session::launch_with_env(test, &all, &env, false);
         wait_for("the session's first screen", Duration::from_secs(60), || s.frame());
         s
     }
@@ -612,10 +612,15 @@ mod control_socket {
 /// A vireo window with its own nvim (no session), whose control socket is
 /// in `rt`; returns once its connection file is there.
 fn plain_window(rt: &Runtime, test: &str, grid: &str) -> Session {
+    plain_window_on(rt, test, grid, false)
+}
+
+/// [`plain_window`], with a window manager when `managed`.
+fn plain_window_on(rt: &Runtime, test: &str, grid: &str, managed: bool) -> Session {
     let mut args: Vec<OsString> = ["--grid", grid, "--nvim"].map(Into::into).to_vec();
     args.push(common::nvim_binary().into_os_string());
     args.extend(["--", "--clean", "-n"].map(Into::into));
-    let s = Session::launch_with_env(test, &args, &[("XDG_RUNTIME_DIR", &rt.dir)]);
+    let s = Session::launch_with_env(test, &args, &[("XDG_RUNTIME_DIR", &rt.dir)], managed);
     wait_for("the first screen", Duration::from_secs(60), || s.frame());
     let control = rt.dir.join("vireo/control");
     wait_for("the connection file", Duration::from_secs(30), || {
@@ -870,4 +875,38 @@ fn vireo_windows(rt: &Runtime) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
         .collect()
+}
+
+#[test]
+fn remote_brings_the_window_to_the_front() {
+    let rt = Runtime::new("raise");
+    let s = plain_window_on(&rt, "raise", "50x8", true);
+    let active = || s.xdotool(&["getactivewindow"]);
+    wait_for("the window to be active", Duration::from_secs(30), || (active() == s.window).then_some(()));
+    // Another window takes the focus.
+    let other = Proc(
+        Command::new("xmessage")
+            .args(["-name", "other", "another window"])
+            .env("DISPLAY", &s.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xmessage is needed for this test (apt-get install x11-utils)"),
+    );
+    let other_id = wait_for("the other window", Duration::from_secs(30), || {
+        let id = s.xdotool(&["search", "--name", "^another window$|^other$"]);
+        id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
+    });
+    s.xdotool(&["windowactivate", "--sync", &other_id]);
+    wait_for("the other window to be active", Duration::from_secs(30), || {
+        (active() != s.window).then_some(())
+    });
+
+    let file = write_file(&rt, "raised.txt", "raised\n");
+    assert_eq!(stdout(&rt.run(&["--remote", file.to_str().unwrap()])), "");
+    s.wait_row(0, "raised");
+    wait_for("vireo to be the active window again", Duration::from_secs(30), || {
+        (active() == s.window).then_some(())
+    });
+    drop(other);
 }

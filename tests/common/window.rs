@@ -221,9 +221,15 @@ impl Session {
         Session::launch_on(name, args, im, capture, false, &[])
     }
 
-    /// Like [`Session::launch`] with `capture`, with `env` set for vireo.
-    pub fn launch_with_env(name: &str, args: &[std::ffi::OsString], env: &[(&str, &Path)]) -> Session {
-        Session::launch_on(name, args, |_| None, true, false, env)
+    /// Like [`Session::launch`] with `capture`, with `env` set for vireo;
+    /// `managed`: with a window manager, as [`Session::launch_managed`].
+    pub fn launch_with_env(
+        name: &str,
+        args: &[std::ffi::OsString],
+        env: &[(&str, &Path)],
+        managed: bool,
+    ) -> Session {
+        Session::launch_on(name, args, |_| None, true, managed, env)
     }
 
     /// Like [`Session::launch`] with `capture`, on a display that
