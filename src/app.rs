@@ -49,6 +49,8 @@ pub enum UserEvent {
     Fonts(Box<glyphon::fontdb::Database>),
     /// The config file was saved.
     ConfigChanged,
+    /// `vireo --remote` opened files here: come to the front.
+    Raise,
 }
 
 /// Why the window could not run.
@@ -119,9 +121,18 @@ pub fn run(
     opts.init_lua.push(nvim::LuaChunk::new(crate::input::clipboard::PROVIDER_LUA, vec![]));
     // nvim starts and attaches on the IO thread while the window and the
     // graphics device are created here.
+    let detachable = matches!(opts.target, nvim::Target::Server(_));
     let starting = nvim::start_async(opts)?;
     // Scanning system fonts takes a while: the first frame uses the bundled
     // font and the rest arrive when ready.
+    #[cfg(unix)]
+    {
+        let raise_proxy = proxy.clone();
+        crate::session::remote::on_raise(move || {
+            // The loop is gone only while exiting.
+            raise_proxy.send_event(UserEvent::Raise).ok();
+        });
+    }
     let fonts_proxy = proxy.clone();
     std::thread::Builder::new()
         .name("vireo-fonts".into())
@@ -144,6 +155,7 @@ pub fn run(
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        detachable,
         on_attached,
         _config_watch: config_watch,
         reload,
@@ -179,6 +191,8 @@ pub fn run(
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// nvim is a server that outlives the window (`detach_on_quit`).
+    detachable: bool,
     /// Called once nvim is attached and the window open (`--fork`).
     on_attached: Option<Box<dyn FnOnce()>>,
     /// Watches config.toml while the window is open.
@@ -605,6 +619,8 @@ impl ApplicationHandler<UserEvent> for App {
                 match self.starting.take().map(nvim::Starting::wait) {
                     Some(Ok(conn)) => {
                         conn.echo_errors(&std::mem::take(&mut self.problems));
+                        #[cfg(unix)]
+                        crate::session::remote::attached(&conn.session, conn.api.channel);
                         self.conn = Some(conn);
                         if let Some(attached) = self.on_attached.take() {
                             attached();
@@ -654,6 +670,11 @@ impl ApplicationHandler<UserEvent> for App {
         match event {
             UserEvent::Wake => self.drain(event_loop),
             UserEvent::ConfigChanged => self.reload_config(),
+            UserEvent::Raise => {
+                if let Some(display) = &self.display {
+                    display.window.focus_window();
+                }
+            }
             UserEvent::Fonts(db) => {
                 if let Some(display) = self.display.as_mut() {
                     let request = display.install_system_fonts(*db, self.latest.as_ref());
@@ -683,9 +704,24 @@ impl ApplicationHandler<UserEvent> for App {
                 // Quit the way :confirm qa does: unsaved buffers make nvim
                 // ask, and vireo exits only when nvim does. Without
                 // confirm_quit, :qa refuses and names the unsaved buffer.
-                let quit = if self.settings.confirm_quit { "confirm qa" } else { "qa" };
-                log::info!("close requested: asking nvim to quit (:{quit})");
-                let keys = format!("<C-\\><C-n>:{quit}<CR>");
+                // A session's window may detach instead (detach_on_quit).
+                let s = &self.settings;
+                let channel = self.conn.as_ref().map_or(0, |c| c.api.channel);
+                let keys = match crate::session::close_action(
+                    self.detachable,
+                    s.detach_on_quit,
+                    s.confirm_quit,
+                    channel,
+                ) {
+                    crate::session::CloseAction::Detach => {
+                        log::info!("close requested: detaching from nvim, which keeps running");
+                        self.exit = Some(Exit::Detached);
+                        event_loop.exit();
+                        return;
+                    }
+                    crate::session::CloseAction::Keys(keys) => keys,
+                };
+                log::info!("close requested: typing {keys} into nvim");
                 let asked = self.conn.as_ref().map(|c| c.session.input(&keys));
                 if let Some(Err(e)) = asked {
                     log::error!("could not ask nvim to quit ({e}); closing");
@@ -719,6 +755,10 @@ impl ApplicationHandler<UserEvent> for App {
             }
             WindowEvent::Focused(focused) => {
                 log::debug!("focused: {focused}");
+                #[cfg(unix)]
+                if focused {
+                    crate::session::remote::focused();
+                }
                 self.pacer.focused = focused;
                 // The cursor is hollow without the focus.
                 if let Some(display) = &self.display {

@@ -39,6 +39,43 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR", help_heading = "Process")]
     pub server: Option<String>,
 
+    /// Attach to session NAME, starting its nvim (headless, outliving the
+    /// window) if it does not run; FILES open in it. See README: Sessions.
+    #[arg(long, value_name = "NAME", help_heading = "Sessions")]
+    pub session: Option<String>,
+
+    /// List the running sessions and exit.
+    #[arg(long, help_heading = "Sessions")]
+    pub sessions: bool,
+
+    /// Quit session NAME as `:confirm qa` would: refused while buffers
+    /// are modified, unless --force.
+    #[arg(long, value_name = "NAME", help_heading = "Sessions")]
+    pub kill_session: Option<String>,
+
+    /// With --kill-session: quit even with unsaved changes (they are lost).
+    #[arg(long, requires = "kill_session", help_heading = "Sessions")]
+    pub force: bool,
+
+    /// Open FILES in the vireo window focused last (or --session NAME's),
+    /// relative to this directory, and raise it; start one if none runs.
+    #[arg(long, help_heading = "Sessions")]
+    pub remote: bool,
+
+    /// Like --remote, then wait until those buffers are closed: exit 0, or
+    /// 2 if one was abandoned (:VireoAbort), 1 if the window ended first.
+    /// For EDITOR and git's core.editor.
+    #[arg(long, conflicts_with = "remote", help_heading = "Sessions")]
+    pub remote_wait: bool,
+
+    /// Type KEYS (nvim notation) into the vireo window focused last.
+    #[arg(long, value_name = "KEYS", help_heading = "Sessions")]
+    pub remote_send: Option<String>,
+
+    /// Evaluate EXPR in the vireo window focused last's nvim and print it.
+    #[arg(long, value_name = "EXPR", help_heading = "Sessions")]
+    pub remote_expr: Option<String>,
+
     /// Return to the shell once nvim is attached, leaving the window open
     /// (a missing nvim or a bad flag is still reported here).
     #[arg(long, overrides_with = "no_fork", env = "VIREO_FORK", help_heading = "Process")]
@@ -200,8 +237,11 @@ impl Cli {
     /// Flags that make no sense together, typed on one command line.
     pub fn conflict(&self, matches: &ArgMatches) -> Option<&'static str> {
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-        (self.server.is_some() && typed("nvim"))
-            .then_some("--server connects to a running nvim: --nvim cannot be used with it")
+        if self.server.is_some() && typed("nvim") {
+            return Some("--server connects to a running nvim: --nvim cannot be used with it");
+        }
+        (self.server.is_some() && self.session.is_some())
+            .then_some("--server and --session both name the nvim to attach to: give one")
     }
 
     /// Whether this run is headless (a snapshot): those ignore the config

@@ -17,6 +17,7 @@ pub mod present;
 pub mod render;
 pub mod replay;
 pub mod rpc;
+pub mod session;
 pub mod settings;
 pub mod snapshot;
 pub mod trace;

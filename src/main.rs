@@ -12,6 +12,7 @@ use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
 use vireo::rpc::RequestTable;
+use vireo::session::command::Early;
 use vireo::settings::{self, GridSize};
 use vireo::snapshot::{self, Settle};
 
@@ -48,6 +49,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let forked = std::env::var_os(FORKED).is_some();
+    let loaded = match vireo::session::command::early(&cli, forked) {
+        Some(Early::Exit(code)) => return ExitCode::from(code),
+        // --remote* found no window to open the files in: this vireo
+        // becomes one, in the background for --remote.
+        Some(Early::StartWindow { fork }) => {
+            Loaded { settings: settings::Settings { fork, ..loaded.settings }, ..loaded }
+        }
+        None => loaded,
+    };
     if loaded.settings.fork && !cli.headless() && !forked {
         return fork();
     }
@@ -193,14 +203,15 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     if let Some(dir) = &settings.chdir {
         std::env::set_current_dir(dir).with_context(|| format!("--chdir {}", dir.display()))?;
     }
-    let target = match &cli.server {
-        Some(addr) => {
+    let target = match (vireo::session::command::target(&cli, &settings)?, &cli.server) {
+        (Some(target), _) => target,
+        (None, Some(addr)) => {
             if !cli.files.is_empty() || !cli.nvim_args.is_empty() {
                 bail!("files and nvim arguments cannot be passed with --server; open them from nvim");
             }
             Target::Server(addr.clone())
         }
-        None => {
+        (None, None) => {
             let binary = settings.neovim_bin.clone().unwrap_or_else(nvim::locate::default_binary);
             let mut args = cli.nvim_args.clone();
             args.extend(cli.files.iter().map(|f| f.to_string_lossy().into_owned()));
@@ -209,20 +220,29 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     };
     let grid = settings.grid.unwrap_or(GridSize { cols: 100, rows: 30 });
     let (cols, rows) = (grid.cols, grid.rows);
+    // The close prompt of sessions, --remote-wait's bookkeeping.
+    let session_lua = nvim::LuaChunk::new(vireo::session::SESSION_LUA, vec![]);
     let init_lua = std::iter::once(settings_lua(&cli, loaded.config.as_deref()))
         .chain(theme_lua(&settings, &target))
+        .chain(std::iter::once(session_lua))
         .collect();
+    let windowed = cli.snapshot_text.is_none() && cli.snapshot.is_none();
+    let (requests, control_problem) = match windowed {
+        true => vireo::session::command::control(&cli, RequestTable::default()),
+        false => (RequestTable::default(), None),
+    };
+    let problems: Vec<String> = loaded.problems.into_iter().chain(control_problem).collect();
     let opts = StartOptions {
         target,
         cols,
         rows,
         record: cli.record.clone(),
-        requests: RequestTable::default(),
+        requests,
         init_lua,
         scroll_fill: None,
         wake: None,
     };
-    if cli.snapshot_text.is_none() && cli.snapshot.is_none() {
+    if windowed {
         let config = loaded.config.clone().map(|path| {
             let reload: vireo::app::Reload = Box::new(move || {
                 let again = cli.settings(&matches, &|name: &str| std::env::var(name).ok());
@@ -232,7 +252,9 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
         });
         let on_attached =
             std::env::var_os(FORKED).is_some().then(|| Box::new(tell_parent) as Box<dyn FnOnce()>);
-        let exit = vireo::app::run(opts, settings, loaded.problems, config, on_attached, started)?;
+        let exit = vireo::app::run(opts, settings, problems, config, on_attached, started);
+        vireo::session::command::control_done();
+        let exit = exit?;
         if let Some(message) = exit.message() {
             eprintln!("vireo: {message}");
         }
@@ -241,7 +263,7 @@ fn run(cli: Cli, matches: clap::ArgMatches, loaded: Loaded, started: Instant) ->
     // Scan fonts while nvim starts: PNG snapshots wait for them anyway.
     let fonts = cli.snapshot.is_some().then(|| std::thread::spawn(|| Fonts::with_system_fonts(1.0)));
     let conn = nvim::start(opts).context("starting nvim")?;
-    conn.echo_errors(&loaded.problems);
+    conn.echo_errors(&problems);
     let settle = Settle { quiet: Duration::from_millis(cli.settle_ms), ..Settle::default() };
     let screens = match snapshot::run_screens(&conn, cli.keys.as_deref(), settle) {
         Ok(screens) => screens,

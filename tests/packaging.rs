@@ -36,6 +36,25 @@ fn the_window_defaults_to_the_application_id_the_desktop_entry_names() {
 }
 
 #[test]
+fn the_desktop_entry_offers_to_open_files_in_the_running_window() {
+    let entry = read(&format!("packaging/{APP_ID}.desktop"));
+    let actions = desktop_key(&entry, "Actions").expect("an Actions= key");
+    assert!(actions.split(';').any(|a| a == "open-in-running"), "{actions}");
+    let (_, group) = entry.split_once("\n[Desktop Action open-in-running]\n").expect("the action's group");
+    assert_eq!(desktop_key(group, "Name"), Some("Open in running vireo"));
+    assert_eq!(desktop_key(group, "Exec"), Some("vireo --remote %F"));
+    // The main entry's own keys come before any action group.
+    assert_eq!(desktop_key(&entry, "Exec"), Some("vireo %F"));
+    if let Ok(out) = std::process::Command::new("desktop-file-validate")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("packaging/{APP_ID}.desktop")))
+        .output()
+    {
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && said.trim().is_empty(), "desktop-file-validate: {said}");
+    }
+}
+
+#[test]
 fn the_window_is_of_the_class_the_desktop_entry_names() {
     let s = Session::start("app-id", "40x8", &[]);
     // xdotool searches by regular expression; match the whole name.

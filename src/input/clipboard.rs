@@ -13,11 +13,23 @@ use crate::rpc::RequestTable;
 /// provider. A user's config, which runs later, can still replace it.
 pub const PROVIDER_LUA: &str = r#"
 local chan = ...
+-- A session's windows come and go: the window that set the provider while
+-- it is there, else any other vireo window.
+local function window()
+  local other
+  for _, c in ipairs(vim.api.nvim_list_chans()) do
+    if c.client and c.client.name == 'vireo' then
+      if c.id == chan then return chan end
+      other = other or c.id
+    end
+  end
+  return other or chan
+end
 local function copy(reg)
-  return function(lines, regtype) vim.rpcrequest(chan, 'vireo_clipboard_set', reg, lines, regtype) end
+  return function(lines, regtype) vim.rpcrequest(window(), 'vireo_clipboard_set', reg, lines, regtype) end
 end
 local function paste(reg)
-  return function() return vim.rpcrequest(chan, 'vireo_clipboard_get', reg) end
+  return function() return vim.rpcrequest(window(), 'vireo_clipboard_get', reg) end
 end
 vim.g.clipboard = {
   name = 'vireo',

@@ -111,6 +111,8 @@ pub enum Exit {
     Signaled(i32),
     /// The server closed the connection.
     ServerClosed,
+    /// The window detached from a running nvim, which goes on.
+    Detached,
     /// The connection broke or nvim sent garbage; nvim was stopped.
     Failed(String),
 }
@@ -121,7 +123,7 @@ impl Exit {
         match self {
             Exit::Exited(code) => *code,
             Exit::Signaled(sig) => 128 + sig,
-            Exit::ServerClosed => 0,
+            Exit::ServerClosed | Exit::Detached => 0,
             Exit::Failed(_) => 1,
         }
     }
@@ -129,7 +131,7 @@ impl Exit {
     /// A message for the user when the exit was not a normal one.
     pub fn message(&self) -> Option<String> {
         match self {
-            Exit::Exited(0) | Exit::ServerClosed => None,
+            Exit::Exited(0) | Exit::ServerClosed | Exit::Detached => None,
             Exit::Exited(code) => Some(format!("nvim exited with status {code}")),
             Exit::Signaled(sig) => Some(format!("nvim was killed by signal {sig} ({})", signal_name(*sig))),
             Exit::Failed(why) => Some(format!("the connection to nvim failed: {why}")),
@@ -469,7 +471,13 @@ async fn io_main(
     let (session, task) = Session::start(reader, writer, dispatch);
 
     let attach = async {
-        let api = attach(&session, opts.cols, opts.rows, &ext, &opts.init_lua).await?;
+        // A running nvim sends a multigrid UI that attaches to it neither
+        // the position nor the contents of the windows it drew before
+        // (their grids are valid, for the UIs it had; nvim 0.11): such a
+        // window would stay empty. Without multigrid nvim composes the
+        // screen and sends a new UI all of it.
+        let multigrid = matches!(opts.target, Target::Embed { .. });
+        let api = attach(&session, opts.cols, opts.rows, multigrid, &ext, &opts.init_lua).await?;
         Ok::<_, StartError>(api)
     };
     let mut task = task;
@@ -602,6 +610,7 @@ async fn attach(
     session: &Session,
     cols: usize,
     rows: usize,
+    multigrid: bool,
     ext: &OnceLock<ExtTypes>,
     init_lua: &[LuaChunk],
 ) -> Result<ApiInfo, StartError> {
@@ -632,7 +641,7 @@ async fn attach(
     let ui_opts = Value::Map(vec![
         ("rgb".into(), true.into()),
         ("ext_linegrid".into(), true.into()),
-        ("ext_multigrid".into(), true.into()),
+        ("ext_multigrid".into(), multigrid.into()),
     ]);
     let args = vec![(cols as u64).into(), (rows as u64).into(), ui_opts];
     session.call("nvim_ui_attach", args).await.map_err(rpc("nvim_ui_attach"))?;
@@ -715,7 +724,7 @@ mod tests {
                 }
             });
             let ext = OnceLock::new();
-            attach(&session, 80, 24, &ext, &[]).await
+            attach(&session, 80, 24, true, &ext, &[]).await
         })
     }
 

@@ -33,8 +33,14 @@ vim.g.vireo = 1
 vim.g.vireo_version = version
 vim.g.vireo_channel = chan
 vim.cmd([[
+" Every vireo window attached to this nvim hears of it (a session may have
+" several, and a detached one's channel is gone).
 function! VireoSettingChanged(dict, key, change) abort
-  call rpcnotify(g:vireo_channel, 'vireo_setting', a:key, get(a:change, 'new', v:null))
+  for c in nvim_list_chans()
+    if get(get(c, 'client', {}), 'name', '') ==# 'vireo'
+      call rpcnotify(c.id, 'vireo_setting', a:key, get(a:change, 'new', v:null))
+    endif
+  endfor
 endfunction
 call dictwatcheradd(g:, 'vireo_*', 'VireoSettingChanged')
 call dictwatcheradd(g:, 'neovide_*', 'VireoSettingChanged')
@@ -63,7 +69,8 @@ vim.api.nvim_create_autocmd('OptionSet', {
       vim.schedule(function() want = {} end)
     end
     want[ev.match] = tonumber(vim.v.option_new)
-    vim.rpcnotify(chan, 'vireo_resize', want.columns or vim.o.columns, want.lines or vim.o.lines)
+    -- pcall: in a session, the window that set this up may have detached.
+    pcall(vim.rpcnotify, chan, 'vireo_resize', want.columns or vim.o.columns, want.lines or vim.o.lines)
   end,
 })
 vim.api.nvim_create_user_command('VireoConfig', function()
@@ -141,6 +148,7 @@ pub const LIVE_KNOBS: &[&str] = &[
     "floating_blur_amount_x",
     "floating_blur_amount_y",
     "confirm_quit",
+    "detach_on_quit",
     "refresh_rate",
     "refresh_rate_idle",
     "idle",

@@ -240,6 +240,8 @@ knobs! {
     floating_blur_amount_y: BlurAmount = BlurAmount(2.0), "floating_blur_amount_y", "a number of pixels from 0 to 20", "2.0";
     /// Closing the window asks nvim to quit with `:confirm qa` (a dialog for unsaved buffers); off, with `:qa`, which refuses and says which buffers are unsaved.
     confirm_quit: bool = true, "confirm_quit", "true or false", "true";
+    /// Closing the window of a running nvim (`--session`, `--server`): "always_quit" quits it (as `confirm_quit` says), "always_detach" leaves it running with everything unsaved, "prompt" has nvim ask "Detach or quit?".
+    detach_on_quit: crate::session::DetachOnQuit = crate::session::DetachOnQuit::Prompt, "detach_on_quit", "\"always_quit\", \"always_detach\" or \"prompt\"", "\"prompt\"";
     /// Most frames per second: what nvim sends (bursts are drawn together), and animations with the focus; unset, the display's refresh rate where it reports one, else 60.
     refresh_rate: Option<Rate> = None, "refresh_rate", "a number of frames per second from 1 to 1000", "";
     /// Most frames per second of animations (and `--no-idle`) while the window does not have the focus.

@@ -218,14 +218,25 @@ impl Session {
         im: impl FnOnce(&str) -> Option<(Proc, String)>,
         capture: bool,
     ) -> Session {
-        Session::launch_on(name, args, im, capture, false)
+        Session::launch_on(name, args, im, capture, false, &[])
+    }
+
+    /// Like [`Session::launch`] with `capture`, with `env` set for vireo;
+    /// `managed`: with a window manager, as [`Session::launch_managed`].
+    pub fn launch_with_env(
+        name: &str,
+        args: &[std::ffi::OsString],
+        env: &[(&str, &Path)],
+        managed: bool,
+    ) -> Session {
+        Session::launch_on(name, args, |_| None, true, managed, env)
     }
 
     /// Like [`Session::launch`] with `capture`, on a display that
     /// [`openbox`] manages: for maximize, full screen, frames and window
     /// positions, which X leaves to a window manager.
     pub fn launch_managed(name: &str, args: &[std::ffi::OsString]) -> Session {
-        Session::launch_on(name, args, |_| None, true, true)
+        Session::launch_on(name, args, |_| None, true, true, &[])
     }
 
     fn launch_on(
@@ -234,6 +245,7 @@ impl Session {
         im: impl FnOnce(&str) -> Option<(Proc, String)>,
         capture: bool,
         managed: bool,
+        env: &[(&str, &Path)],
     ) -> Session {
         let turn = one_at_a_time();
         let (xvfb, display) = xvfb();
@@ -258,6 +270,7 @@ impl Session {
             .env("NVIM_LOG_FILE", temp(&format!("{name}-nvim.log")))
             .env("XMODIFIERS", modifiers.clone().unwrap_or_default())
             .env("VIREO_LOG", if modifiers.is_some() { "warn,vireo::app=debug" } else { "warn" })
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stderr(stderr)
             .stdin(Stdio::null())
             .spawn()
