@@ -17,7 +17,7 @@
 //!   of text (nvim's `~` lines): a cleared or half-drawn window does not
 //!   count.
 //! - Memory and idle CPU: `Rss` and `Anonymous` of /proc/PID/smaps_rollup
-//!   after start-up, and the clock ticks (utime + stime) spent over 5 s of
+//!   after start-up (and the window's size in pixels), and the clock ticks (utime + stime) spent over 5 s of
 //!   doing nothing.
 //! - Keypress to pixel (insert mode): a key is injected with XTEST; the
 //!   time until a damage report whose area's pixels differ from before the
@@ -111,6 +111,7 @@ fn run() -> Result<(), Error> {
 fn start(class: &str, keys: usize, gui: &[String]) -> Result<(), Error> {
     let (probe, child, first) = launch(class, gui)?;
     println!("first_frame_ms {:.1}", first.as_secs_f64() * 1e3);
+    println!("window_px {} {}", probe.width, probe.height);
     let pid = child.0.id();
     std::thread::sleep(Duration::from_secs(1));
     probe.drain();
