@@ -17,13 +17,13 @@
 //!   of text (nvim's `~` lines): a cleared or half-drawn window does not
 //!   count.
 //! - Memory and idle CPU: `Rss` and `Anonymous` of /proc/PID/smaps_rollup
-//!   after start-up, and the clock ticks (utime + stime) spent over 5 s of
+//!   after start-up (and the window's size in pixels), and the clock ticks (utime + stime) spent over 5 s of
 //!   doing nothing.
 //! - Keypress to pixel (insert mode): a key is injected with XTEST; the
 //!   time until a damage report whose area's pixels differ from before the
 //!   key (a redraw of the same pixels does not count).
-//! - Scrolling: LINES `<C-e>` sent as `nvim_input` notifications through
-//!   nvim's SOCKET at HZ a second; the GUI's CPU time over the run (until
+//! - Scrolling: the window given the keyboard focus, LINES `<C-e>` sent
+//!   as `nvim_input` notifications through nvim's SOCKET at HZ a second; the GUI's CPU time over the run (until
 //!   its window is quiet for a second) divided by LINES, and how long after
 //!   the last key its last drawing came.
 //!
@@ -111,6 +111,7 @@ fn run() -> Result<(), Error> {
 fn start(class: &str, keys: usize, gui: &[String]) -> Result<(), Error> {
     let (probe, child, first) = launch(class, gui)?;
     println!("first_frame_ms {:.1}", first.as_secs_f64() * 1e3);
+    println!("window_px {} {}", probe.width, probe.height);
     let pid = child.0.id();
     std::thread::sleep(Duration::from_secs(1));
     probe.drain();
@@ -154,6 +155,9 @@ fn scroll(class: &str, socket: &str, lines: usize, hz: u32, gui: &[String]) -> R
             Err(e) => return Err(format!("{socket}: {e}").into()),
         }
     };
+    // As for someone scrolling: the window has the keyboard focus (vireo
+    // paces its animations at `refresh_rate_idle` without it).
+    probe.focus()?;
     // Syntax, the number column and the file are drawn by now; start quiet.
     std::thread::sleep(Duration::from_millis(1500));
     probe.drain();

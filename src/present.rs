@@ -172,6 +172,11 @@ impl Presenter {
 /// Buffer ages beyond this are treated as new buffers.
 const MAX_AGE: usize = 3;
 
+/// The most bytes the read-back buffer holds (at least one row): 1 MiB,
+/// 270 rows of a 900 px wide window, so a 900x600 frame changed all over
+/// is read back in three rounds, and a larger window costs no more.
+const READBACK_BYTES: u32 = 1 << 20;
+
 /// 0RGB in a little-endian u32 is B, G, R, X in memory.
 const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 
@@ -239,10 +244,13 @@ impl Shared {
             ),
         };
         let target = self.target.as_ref().expect("made above");
+        // Damage taller than the read-back buffer is read back in rounds:
+        // the buffer stays small however large the window is.
+        let capacity = (READBACK_BYTES / stride).clamp(1, drawn_height.max(1));
         let readback = self.readback.get_or_insert_with(|| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("presented rows"),
-                size: u64::from(stride) * u64::from(drawn_height),
+                size: u64::from(stride) * u64::from(capacity),
                 usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
                 mapped_at_creation: false,
             })
@@ -259,55 +267,58 @@ impl Shared {
         } else {
             merge_bands(self.recent[..age].concat())
         };
-        let (Some(&(top, _)), Some(&(_, bottom))) = (bands.first(), bands.last()) else {
+        if bands.is_empty() {
             return Ok(stats);
-        };
-
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
-        for &(y0, y1) in &bands {
-            encoder.copy_texture_to_buffer(
-                wgpu::TexelCopyTextureInfo {
-                    origin: wgpu::Origin3d { x: 0, y: y0, z: 0 },
-                    ..target.as_image_copy()
-                },
-                wgpu::TexelCopyBufferInfo {
-                    buffer: readback,
-                    layout: wgpu::TexelCopyBufferLayout {
-                        offset: u64::from(y0) * u64::from(stride),
-                        bytes_per_row: Some(stride),
-                        rows_per_image: None,
-                    },
-                },
-                wgpu::Extent3d { width: drawn_width, height: y1 - y0, depth_or_array_layers: 1 },
-            );
         }
-        gpu.queue.submit([encoder.finish()]);
-        let span = readback.slice(u64::from(top) * u64::from(stride)..u64::from(bottom) * u64::from(stride));
-        let (tx, rx) = std::sync::mpsc::channel();
-        span.map_async(wgpu::MapMode::Read, move |r| {
-            // The receiver waits below; it cannot be gone.
-            tx.send(r).ok();
-        });
-        gpu.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| PresentError::ReadBack(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| PresentError::ReadBack(e.to_string()))?
-            .map_err(|e| PresentError::ReadBack(e.to_string()))?;
-        crate::trace::mark(crate::trace::Stage::GpuDone);
-        {
-            let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
-            for &(y0, y1) in &bands {
-                for y in y0..y1 {
-                    let src = &data[((y - top) * stride) as usize..][..(drawn_width * 4) as usize];
-                    let dst = &mut buffer[(y * width) as usize..][..drawn_width as usize];
-                    copy_row(src, dst);
+
+        for round in read_back_rounds(&bands, capacity) {
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
+            for piece in &round {
+                encoder.copy_texture_to_buffer(
+                    wgpu::TexelCopyTextureInfo {
+                        origin: wgpu::Origin3d { x: 0, y: piece.y, z: 0 },
+                        ..target.as_image_copy()
+                    },
+                    wgpu::TexelCopyBufferInfo {
+                        buffer: readback,
+                        layout: wgpu::TexelCopyBufferLayout {
+                            offset: u64::from(piece.at) * u64::from(stride),
+                            bytes_per_row: Some(stride),
+                            rows_per_image: None,
+                        },
+                    },
+                    wgpu::Extent3d { width: drawn_width, height: piece.rows, depth_or_array_layers: 1 },
+                );
+            }
+            gpu.queue.submit([encoder.finish()]);
+            let used = round.last().map_or(0, |p| p.at + p.rows);
+            let span = readback.slice(..u64::from(used) * u64::from(stride));
+            let (tx, rx) = std::sync::mpsc::channel();
+            span.map_async(wgpu::MapMode::Read, move |r| {
+                // The receiver waits below; it cannot be gone.
+                tx.send(r).ok();
+            });
+            gpu.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| PresentError::ReadBack(e.to_string()))?;
+            rx.recv()
+                .map_err(|e| PresentError::ReadBack(e.to_string()))?
+                .map_err(|e| PresentError::ReadBack(e.to_string()))?;
+            {
+                let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
+                for piece in &round {
+                    for row in 0..piece.rows {
+                        let src = &data[((piece.at + row) * stride) as usize..][..(drawn_width * 4) as usize];
+                        let dst = &mut buffer[((piece.y + row) * width) as usize..][..drawn_width as usize];
+                        copy_row(src, dst);
+                    }
                 }
             }
+            readback.unmap();
         }
-        readback.unmap();
+        crate::trace::mark(crate::trace::Stage::GpuDone);
 
         let damage: Vec<softbuffer::Rect> = bands
             .iter()
@@ -325,6 +336,40 @@ impl Shared {
         crate::trace::mark(crate::trace::Stage::Presented);
         Ok(stats)
     }
+}
+
+/// Rows `y..y + rows` of the frame, read back into the buffer's rows
+/// `at..at + rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    y: u32,
+    rows: u32,
+    at: u32,
+}
+
+/// The bands' rows packed into rounds of at most `capacity` buffer rows,
+/// in order: a band that does not fit in what a round has left is cut.
+fn read_back_rounds(bands: &[(u32, u32)], capacity: u32) -> Vec<Vec<Piece>> {
+    let capacity = capacity.max(1);
+    let mut rounds = Vec::new();
+    let mut round = Vec::new();
+    let mut used = 0;
+    for &(mut y, end) in bands {
+        while y < end {
+            if used == capacity {
+                rounds.push(std::mem::take(&mut round));
+                used = 0;
+            }
+            let rows = (end - y).min(capacity - used);
+            round.push(Piece { y, rows, at: used });
+            used += rows;
+            y += rows;
+        }
+    }
+    if !round.is_empty() {
+        rounds.push(round);
+    }
+    rounds
 }
 
 /// BGRA bytes to ARGB pixels (premultiplied). A window with an alpha
@@ -346,5 +391,41 @@ mod tests {
         let mut dst = [0u32; 2];
         copy_row(&src, &mut dst);
         assert_eq!(dst, [0xff30_2010, 0x8003_0201]);
+    }
+
+    #[test]
+    fn damaged_rows_are_read_back_in_rounds_that_fit_the_buffer() {
+        let p = |y, rows, at| Piece { y, rows, at };
+        // Everything fits: one round, bands packed one after the other.
+        assert_eq!(read_back_rounds(&[(0, 3), (10, 12)], 8), vec![vec![p(0, 3, 0), p(10, 2, 3)]]);
+        // A full frame of 20 rows in a buffer of 8.
+        assert_eq!(
+            read_back_rounds(&[(0, 20)], 8),
+            vec![vec![p(0, 8, 0)], vec![p(8, 8, 0)], vec![p(16, 4, 0)]]
+        );
+        // A band cut where a round is full, the next round starting with its rest.
+        assert_eq!(
+            read_back_rounds(&[(2, 7), (30, 36)], 8),
+            vec![vec![p(2, 5, 0), p(30, 3, 5)], vec![p(33, 3, 0)]]
+        );
+        assert_eq!(read_back_rounds(&[], 8), Vec::<Vec<Piece>>::new());
+        // Every row of every band is read back once, and no round
+        // overflows the buffer, whatever the bands and the capacity.
+        let bands = [(0, 1), (5, 40), (41, 42), (100, 260)];
+        for capacity in 1..50 {
+            let rounds = read_back_rounds(&bands, capacity);
+            let mut rows: Vec<u32> = Vec::new();
+            for round in &rounds {
+                let mut at = 0;
+                for piece in round {
+                    assert_eq!(piece.at, at, "pieces packed in order");
+                    at += piece.rows;
+                    rows.extend(piece.y..piece.y + piece.rows);
+                }
+                assert!(at <= capacity && at > 0);
+            }
+            let want: Vec<u32> = bands.iter().flat_map(|&(a, b)| a..b).collect();
+            assert_eq!(rows, want, "capacity {capacity}");
+        }
     }
 }

@@ -9,6 +9,10 @@
 #   KEYS=N (keys typed per run, default 20), VIREO_BIN=PATH (a vireo
 #   binary to measure instead of building this tree's)
 #
+# vireo is measured twice: with its default animations (smooth scroll,
+# cursor and window moves) and with them off (`*_animation_length` 0,
+# "vireo, still" in the table), as issue 11 sets a target for each.
+#
 # Per run and GUI: a start at 100x30 (first frame showing nvim's text,
 # memory after start-up, idle CPU over 5 s, KEYS keypresses in insert
 # mode) and a scroll run (a 4000-line C file, `syntax on`, `number`,
@@ -29,8 +33,10 @@ fi
 # VIREO_BIN=PATH measures another vireo binary (a build to compare).
 if [ -z "${VIREO_BIN:-}" ]; then cargo build --release --quiet; fi
 cargo build --release --quiet --example peer_probe
-vireo=$(realpath "${VIREO_BIN:-target/release/vireo}")
-probe=$PWD/target/release/examples/peer_probe
+# Cargo's target directory, wherever CARGO_TARGET_DIR or a wrapper puts it.
+target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+vireo=$(realpath "${VIREO_BIN:-$target/release/vireo}")
+probe=$target/release/examples/peer_probe
 nvim_bin=$(bash tools/setup.sh --print-nvim)
 
 work=$(mktemp -d)
@@ -47,7 +53,10 @@ export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state \
     XDG_CACHE_HOME=$work/cache XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run
 mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset VIREO_TRACE VIREO_LOG VIREO_GRID VIREO_SIZE VIREO_PRESENT
+unset VIREO_TRACE VIREO_LOG VIREO_GRID VIREO_SIZE VIREO_PRESENT VIREO_SCROLL_ANIMATION_LENGTH \
+    VIREO_CURSOR_ANIMATION_LENGTH VIREO_POSITION_ANIMATION_LENGTH
+# "vireo-still": vireo with every animation off.
+still=(env VIREO_SCROLL_ANIMATION_LENGTH=0 VIREO_CURSOR_ANIMATION_LENGTH=0 VIREO_POSITION_ANIMATION_LENGTH=0)
 
 display=":$(( 500 + $$ % 400 ))"
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
@@ -82,12 +91,14 @@ gui() {
     case $name/$mode in
         vireo/start) echo "$vireo" --nvim "$nvim_bin" --grid 100x30 -- "${nvim_args[@]}" ;;
         vireo/scroll) echo "$vireo" --nvim "$nvim_bin" --size 900x600 -- "${nvim_args[@]}" --listen "$socket" ;;
+        # env execs vireo: the probe's child is vireo itself.
+        vireo-still/*) echo "${still[@]}" "$(gui vireo "$mode" | sed "s|$work/vireo.sock|$socket|")" ;;
         # 9x22 px cells with Qt's default monospace font: 900x660 is 100x30.
         nvim-qt/start) echo nvim-qt --nofork --geometry 900x660 --nvim "$nvim_bin" -- "${nvim_args[@]}" ;;
         nvim-qt/scroll) echo nvim-qt --nofork --geometry 900x600 --nvim "$nvim_bin" -- "${nvim_args[@]}" --listen "$socket" ;;
     esac
 }
-class() { [ "$1" = vireo ] && echo vireo || echo nvim-qt; }
+class() { [ "$1" = nvim-qt ] && echo nvim-qt || echo vireo; }
 
 # run NAME MODE: one probe run; its `key value` lines go to $work/NAME.MODE.
 run() {
@@ -111,7 +122,7 @@ for name in nvim-qt vireo; do
 done
 for i in $(seq "$runs"); do
     # Alternate which goes first, so neither always gets the warmer caches.
-    if [ $((i % 2)) -eq 1 ]; then order=(nvim-qt vireo); else order=(vireo nvim-qt); fi
+    if [ $((i % 2)) -eq 1 ]; then order=(nvim-qt vireo vireo-still); else order=(vireo-still vireo nvim-qt); fi
     for name in "${order[@]}"; do
         echo "compare-peers: run $i/$runs, $name" >&2
         run "$name" start
@@ -130,26 +141,32 @@ quantile() {
 }
 med() { values "$@" | quantile 0.5; }
 mib() { awk '{ printf "%.0f\n", $1 / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }'; }
+# row FIGURE NVIM-QT VIREO VIREO-STILL
 row() {
-    local a=$2 b=$3
-    local ratio
-    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }')
-    printf '| %s | %s | %s | %s |\n' "$1" "$a" "$b" "$ratio"
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")" "$4" "$(ratio "$2" "$4")"
+}
+# both FIGURE MODE KEY [FILTER]: the median of KEY for each GUI.
+both() {
+    local f=${4:-cat}
+    row "$1" "$(values nvim-qt "$2" "$3" | $f | quantile 0.5)" "$(values vireo "$2" "$3" | $f | quantile 0.5)" \
+        "$(values vireo-still "$2" "$3" | $f | quantile 0.5)"
 }
 
 echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nvim-qt --version 2>/dev/null | head -n1), $("$vireo" --version), $("$nvim_bin" --version | head -n1); median of $runs interleaved runs"
 echo
-echo "| figure | nvim-qt | vireo | vireo / nvim-qt |"
-echo "|---|---|---|---|"
-row "process start to first frame showing nvim's text, ms" "$(med nvim-qt start first_frame_ms)" "$(med vireo start first_frame_ms)"
+echo "| figure | nvim-qt | vireo | vireo / nvim-qt | vireo, still | still / nvim-qt |"
+echo "|---|---|---|---|---|---|"
+both "process start to first frame showing nvim's text, ms" start first_frame_ms
 for q in 0.5 0.9; do
     row "keypress to pixel, insert mode, p$(awk -v q=$q 'BEGIN { print q * 100 }'), ms ($((runs * keys)) keys)" \
-        "$(values nvim-qt start key_ms | quantile $q)" "$(values vireo start key_ms | quantile $q)"
+        "$(values nvim-qt start key_ms | quantile $q)" "$(values vireo start key_ms | quantile $q)" \
+        "$(values vireo-still start key_ms | quantile $q)"
 done
-row "resident memory after start-up, MiB" "$(values nvim-qt start rss_kb | mib | quantile 0.5)" "$(values vireo start rss_kb | mib | quantile 0.5)"
-row "anonymous memory after start-up, MiB" "$(values nvim-qt start anon_kb | mib | quantile 0.5)" "$(values vireo start anon_kb | mib | quantile 0.5)"
-row "idle CPU over 5 s, clock ticks" "$(med nvim-qt start idle_ticks)" "$(med vireo start idle_ticks)"
-row "CPU time per scrolled line, ms" "$(med nvim-qt scroll cpu_ms_per_line)" "$(med vireo scroll cpu_ms_per_line)"
-row "last scroll frame after the last key, ms" "$(med nvim-qt scroll last_frame_after_last_key_ms)" "$(med vireo scroll last_frame_after_last_key_ms)"
-row "first frame of the scroll file (900x600), ms" "$(med nvim-qt scroll first_frame_ms)" "$(med vireo scroll first_frame_ms)"
+both "resident memory after start-up, MiB" start rss_kb mib
+both "anonymous memory after start-up, MiB" start anon_kb mib
+both "idle CPU over 5 s, clock ticks" start idle_ticks
+both "CPU time per scrolled line, ms" scroll cpu_ms_per_line
+both "last scroll frame after the last key, ms" scroll last_frame_after_last_key_ms
+both "first frame of the scroll file (900x600), ms" scroll first_frame_ms
