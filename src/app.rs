@@ -155,6 +155,8 @@ pub fn run(
     let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
+        focus: None,
+        focus_sent: None,
         detachable,
         on_attached,
         _config_watch: config_watch,
@@ -191,6 +193,10 @@ pub fn run(
 
 struct App {
     starting: Option<nvim::Starting>,
+    /// The window's focus as winit last reported it, and as nvim was last
+    /// told.
+    focus: Option<bool>,
+    focus_sent: Option<bool>,
     /// nvim is a server that outlives the window (`detach_on_quit`).
     detachable: bool,
     /// Called once nvim is attached and the window open (`--fork`).
@@ -482,6 +488,19 @@ impl App {
         self.apply_settings();
     }
 
+    /// Tells nvim the window's focus where it changed since nvim was last
+    /// told (`FocusGained`, `FocusLost`).
+    fn send_focus(&mut self) {
+        let (Some(focused), Some(conn)) = (self.focus, &self.conn) else { return };
+        if self.focus_sent == Some(focused) {
+            return;
+        }
+        match conn.session.notify(Lane::Input, "nvim_ui_set_focus", vec![focused.into()]) {
+            Ok(()) => self.focus_sent = Some(focused),
+            Err(e) => log::warn!("focus change not sent: {e}"),
+        }
+    }
+
     /// Makes the window follow the settings in force where they changed.
     fn apply_settings(&mut self) {
         let next = self.live.settings().clone();
@@ -764,12 +783,10 @@ impl ApplicationHandler<UserEvent> for App {
                 if let Some(display) = &self.display {
                     display.request_redraw();
                 }
-                let args = vec![focused.into()];
-                let sent =
-                    self.conn.as_ref().map(|c| c.session.notify(Lane::Input, "nvim_ui_set_focus", args));
-                if let Some(Err(e)) = sent {
-                    log::warn!("focus change not sent: {e}");
-                }
+                // Told to nvim once the events at hand are handled: X may
+                // report a focus change as out-and-back-in within a
+                // millisecond, which nvim would see as FocusLost too.
+                self.focus = Some(focused);
             }
             _ => {}
         }
@@ -793,6 +810,7 @@ impl ApplicationHandler<UserEvent> for App {
         if let Some(watchdog) = &self.xim_watchdog {
             watchdog.leave();
         }
+        self.send_focus();
         let next = self.next_wake(Instant::now());
         event_loop.set_control_flow(match next {
             Some(at) => ControlFlow::WaitUntil(at),
