@@ -53,6 +53,8 @@ pub struct Target {
     pub cmdline: bool,
     /// The mode is insert or replace (typing).
     pub insert: bool,
+    /// The cursor covers its cell (a block), hiding what is under it.
+    pub block: bool,
 }
 
 impl Target {
@@ -77,6 +79,7 @@ impl Target {
             place: place(frame, c.grid),
             cmdline: name.starts_with("cmdline"),
             insert: name.starts_with("insert") || name.starts_with("replace"),
+            block: rect[2] * 2.0 >= m.width as f32 && rect[3] * 2.0 >= m.height as f32,
         })
     }
 }
@@ -284,7 +287,9 @@ pub fn slide_length(prev: &Target, next: &Target, knobs: &MotionKnobs) -> Option
     let one_cell =
         prev.cell.0 == next.cell.0 && prev.cell.1 == next.cell.1 && prev.cell.2.abs_diff(next.cell.2) <= 1;
     if next.insert && prev.insert && one_cell {
-        return Some(knobs.short_length);
+        // A block sliding off the cell just typed into would hide the new
+        // character in the key's first frame: it jumps.
+        return (!prev.block).then_some(knobs.short_length);
     }
     Some(knobs.length)
 }
@@ -301,6 +306,7 @@ pub(crate) mod tests {
             place: Place::Editor,
             cmdline: false,
             insert: false,
+            block: true,
         }
     }
 
@@ -372,7 +378,8 @@ pub(crate) mod tests {
         let knobs = MotionKnobs::default();
         let start = Instant::now();
         let mut m = CursorMotion::default();
-        let typing = |col| Target { insert: true, ..target(col, 3) };
+        // A bar cursor, as nvim's insert mode has by default.
+        let typing = |col| Target { insert: true, block: false, ..target(col, 3) };
         m.retarget(Some(typing(4)), start, &knobs);
         m.retarget(Some(typing(5)), start, &knobs);
         assert_eq!(m.end(start), Some(start + Duration::from_secs_f32(0.04) + Duration::from_micros(1)));
@@ -388,6 +395,14 @@ pub(crate) mod tests {
         let off = MotionKnobs { in_insert_mode: false, ..knobs };
         m.retarget(Some(typing(20)), ms(start, 300), &off);
         assert!(!m.moving(ms(start, 300)));
+        // A block typing one cell on jumps, so the character just typed
+        // shows in the key's first frame; further moves still slide.
+        let block = |col| Target { insert: true, ..target(col, 3) };
+        m.retarget(Some(block(30)), ms(start, 500), &knobs);
+        m.retarget(Some(block(31)), ms(start, 1000), &knobs);
+        assert!(!m.moving(ms(start, 1000)));
+        m.retarget(Some(block(35)), ms(start, 1500), &knobs);
+        assert!(m.moving(ms(start, 1500)));
     }
 
     #[test]
@@ -416,6 +431,7 @@ pub(crate) mod tests {
             place: Place::CommandLine,
             cmdline: mode,
             insert: false,
+            block: true,
         };
         m.retarget(Some(target(5, 3)), start, &knobs);
         // nvim parks the cursor on the message line (a message, :redraw)

@@ -576,6 +576,7 @@ mod tests {
             place: Place::CommandLine,
             cmdline: false,
             insert: false,
+            block: true,
         };
         let mut vfx = Vfx::default();
         vfx.retarget(Some(target(5, 3)), start, M, &k, &motion);
