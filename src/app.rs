@@ -575,18 +575,20 @@ impl App {
     /// frame, and an animation's next frame. Returns when the loop must wake; None when nothing is due.
     fn next_wake(&mut self, now: Instant) -> Option<Instant> {
         // A smooth blink's fade wants frames like an animation.
-        let fading = self.settings.cursor_smooth_blink && self.blink.fade(now).is_some();
-        let blink =
-            if fading { Some(self.pacer.own_frame(now, &self.settings)) } else { self.blink.state(now).1 };
+        let fade = self.pacer.animation_frame(now, &self.settings, |t| self.blink.fade(t).is_some());
+        let fading = self.settings.cursor_smooth_blink && fade.is_some();
+        let blink = if fading { fade } else { self.blink.state(now).1 };
         self.schedule.set(Timer::Blink, blink);
         self.schedule.set(Timer::Frame, self.pacer.next_frame(now, &self.settings));
         // While the cursor or a window's text slides, the cursor's
         // particles live or the bell flashes, frames at the pacer's own
         // rate; at rest no timer at all.
-        let animating = self.display.as_ref().and_then(|d| {
-            d.cursor_slide_end(now).or(d.flash_end(now)).or(d.cursor_vfx_end(now)).or(d.slide_end(now))
+        let animation = self.display.as_ref().and_then(|d| {
+            self.pacer.animation_frame(now, &self.settings, |t| {
+                d.cursor_slide_end(t).or(d.flash_end(t)).or(d.cursor_vfx_end(t)).or(d.slide_end(t)).is_some()
+            })
         });
-        self.schedule.set(Timer::Animation, animating.map(|_| self.pacer.own_frame(now, &self.settings)));
+        self.schedule.set(Timer::Animation, animation);
         self.schedule.next()
     }
 }

@@ -32,12 +32,30 @@ fn sample(s: &Session, ch: u32, until: Instant) -> Vec<Option<u32>> {
     seen
 }
 
+/// The window once it rests: the top line and the picture both unchanged
+/// over more than the slide's length (a loaded machine may still be
+/// working through repeated keys when the key is let go).
+fn rested(s: &Session, socket: &std::path::Path) -> Image {
+    let top = || remote_expr(socket, "line('w0')");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut shot, mut line) = (window_shot(s), top());
+    loop {
+        std::thread::sleep(Duration::from_millis(2300));
+        let (next, next_line) = (window_shot(s), top());
+        if next.rgba == shot.rgba && next_line == line {
+            return next;
+        }
+        assert!(Instant::now() < deadline, "the window never came to rest");
+        (shot, line) = (next, next_line);
+    }
+}
+
 /// Waits for the window to rest, then checks it shows what a redraw with
 /// the animation off draws: `:redraw!` makes nvim send every row again,
-/// and vireo draws them from scratch.
+/// and vireo draws them from scratch. Both pictures are kept in the test's
+/// temporary folder when they differ.
 fn assert_rests_on_the_still_screen(s: &Session, socket: &std::path::Path, what: &str) {
-    std::thread::sleep(Duration::from_millis(2500));
-    let settled = window_shot(s);
+    let settled = rested(s, socket);
     remote_expr(socket, "execute('let g:vireo_scroll_animation_length = 0 | redraw!')");
     std::thread::sleep(Duration::from_millis(800));
     let still = window_shot(s);
@@ -46,6 +64,12 @@ fn assert_rests_on_the_still_screen(s: &Session, socket: &std::path::Path, what:
     assert_eq!((settled.width, settled.height), (still.width, still.height));
     let differ =
         (0..settled.height).find(|&y| (0..settled.width).any(|x| settled.pixel(x, y) != still.pixel(x, y)));
+    if differ.is_some() {
+        let (a, b) = (temp("scroll-rested.png"), temp("scroll-still.png"));
+        settled.write_png(&a).expect("write the rested picture");
+        still.write_png(&b).expect("write the still picture");
+        eprintln!("{what}: rested {} and still {}", a.display(), b.display());
+    }
     assert_eq!(differ, None, "{what}: the rested window differs from a still redraw at pixel row {differ:?}");
 }
 

@@ -128,6 +128,20 @@ impl Pacer {
         self.last_drawn.map_or(now, |at| at + self.interval(s, true))
     }
 
+    /// When an animation's next frame is due, given `running`: whether an
+    /// animation runs at an instant. It is asked about the clock the last
+    /// frame was drawn for, not `now`: an animation still running then
+    /// gets the frame that shows where it ends, even when a slow frame
+    /// took the clock past its end (or the screen stays a pixel short).
+    pub fn animation_frame(
+        &self,
+        now: Instant,
+        s: &Settings,
+        running: impl Fn(Instant) -> bool,
+    ) -> Option<Instant> {
+        running(self.last_drawn.unwrap_or(now)).then(|| self.own_frame(now, s))
+    }
+
     /// When the next frame is due: one put off, or with `idle` off the
     /// next one at the cap; `None` when nothing is (the loop sleeps).
     pub fn next_frame(&self, now: Instant, s: &Settings) -> Option<Instant> {
@@ -229,6 +243,22 @@ mod tests {
         s.set(Timer::Frame, Some(at(50)));
         assert_eq!(s.take_due(at(45)), [Timer::Blink]);
         assert_eq!(s.next(), Some(at(50)), "the frame stays registered");
+    }
+
+    #[test]
+    fn an_animation_running_when_the_last_frame_was_drawn_gets_its_last_frame() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let s = Settings::default();
+        let mut pacer = Pacer::default();
+        // The slide ends at 300 ms.
+        let running = |t: Instant| t < at(300);
+        pacer.drawn(at(295), false);
+        // The frame for 295 ms took until 400 ms: the slide has ended by
+        // now, but the screen shows it 5 ms short, so one more frame.
+        assert_eq!(pacer.animation_frame(at(400), &s, running), Some(pacer.own_frame(at(400), &s)));
+        pacer.drawn(at(400), false);
+        assert_eq!(pacer.animation_frame(at(401), &s, running), None, "drawn at rest: no timer left");
     }
 
     #[test]
