@@ -36,7 +36,7 @@ use crate::render::font::{Fonts, scan_system_fonts};
 use crate::render::gpu::GpuError;
 use crate::rpc::{Lane, Session};
 use crate::settings::Settings;
-use display::{Display, GridRequest, WindowStart};
+use display::{Display, GridRequest, Preparing, WindowStart};
 use input::{ActionContext, CellLayout, InputProcessor, KeyPress, Zoom};
 use schedule::{Blink, Pacer, Scheduler, Timer};
 
@@ -107,6 +107,10 @@ pub fn run(
         nvim::Target::Server(addr) => crate::rpc::transport::check_server(addr),
     }
     .map_err(nvim::StartError::from)?;
+    // The graphics device is the longest step to the first frame: it
+    // starts first, and the rest (the display connection, nvim, fonts, the
+    // window) happens meanwhile.
+    let preparing = Preparing::start().map_err(AppError::Thread)?;
     let event_loop = EventLoop::<UserEvent>::with_user_event().build().map_err(AppError::EventLoop)?;
     let proxy = event_loop.create_proxy();
     let wake_proxy = proxy.clone();
@@ -152,7 +156,6 @@ pub fn run(
         }
         None => (None, None),
     };
-    let instance = crate::render::gpu::Gpu::instance(Some(Box::new(event_loop.owned_display_handle())));
     let mut app = App {
         starting: Some(starting),
         focus: None,
@@ -169,7 +172,7 @@ pub fn run(
         problems,
         clipboard,
         conn: None,
-        instance,
+        preparing: Some(preparing),
         started,
         first_frame_logged: false,
         display: None,
@@ -220,7 +223,8 @@ struct App {
     clipboard: ClipboardWorker,
     /// Set once nvim has attached (right after the window exists).
     conn: Option<Connection>,
-    instance: wgpu::Instance,
+    /// The graphics device on its way, until the window takes it.
+    preparing: Option<Preparing>,
     started: Instant,
     first_frame_logged: bool,
     /// Set once the window exists.
@@ -620,11 +624,8 @@ fn key_press(event: &KeyEvent) -> KeyPress {
 
 impl ApplicationHandler<UserEvent> for App {
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
-        if self.display.is_some() {
-            return;
-        }
-        let display =
-            Display::new(event_loop, &self.instance, &self.settings, self.window_start, self.started);
+        let Some(preparing) = self.preparing.take() else { return };
+        let display = Display::new(event_loop, preparing, &self.settings, self.window_start, self.started);
         match display {
             Ok(display) => {
                 #[cfg(unix)]

@@ -42,29 +42,33 @@ pub enum Drawn {
     Skipped,
 }
 
+/// Whether frames from `adapter` go through shared memory: a CPU adapter's
+/// do, unless `VIREO_PRESENT` (`shared` or `surface`) says otherwise.
+pub fn wants_shared(adapter: &wgpu::Adapter) -> bool {
+    let cpu = adapter.get_info().device_type == wgpu::DeviceType::Cpu;
+    std::env::var("VIREO_PRESENT").ok().map_or(cpu, |f| f == "shared")
+}
+
 impl Presenter {
-    /// The swapchain for a GPU, shared memory for a CPU adapter, unless
-    /// `VIREO_PRESENT` says otherwise. Returns the texture format to
-    /// render in. Without `vsync` the swapchain shows frames at once.
-    pub fn new(
+    /// Shared-memory presentation for `window`, with the texture format
+    /// to render in.
+    pub fn shared(window: &Arc<Window>) -> Result<(Presenter, wgpu::TextureFormat), PresentError> {
+        let size = window.inner_size();
+        let shared = Shared::new(window, size.width.max(1), size.height.max(1))?;
+        log::info!("presenting through shared memory (the graphics adapter is the CPU)");
+        Ok((Presenter::Shared(shared), SHARED_FORMAT))
+    }
+
+    /// The window's swapchain. Returns the texture format to render in.
+    /// Without `vsync` the swapchain shows frames at once.
+    pub fn swapchain(
         window: &Arc<Window>,
         surface: wgpu::Surface<'static>,
         gpu: &Gpu,
         vsync: bool,
     ) -> (Presenter, wgpu::TextureFormat) {
-        let forced = std::env::var("VIREO_PRESENT").ok();
-        let cpu = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
         let size = window.inner_size();
         let (width, height) = (size.width.max(1), size.height.max(1));
-        if forced.as_deref().map_or(cpu, |f| f == "shared") {
-            match Shared::new(window, width, height) {
-                Ok(shared) => {
-                    log::info!("presenting through shared memory (the graphics adapter is the CPU)");
-                    return (Presenter::Shared(shared), SHARED_FORMAT);
-                }
-                Err(e) => log::warn!("shared-memory presentation unavailable, using the swapchain: {e}"),
-            }
-        }
         let caps = surface.get_capabilities(&gpu.adapter);
         // Colours from nvim are sRGB values; a non-sRGB target keeps them as
         // they are (blending in sRGB space, as terminals do).
@@ -178,7 +182,7 @@ const MAX_AGE: usize = 3;
 const READBACK_BYTES: u32 = 1 << 20;
 
 /// 0RGB in a little-endian u32 is B, G, R, X in memory.
-const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
+pub const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 
 /// Frames kept in a texture of our own; changed rows go to the display
 /// through a shared-memory buffer.

@@ -32,7 +32,7 @@ use crate::render::flash::Flash;
 use crate::render::font::{CellMetrics, Fonts};
 use crate::render::gpu::{Gpu, GpuError};
 use crate::render::vfx::{self, Vfx, VfxKnobs};
-use crate::render::{CursorState, Renderer};
+use crate::render::{CursorState, Pipelines, Renderer};
 use crate::settings::state::WindowState;
 use crate::settings::{Settings, WindowFrame};
 
@@ -48,6 +48,52 @@ pub struct WindowStart {
     pub remembered: Option<WindowState>,
     /// grid, size or maximized was set: the remembered size is not used.
     pub explicit_size: bool,
+}
+
+/// The graphics device, and for shared-memory presentation the renderer,
+/// made on a thread of their own while the display connection opens, nvim
+/// starts and the window appears: on Mesa's lavapipe loading the driver,
+/// opening the device and compiling the pipelines take longer than all of
+/// those. Dropped unused (vireo gave up before its window opened), it
+/// waits for the thread, so the process never exits with the driver half
+/// loaded.
+pub struct Preparing(Option<std::thread::JoinHandle<Result<Prepared, GpuError>>>);
+
+struct Prepared {
+    gpu: Gpu,
+    /// Made for shared-memory presentation's format; `None` where frames
+    /// go to a swapchain, whose format the window's surface tells.
+    pipelines: Option<Pipelines>,
+}
+
+impl Preparing {
+    pub fn start() -> std::io::Result<Preparing> {
+        std::thread::Builder::new()
+            .name("vireo-gpu".into())
+            .spawn(|| {
+                // Vulkan needs no display connection for the instance.
+                let gpu = Gpu::new(Gpu::instance(), None)?;
+                let pipelines = crate::present::wants_shared(&gpu.adapter).then(|| {
+                    let (device, queue) = (gpu.device.clone(), gpu.queue.clone());
+                    Pipelines::new(device, queue, crate::present::SHARED_FORMAT)
+                });
+                Ok(Prepared { gpu, pipelines })
+            })
+            .map(|thread| Preparing(Some(thread)))
+    }
+
+    fn wait(mut self) -> Result<Prepared, GpuError> {
+        let thread = self.0.take().expect("a thread until waited for");
+        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+impl Drop for Preparing {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            thread.join().ok();
+        }
+    }
 }
 
 /// Everything that exists once the window does.
@@ -78,7 +124,7 @@ impl Display {
     /// Opens the window and the graphics device.
     pub fn new(
         event_loop: &ActiveEventLoop,
-        instance: &wgpu::Instance,
+        preparing: Preparing,
         s: &Settings,
         start: WindowStart,
         started: Instant,
@@ -132,13 +178,36 @@ impl Display {
             }
         };
         let window = Arc::new(event_loop.create_window(attrs).map_err(|e| AppError::Window(e.to_string()))?);
-        let surface =
-            instance.create_surface(window.clone()).map_err(|e| GpuError::Surface(e.to_string()))?;
+        crate::trace::mark(crate::trace::Stage::WindowCreated);
         log::debug!("window created after {:?}", started.elapsed());
-        let gpu = Gpu::new(instance.clone(), Some(&surface))?;
+        let Prepared { gpu, pipelines } = preparing.wait()?;
         log::debug!("graphics device ready after {:?}", started.elapsed());
-        let (presenter, format) = Presenter::new(&window, surface, &gpu, s.vsync);
-        let mut renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), format, fonts);
+        let shared = pipelines.and_then(|pipelines| match Presenter::shared(&window) {
+            Ok((presenter, _)) => Some((presenter, pipelines)),
+            Err(e) => {
+                log::warn!("{e}; using the swapchain");
+                None
+            }
+        });
+        let (gpu, presenter, pipelines) = match shared {
+            Some((presenter, pipelines)) => (gpu, presenter, pipelines),
+            None => {
+                let surface = gpu
+                    .instance
+                    .create_surface(window.clone())
+                    .map_err(|e| GpuError::Surface(e.to_string()))?;
+                // The device was opened before the window existed: one
+                // that cannot show on it gives way to one that can.
+                let gpu = match gpu.adapter.is_surface_supported(&surface) {
+                    true => gpu,
+                    false => Gpu::new(gpu.instance.clone(), Some(&surface))?,
+                };
+                let (presenter, format) = Presenter::swapchain(&window, surface, &gpu, s.vsync);
+                let (device, queue) = (gpu.device.clone(), gpu.queue.clone());
+                (gpu, presenter, Pipelines::new(device, queue, format))
+            }
+        };
+        let mut renderer = Renderer::with_pipelines(pipelines, fonts);
         renderer.padding = padding;
         renderer.opacity = s.opacity();
         renderer.depth = s.depth();

@@ -49,10 +49,6 @@ impl Gpu {
 
     /// Opens a device; with `surface`, one that can present to it.
     pub fn new(instance: wgpu::Instance, surface: Option<&wgpu::Surface<'_>>) -> Result<Gpu, GpuError> {
-        if surface.is_some() {
-            // The window and its surface exist: the device is made for them.
-            crate::trace::mark(crate::trace::Stage::WindowCreated);
-        }
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::LowPower,
             force_fallback_adapter: false,
@@ -81,13 +77,11 @@ impl Gpu {
         Ok(Gpu { instance, adapter, device, queue })
     }
 
-    /// An instance for offscreen work, or for windows on `display`.
-    /// `WGPU_BACKEND` etc. override the backends.
-    pub fn instance(display: Option<Box<dyn wgpu::wgt::WgpuHasDisplayHandle>>) -> wgpu::Instance {
-        let mut desc = match display {
-            Some(d) => wgpu::InstanceDescriptor::new_with_display_handle(d),
-            None => wgpu::InstanceDescriptor::new_without_display_handle(),
-        };
+    /// An instance for offscreen work and windows alike: the Vulkan, Metal
+    /// and DX12 backends take no display connection, so it can be made
+    /// before there is one. `WGPU_BACKEND` etc. override the backends.
+    pub fn instance() -> wgpu::Instance {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         // Vulkan/Metal/DX12; Mesa's lavapipe is a Vulkan driver, so machines
         // without a GPU need no GL fallback.
         desc.backends = wgpu::Backends::PRIMARY;

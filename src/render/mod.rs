@@ -366,15 +366,82 @@ pub struct Renderer {
     pub cursor_vfx: Vec<Rect>,
 }
 
+/// A renderer's GPU side before it has fonts: the pipelines (the slow part
+/// to make on a CPU adapter, where each is compiled) and the glyph atlas,
+/// for one device and texture format. Made on any thread.
+pub struct Pipelines {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    format: wgpu::TextureFormat,
+    cache: Cache,
+    atlas: TextAtlas,
+    cursor_text: TextRenderer,
+    cursor_viewport: Viewport,
+    rects: RectPipeline,
+    smear: smear::SmearPipeline,
+    composite: CompositePipeline,
+    depth: depth::DepthPipelines,
+}
+
+impl Pipelines {
+    /// Made on two threads: on a CPU adapter each pipeline is compiled
+    /// (2 to 5 ms each with lavapipe), and nothing else is drawn meanwhile.
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat) -> Self {
+        let ((cache, atlas, cursor_text, cursor_viewport, rects, smear), (composite, depth)) =
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| {
+                    (CompositePipeline::new(&device, format), depth::DepthPipelines::new(&device, format))
+                });
+                let cache = Cache::new(&device);
+                let mut atlas =
+                    TextAtlas::with_color_mode(&device, &queue, &cache, format, glyphon::ColorMode::Web);
+                let cursor_text =
+                    TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
+                let cursor_viewport = Viewport::new(&device, &cache);
+                let rects = RectPipeline::new(&device, format);
+                let smear = smear::SmearPipeline::new(&device, format, &rects.globals_layout);
+                let other = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                ((cache, atlas, cursor_text, cursor_viewport, rects, smear), other)
+            });
+        let pipelines = Pipelines {
+            smear,
+            composite,
+            depth,
+            device,
+            queue,
+            format,
+            cache,
+            atlas,
+            cursor_text,
+            cursor_viewport,
+            rects,
+        };
+        crate::trace::mark(crate::trace::Stage::PipelinesReady);
+        pipelines
+    }
+}
+
 impl Renderer {
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat, fonts: Fonts) -> Self {
-        let cache = Cache::new(&device);
-        let mut atlas = TextAtlas::with_color_mode(&device, &queue, &cache, format, glyphon::ColorMode::Web);
-        let cursor_text = TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
-        let cursor_viewport = Viewport::new(&device, &cache);
-        let rects = RectPipeline::new(&device, format);
-        let renderer = Renderer {
-            smear: smear::SmearPipeline::new(&device, format, &rects.globals_layout),
+        Renderer::with_pipelines(Pipelines::new(device, queue, format), fonts)
+    }
+
+    pub fn with_pipelines(pipelines: Pipelines, fonts: Fonts) -> Self {
+        let Pipelines {
+            device,
+            queue,
+            format,
+            cache,
+            atlas,
+            cursor_text,
+            cursor_viewport,
+            rects,
+            smear,
+            composite,
+            depth: depth_pipelines,
+        } = pipelines;
+        Renderer {
+            smear,
             cursor_smear: None,
             cursor_antialiasing: true,
             cursor_outline: None,
@@ -384,9 +451,9 @@ impl Renderer {
             now: Instant::now(),
             cursor_vfx: Vec::new(),
             rects,
-            composite: CompositePipeline::new(&device, format),
+            composite,
             depth: Depth::default(),
-            depth_pipelines: depth::DepthPipelines::new(&device, format),
+            depth_pipelines,
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
             queue,
@@ -407,9 +474,7 @@ impl Renderer {
             screen: None,
             preedit: None,
             overlay: None,
-        };
-        crate::trace::mark(crate::trace::Stage::PipelinesReady);
-        renderer
+        }
     }
 
     /// Sets (or clears, with `None` or "") the IME preedit text.

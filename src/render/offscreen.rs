@@ -68,7 +68,7 @@ const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 impl Offscreen {
     pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
-        let gpu = Gpu::new(Gpu::instance(None), None)?;
+        let gpu = Gpu::new(Gpu::instance(), None)?;
         let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
         Ok(Offscreen { gpu, renderer, kept: None })
     }
