@@ -9,13 +9,13 @@
 //!          write each, so a killed vireo still leaves its trace)
 //! ```
 //!
-//! Start-up, on two lanes that meet at the first frame:
+//! Start-up, on three lanes that meet at the first frame:
 //!
 //! - nvim (IO thread): nvim-spawned, nvim-attached, flush (every redraw
 //!   flush nvim sends; the first is the first screen);
-//! - window (main thread): instance-ready (the graphics driver loaded),
-//!   fonts-ready (the bundled font), window-created (the window and its
-//!   surface), adapter-ready, device-ready, pipelines-ready;
+//! - window (main thread): fonts-ready (the bundled font), window-created;
+//! - graphics (its own thread): instance-ready (the driver loaded),
+//!   adapter-ready, device-ready, pipelines-ready;
 //!
 //! then frame-built, frame-submitted, gpu-done (the frame's GPU work is
 //! finished: read back on the shared-memory path, reported by a later
