@@ -73,10 +73,8 @@ impl Preparing {
             .spawn(|| {
                 // Vulkan needs no display connection for the instance.
                 let gpu = Gpu::new(Gpu::instance(), None)?;
-                let pipelines = crate::present::wants_shared(&gpu.adapter).then(|| {
-                    let (device, queue) = (gpu.device.clone(), gpu.queue.clone());
-                    Pipelines::new(device, queue, crate::present::SHARED_FORMAT)
-                });
+                let pipelines = crate::present::wants_shared(&gpu.adapter)
+                    .then(|| Pipelines::new(&gpu.device, &gpu.queue, crate::present::SHARED_FORMAT));
                 Ok(Prepared { gpu, pipelines })
             })
             .map(|thread| Preparing(Some(thread)))
@@ -183,14 +181,14 @@ impl Display {
         let Prepared { gpu, pipelines } = preparing.wait()?;
         log::debug!("graphics device ready after {:?}", started.elapsed());
         let shared = pipelines.and_then(|pipelines| match Presenter::shared(&window) {
-            Ok((presenter, _)) => Some((presenter, pipelines)),
+            Ok((presenter, format)) => Some((presenter, format, pipelines)),
             Err(e) => {
                 log::warn!("{e}; using the swapchain");
                 None
             }
         });
-        let (gpu, presenter, pipelines) = match shared {
-            Some((presenter, pipelines)) => (gpu, presenter, pipelines),
+        let (gpu, presenter, format, pipelines) = match shared {
+            Some((presenter, format, pipelines)) => (gpu, presenter, format, pipelines),
             None => {
                 let surface = gpu
                     .instance
@@ -203,11 +201,12 @@ impl Display {
                     false => Gpu::new(gpu.instance.clone(), Some(&surface))?,
                 };
                 let (presenter, format) = Presenter::swapchain(&window, surface, &gpu, s.vsync);
-                let (device, queue) = (gpu.device.clone(), gpu.queue.clone());
-                (gpu, presenter, Pipelines::new(device, queue, format))
+                let pipelines = Pipelines::new(&gpu.device, &gpu.queue, format);
+                (gpu, presenter, format, pipelines)
             }
         };
-        let mut renderer = Renderer::with_pipelines(pipelines, fonts);
+        let (device, queue) = (gpu.device.clone(), gpu.queue.clone());
+        let mut renderer = Renderer::with_pipelines(device, queue, format, pipelines, fonts);
         renderer.padding = padding;
         renderer.opacity = s.opacity();
         renderer.depth = s.depth();

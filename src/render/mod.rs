@@ -313,20 +313,14 @@ pub struct Renderer {
     max_texture_side: u32,
     pub fonts: Fonts,
     swash: SwashCache,
-    cache: Cache,
-    atlas: TextAtlas,
-    rects: RectPipeline,
-    composite: CompositePipeline,
+    pipelines: Pipelines,
     layers: HashMap<GridId, Layer>,
-    cursor_text: TextRenderer,
-    cursor_viewport: Viewport,
     /// Empty space around the grid.
     pub padding: Padding,
     /// How opaque backgrounds are.
     pub opacity: Opacity,
     /// Floats' shadow, rounded corners and background blur.
     pub depth: Depth,
-    depth_pipelines: depth::DepthPipelines,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -343,7 +337,6 @@ pub struct Renderer {
     preedit: Option<String>,
     /// The band of the target the cursor or preedit was last drawn over.
     overlay: Option<(u32, u32)>,
-    smear: smear::SmearPipeline,
     /// The sliding cursor's corners in screen pixels for the next frame
     /// (see `cursor_motion`); `None` draws the cursor on its cell.
     pub cursor_smear: Option<[[f32; 2]; 4]>,
@@ -370,9 +363,6 @@ pub struct Renderer {
 /// to make on a CPU adapter, where each is compiled) and the glyph atlas,
 /// for one device and texture format. Made on any thread.
 pub struct Pipelines {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    format: wgpu::TextureFormat,
     cache: Cache,
     atlas: TextAtlas,
     cursor_text: TextRenderer,
@@ -386,36 +376,21 @@ pub struct Pipelines {
 impl Pipelines {
     /// Made on two threads: on a CPU adapter each pipeline is compiled
     /// (2 to 5 ms each with lavapipe), and nothing else is drawn meanwhile.
-    pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat) -> Self {
-        let ((cache, atlas, cursor_text, cursor_viewport, rects, smear), (composite, depth)) =
-            std::thread::scope(|scope| {
-                let other = scope.spawn(|| {
-                    (CompositePipeline::new(&device, format), depth::DepthPipelines::new(&device, format))
-                });
-                let cache = Cache::new(&device);
-                let mut atlas =
-                    TextAtlas::with_color_mode(&device, &queue, &cache, format, glyphon::ColorMode::Web);
-                let cursor_text =
-                    TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
-                let cursor_viewport = Viewport::new(&device, &cache);
-                let rects = RectPipeline::new(&device, format);
-                let smear = smear::SmearPipeline::new(&device, format, &rects.globals_layout);
-                let other = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                ((cache, atlas, cursor_text, cursor_viewport, rects, smear), other)
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
+        let pipelines = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                (CompositePipeline::new(device, format), depth::DepthPipelines::new(device, format))
             });
-        let pipelines = Pipelines {
-            smear,
-            composite,
-            depth,
-            device,
-            queue,
-            format,
-            cache,
-            atlas,
-            cursor_text,
-            cursor_viewport,
-            rects,
-        };
+            let cache = Cache::new(device);
+            let mut atlas =
+                TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
+            let cursor_text = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
+            let cursor_viewport = Viewport::new(device, &cache);
+            let rects = RectPipeline::new(device, format);
+            let smear = smear::SmearPipeline::new(device, format, &rects.globals_layout);
+            let (composite, depth) = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Pipelines { cache, atlas, cursor_text, cursor_viewport, rects, smear, composite, depth }
+        });
         crate::trace::mark(crate::trace::Stage::PipelinesReady);
         pipelines
     }
@@ -423,25 +398,20 @@ impl Pipelines {
 
 impl Renderer {
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat, fonts: Fonts) -> Self {
-        Renderer::with_pipelines(Pipelines::new(device, queue, format), fonts)
+        let pipelines = Pipelines::new(&device, &queue, format);
+        Renderer::with_pipelines(device, queue, format, pipelines, fonts)
     }
 
-    pub fn with_pipelines(pipelines: Pipelines, fonts: Fonts) -> Self {
-        let Pipelines {
-            device,
-            queue,
-            format,
-            cache,
-            atlas,
-            cursor_text,
-            cursor_viewport,
-            rects,
-            smear,
-            composite,
-            depth: depth_pipelines,
-        } = pipelines;
+    /// A renderer from `pipelines` made for `device` and `format`.
+    pub fn with_pipelines(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        format: wgpu::TextureFormat,
+        pipelines: Pipelines,
+        fonts: Fonts,
+    ) -> Self {
         Renderer {
-            smear,
+            pipelines,
             cursor_smear: None,
             cursor_antialiasing: true,
             cursor_outline: None,
@@ -450,21 +420,14 @@ impl Renderer {
             slides: SlideKnobs::default(),
             now: Instant::now(),
             cursor_vfx: Vec::new(),
-            rects,
-            composite,
             depth: Depth::default(),
-            depth_pipelines,
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
             queue,
             format,
             fonts,
             swash: SwashCache::new(),
-            cache,
-            atlas,
             layers: HashMap::new(),
-            cursor_text,
-            cursor_viewport,
             padding: Padding::default(),
             opacity: Opacity::default(),
             drawn_with: None,
@@ -632,9 +595,15 @@ impl Renderer {
                 Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
                 None => load_pass(&mut encoder, &layer.view, "layer rows"),
             };
-            self.rects.draw(&self.device, &mut pass, &layer.globals, &update.replace, Blend::Replace);
-            self.rects.draw(&self.device, &mut pass, &layer.globals, &update.over, Blend::Over);
-            if let Err(e) = layer.text.render(&self.atlas, &layer.viewport, &mut pass) {
+            self.pipelines.rects.draw(
+                &self.device,
+                &mut pass,
+                &layer.globals,
+                &update.replace,
+                Blend::Replace,
+            );
+            self.pipelines.rects.draw(&self.device, &mut pass, &layer.globals, &update.over, Blend::Over);
+            if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
             }
         }
@@ -741,7 +710,7 @@ impl Renderer {
         // where they pass a blurred float's footprint (the float, its
         // shadow and what its blur reads), which is composed whole.
         let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
-        self.depth_pipelines.keep_targets(floats.blurs());
+        self.pipelines.depth.keep_targets(floats.blurs());
         let damaged = if whole {
             vec![(0, height)]
         } else {
@@ -801,7 +770,7 @@ impl Renderer {
                 let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
                 for &region in &regions {
                     inside(&mut pass, region);
-                    self.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
+                    self.pipelines.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
                 }
             }
             for (grid, copy) in &copies {
@@ -823,7 +792,7 @@ impl Renderer {
                 for (i, placed) in visible.iter().enumerate().skip(shaded) {
                     // Separators sit under the message grid but over the rest.
                     if placed.kind == LayerKind::Message {
-                        self.rects.draw(
+                        self.pipelines.rects.draw(
                             &self.device,
                             &mut pass,
                             rect_globals,
@@ -840,16 +809,16 @@ impl Renderer {
                         if float.blur.is_some() {
                             drop(pass);
                             let at = (pad.left, pad.top);
-                            self.depth_pipelines.blur_under(&self.device, &mut encoder, target, at, float);
+                            self.pipelines.depth.blur_under(&self.device, &mut encoder, target, at, float);
                             pass = load_pass(&mut encoder, &view, "compose damaged bands");
                             inside(&mut pass, [x0, y0, x1, y1]);
                         }
-                        self.depth_pipelines.draw_shadow(&self.device, &mut pass, (width, height), float);
+                        self.pipelines.depth.draw_shadow(&self.device, &mut pass, (width, height), float);
                     }
                     match float.filter(|f| depth::DepthPipelines::draws(f)) {
                         Some(f) => {
                             let screen_size = (width, height);
-                            self.depth_pipelines.draw_float(
+                            self.pipelines.depth.draw_float(
                                 &self.device,
                                 &mut pass,
                                 screen_size,
@@ -860,7 +829,7 @@ impl Renderer {
                         None => {
                             let blend =
                                 if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                            self.composite.draw(&mut pass, globals, &layer.composite, blend);
+                            self.pipelines.composite.draw(&mut pass, globals, &layer.composite, blend);
                         }
                     }
                 }
@@ -882,15 +851,27 @@ impl Renderer {
         {
             let view = target.create_view(&wgpu::TextureViewDescriptor::default());
             let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
-            self.rects.draw(&self.device, &mut pass, &screen.target_globals, &strips, Blend::Replace);
+            self.pipelines.rects.draw(
+                &self.device,
+                &mut pass,
+                &screen.target_globals,
+                &strips,
+                Blend::Replace,
+            );
             // The cursor in screen coordinates, inside the padding.
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            self.rects.draw(&self.device, &mut pass, &screen.rect_globals, &cursor_rects, Blend::Over);
+            self.pipelines.rects.draw(
+                &self.device,
+                &mut pass,
+                &screen.rect_globals,
+                &cursor_rects,
+                Blend::Over,
+            );
             if let Some(quad) = &smear_quad {
-                self.smear.draw(&self.device, &mut pass, &screen.rect_globals, quad);
+                self.pipelines.smear.draw(&self.device, &mut pass, &screen.rect_globals, quad);
             }
             if let Some((buffer, x, y, color)) = &cursor_glyph {
-                self.cursor_viewport.update(&self.queue, Resolution { width, height });
+                self.pipelines.cursor_viewport.update(&self.queue, Resolution { width, height });
                 let area = TextArea {
                     buffer,
                     left: *x,
@@ -906,28 +887,37 @@ impl Renderer {
                     default_color: *color,
                     custom_glyphs: &[],
                 };
-                let prepared = self.cursor_text.prepare(
+                let prepared = self.pipelines.cursor_text.prepare(
                     &self.device,
                     &self.queue,
                     &mut self.fonts.system,
-                    &mut self.atlas,
-                    &self.cursor_viewport,
+                    &mut self.pipelines.atlas,
+                    &self.pipelines.cursor_viewport,
                     [area],
                     &mut self.swash,
                 );
                 match prepared {
                     Ok(()) => {
-                        if let Err(e) = self.cursor_text.render(&self.atlas, &self.cursor_viewport, &mut pass)
-                        {
+                        if let Err(e) = self.pipelines.cursor_text.render(
+                            &self.pipelines.atlas,
+                            &self.pipelines.cursor_viewport,
+                            &mut pass,
+                        ) {
                             log::error!("cursor text failed: {e}");
                         }
                     }
                     Err(e) => log::error!("cursor text failed: {e}"),
                 }
             }
-            self.rects.draw(&self.device, &mut pass, &screen.rect_globals, &self.cursor_vfx, Blend::Over);
+            self.pipelines.rects.draw(
+                &self.device,
+                &mut pass,
+                &screen.rect_globals,
+                &self.cursor_vfx,
+                Blend::Over,
+            );
             if let Some(tint) = &tint {
-                self.rects.draw(
+                self.pipelines.rects.draw(
                     &self.device,
                     &mut pass,
                     &screen.rect_globals,
@@ -943,7 +933,7 @@ impl Renderer {
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.queue.submit([commands]);
         crate::trace::mark(crate::trace::Stage::FrameSubmitted);
-        self.atlas.trim();
+        self.pipelines.atlas.trim();
         stats
     }
 
@@ -956,16 +946,21 @@ impl Renderer {
         KeptScreen {
             composite_globals: rects::globals_bind_group(
                 &self.device,
-                &self.composite.globals_layout,
+                &self.pipelines.composite.globals_layout,
                 width,
                 height,
             ),
-            rect_globals: rects::globals_bind_group(&self.device, &self.rects.globals_layout, width, height),
+            rect_globals: rects::globals_bind_group(
+                &self.device,
+                &self.pipelines.rects.globals_layout,
+                width,
+                height,
+            ),
             layout: ScreenLayout { size: (width, height), ..layout.clone() },
             target_size,
             target_globals: rects::globals_bind_group(
                 &self.device,
-                &self.rects.globals_layout,
+                &self.pipelines.rects.globals_layout,
                 target_size.0,
                 target_size.1,
             ),
@@ -1153,7 +1148,7 @@ impl Renderer {
             &self.device,
             &self.queue,
             &mut self.fonts.system,
-            &mut self.atlas,
+            &mut self.pipelines.atlas,
             &layer.viewport,
             areas,
             &mut self.swash,
@@ -1193,7 +1188,7 @@ impl Renderer {
         });
         let composite = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("layer"),
-            layout: &self.composite.layer_layout,
+            layout: &self.pipelines.composite.layer_layout,
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: placement.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
@@ -1203,10 +1198,15 @@ impl Renderer {
             cols,
             rows,
             size: (w, h),
-            globals: rects::globals_bind_group(&self.device, &self.rects.globals_layout, w, h),
+            globals: rects::globals_bind_group(&self.device, &self.pipelines.rects.globals_layout, w, h),
             view,
-            viewport: Viewport::new(&self.device, &self.cache),
-            text: TextRenderer::new(&mut self.atlas, &self.device, wgpu::MultisampleState::default(), None),
+            viewport: Viewport::new(&self.device, &self.pipelines.cache),
+            text: TextRenderer::new(
+                &mut self.pipelines.atlas,
+                &self.device,
+                wgpu::MultisampleState::default(),
+                None,
+            ),
             drawn: vec![None; map.slots()],
             shaped: (0..map.slots()).map(|_| None).collect(),
             mixed: vec![Vec::new(); map.slots()],
