@@ -8,7 +8,8 @@
 //!
 //! KEYS defaults to 60 (at most 2,500: 90 a row, 28 rows). Needs Xvfb and
 //! nvim (bash tools/setup.sh). `VIREO_PRESENT=surface` measures the
-//! swapchain instead of shared-memory presentation on a CPU adapter.
+//! swapchain instead of shared-memory presentation on a CPU adapter;
+//! `VIREO_BIN=PATH` measures another vireo binary (to compare two builds).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,7 +34,8 @@ const KEYCODES: [u8; 9] = [38, 39, 40, 41, 42, 43, 44, 45, 46];
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keys: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(60).min(2500);
     let root = env!("CARGO_MANIFEST_DIR");
-    let vireo = format!("{root}/target/release/vireo");
+    // VIREO_BIN=PATH measures another build (an A/B of two commits).
+    let vireo = std::env::var("VIREO_BIN").unwrap_or_else(|_| format!("{root}/target/release/vireo"));
     let nvim = std::env::var("VIREO_NVIM").unwrap_or_else(|_| "nvim".into());
     let display = format!(":{}", 600 + std::process::id() % 300);
     let _xvfb = Proc(

@@ -234,20 +234,13 @@ impl Shared {
         let (drawn_width, drawn_height) = (width.min(max), height.min(max));
         let stride = (drawn_width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
             * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-        let stats = match &self.target {
-            Some(target) => renderer.render_kept(frame, target, cursor),
-            None => renderer.render(
-                frame,
-                self.target.insert(gpu.render_target(
-                    "presented frame",
-                    drawn_width,
-                    drawn_height,
-                    SHARED_FORMAT,
-                )),
-                cursor,
-            ),
-        };
-        let target = self.target.as_ref().expect("made above");
+        let kept = self.target.is_some();
+        let target = self.target.get_or_insert_with(|| {
+            gpu.render_target("presented frame", drawn_width, drawn_height, SHARED_FORMAT)
+        });
+        // Submitted with the first read-back round.
+        let (stats, commands) = renderer.encode(frame, target, cursor, kept);
+        let mut commands = Some(commands);
         // Damage taller than the read-back buffer is read back in rounds:
         // the buffer stays small however large the window is.
         let capacity = (READBACK_BYTES / stride).clamp(1, drawn_height.max(1));
@@ -272,6 +265,8 @@ impl Shared {
             merge_bands(self.recent[..age].concat())
         };
         if bands.is_empty() {
+            gpu.queue.submit(commands);
+            crate::trace::mark(crate::trace::Stage::FrameSubmitted);
             return Ok(stats);
         }
 
@@ -296,7 +291,12 @@ impl Shared {
                     wgpu::Extent3d { width: drawn_width, height: piece.rows, depth_or_array_layers: 1 },
                 );
             }
-            gpu.queue.submit([encoder.finish()]);
+            let frame_commands = commands.take();
+            let first = frame_commands.is_some();
+            gpu.queue.submit(frame_commands.into_iter().chain([encoder.finish()]));
+            if first {
+                crate::trace::mark(crate::trace::Stage::FrameSubmitted);
+            }
             let used = round.last().map_or(0, |p| p.at + p.rows);
             let span = readback.slice(..u64::from(used) * u64::from(stride));
             let (tx, rx) = std::sync::mpsc::channel();

@@ -525,14 +525,36 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        self.draw(frame, target, cursor, false)
+        let (stats, commands) = self.draw(frame, target, cursor, false);
+        self.submit(commands);
+        stats
     }
 
     /// Like `render`, into a target that still holds what the previous
     /// call drew: only the bands that changed are written, and
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        self.draw(frame, target, cursor, true)
+        let (stats, commands) = self.draw(frame, target, cursor, true);
+        self.submit(commands);
+        stats
+    }
+
+    /// Like `render_kept` (or `render` when `kept` is false) but not
+    /// submitted: the caller submits the commands with its own (reading the
+    /// frame back), one round of the GPU's queue instead of two.
+    pub fn encode(
+        &mut self,
+        frame: &Frame,
+        target: &wgpu::Texture,
+        cursor: CursorState,
+        kept: bool,
+    ) -> (RenderStats, wgpu::CommandBuffer) {
+        self.draw(frame, target, cursor, kept)
+    }
+
+    fn submit(&self, commands: wgpu::CommandBuffer) {
+        self.queue.submit([commands]);
+        crate::trace::mark(crate::trace::Stage::FrameSubmitted);
     }
 
     fn draw(
@@ -541,7 +563,7 @@ impl Renderer {
         target: &wgpu::Texture,
         cursor: CursorState,
         kept: bool,
-    ) -> RenderStats {
+    ) -> (RenderStats, wgpu::CommandBuffer) {
         let target_size = (target.width(), target.height());
         let pad = self.padding.fit(target_size);
         // The screen is the target inside the padding.
@@ -625,8 +647,11 @@ impl Renderer {
         for placed in &visible {
             let Some(layer) = self.layers.get_mut(&placed.grid) else { continue };
             let placement = place_layer(layer, placed, frame, m, self.slides, self.now);
-            self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
-            layer.placed = placement;
+            // Each write is a staging buffer of its own: only a move is written.
+            if layer.placed != placement {
+                self.queue.write_buffer(&layer.placement, 0, bytemuck::bytes_of(&placement));
+                layer.placed = placement;
+            }
             let composed = (placement.scroll[0] as i32, [placement.pos[0] as i32, placement.pos[1] as i32]);
             let was = layer.composed.replace(composed);
             let turned = updates.iter().any(|u| u.grid == placed.grid && u.turned);
@@ -731,6 +756,7 @@ impl Renderer {
         };
         let globals = &screen.composite_globals;
         let rect_globals = &screen.rect_globals;
+        let mut open: Option<wgpu::RenderPass<'static>> = None;
         if !bands.is_empty() {
             // The global grid and the windows replace what is under them
             // and lie under every float and the message grid: they are
@@ -786,50 +812,55 @@ impl Renderer {
                     wgpu::Extent3d { width: copy.size[0], height: copy.size[1], depth_or_array_layers: 1 },
                 );
             }
-            let mut pass = load_pass(&mut encoder, &view, "compose damaged bands");
             for &[x0, y0, x1, y1] in &regions {
-                inside(&mut pass, [x0, y0, x1, y1]);
                 for (i, placed) in visible.iter().enumerate().skip(shaded) {
-                    // Separators sit under the message grid but over the rest.
-                    if placed.kind == LayerKind::Message {
-                        self.pipelines.rects.draw(
-                            &self.device,
-                            &mut pass,
-                            rect_globals,
-                            &screen.layout.separators,
-                            Blend::Over,
-                        );
+                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
+                    let separators =
+                        if placed.kind == LayerKind::Message { &screen.layout.separators[..] } else { &[] };
+                    let quad = self.layers.get(&placed.grid).map(|l| bounds(l.placed.pos, l.placed.size));
+                    let draws_here = float.is_some()
+                        || quad
+                            .into_iter()
+                            .chain(separators.iter().map(|r| bounds(r.pos, r.size)))
+                            .any(|b| overlaps(b, [x0, y0, x1, y1]));
+                    if !draws_here {
+                        continue;
                     }
+                    // One pass for all of the frame's shading, opened when
+                    // something is shaded: on a CPU rasteriser each pass costs
+                    // a round of its threads.
+                    if open.is_none() {
+                        open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
+                    }
+                    let mut pass = open.as_mut().expect("opened above");
+                    inside(pass, [x0, y0, x1, y1]);
+                    // Separators sit under the message grid but over the rest.
+                    self.pipelines.rects.draw(&self.device, pass, rect_globals, separators, Blend::Over);
                     let Some(layer) = self.layers.get(&placed.grid) else { continue };
                     // A float with depth: the blur under it (its own passes),
                     // its shadow, then the float over the blur, its corners
                     // rounded.
-                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
                     if let Some(float) = float {
                         if float.blur.is_some() {
-                            drop(pass);
+                            open = None;
                             let at = (pad.left, pad.top);
                             self.pipelines.depth.blur_under(&self.device, &mut encoder, target, at, float);
-                            pass = load_pass(&mut encoder, &view, "compose damaged bands");
-                            inside(&mut pass, [x0, y0, x1, y1]);
+                            pass = open.insert(
+                                load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime(),
+                            );
+                            inside(pass, [x0, y0, x1, y1]);
                         }
-                        self.pipelines.depth.draw_shadow(&self.device, &mut pass, (width, height), float);
+                        self.pipelines.depth.draw_shadow(&self.device, pass, (width, height), float);
                     }
                     match float.filter(|f| depth::DepthPipelines::draws(f)) {
                         Some(f) => {
                             let screen_size = (width, height);
-                            self.pipelines.depth.draw_float(
-                                &self.device,
-                                &mut pass,
-                                screen_size,
-                                &layer.view,
-                                f,
-                            );
+                            self.pipelines.depth.draw_float(&self.device, pass, screen_size, &layer.view, f);
                         }
                         None => {
                             let blend =
                                 if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                            self.pipelines.composite.draw(&mut pass, globals, &layer.composite, blend);
+                            self.pipelines.composite.draw(pass, globals, &layer.composite, blend);
                         }
                     }
                 }
@@ -849,26 +880,19 @@ impl Renderer {
             || tint.is_some()
             || particles
         {
-            let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-            let mut pass = load_pass(&mut encoder, &view, "padding and cursor");
-            self.pipelines.rects.draw(
-                &self.device,
-                &mut pass,
-                &screen.target_globals,
-                &strips,
-                Blend::Replace,
-            );
+            if open.is_none() {
+                open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
+            }
+            let pass = open.as_mut().expect("opened above");
+            // The padding in target coordinates, the rest inside it.
+            pass.set_viewport(0.0, 0.0, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
+            pass.set_scissor_rect(0, 0, target_size.0, target_size.1);
+            self.pipelines.rects.draw(&self.device, pass, &screen.target_globals, &strips, Blend::Replace);
             // The cursor in screen coordinates, inside the padding.
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            self.pipelines.rects.draw(
-                &self.device,
-                &mut pass,
-                &screen.rect_globals,
-                &cursor_rects,
-                Blend::Over,
-            );
+            self.pipelines.rects.draw(&self.device, pass, &screen.rect_globals, &cursor_rects, Blend::Over);
             if let Some(quad) = &smear_quad {
-                self.pipelines.smear.draw(&self.device, &mut pass, &screen.rect_globals, quad);
+                self.pipelines.smear.draw(&self.device, pass, &screen.rect_globals, quad);
             }
             if let Some((buffer, x, y, color)) = &cursor_glyph {
                 self.pipelines.cursor_viewport.update(&self.queue, Resolution { width, height });
@@ -901,7 +925,7 @@ impl Renderer {
                         if let Err(e) = self.pipelines.cursor_text.render(
                             &self.pipelines.atlas,
                             &self.pipelines.cursor_viewport,
-                            &mut pass,
+                            pass,
                         ) {
                             log::error!("cursor text failed: {e}");
                         }
@@ -911,7 +935,7 @@ impl Renderer {
             }
             self.pipelines.rects.draw(
                 &self.device,
-                &mut pass,
+                pass,
                 &screen.rect_globals,
                 &self.cursor_vfx,
                 Blend::Over,
@@ -919,22 +943,21 @@ impl Renderer {
             if let Some(tint) = &tint {
                 self.pipelines.rects.draw(
                     &self.device,
-                    &mut pass,
+                    pass,
                     &screen.rect_globals,
                     std::slice::from_ref(tint),
                     Blend::Over,
                 );
             }
         }
+        drop(open);
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
         stats.damage = damage;
         let commands = encoder.finish();
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
-        self.queue.submit([commands]);
-        crate::trace::mark(crate::trace::Stage::FrameSubmitted);
         self.pipelines.atlas.trim();
-        stats
+        (stats, commands)
     }
 
     fn new_screen(
@@ -1280,6 +1303,16 @@ fn clear_pass<'e>(
     let c = |v: f32| f64::from(v * a);
     let color = wgpu::Color { r: c(r), g: c(g), b: c(b), a: f64::from(a) };
     begin_pass(encoder, view, wgpu::LoadOp::Clear(color), label)
+}
+
+/// A rect's corners (x0, y0, x1, y1) from its top left and size.
+fn bounds(pos: [f32; 2], size: [f32; 2]) -> [f32; 4] {
+    [pos[0], pos[1], pos[0] + size[0], pos[1] + size[1]]
+}
+
+/// Whether `rect` covers any pixel of `region` (x0, y0, x1, y1).
+fn overlaps([a, b, c, d]: [f32; 4], [x0, y0, x1, y1]: [u32; 4]) -> bool {
+    a < x1 as f32 && (x0 as f32) < c && b < y1 as f32 && (y0 as f32) < d
 }
 
 /// A pass that draws over what `view` already holds.
