@@ -561,3 +561,47 @@ fn a_far_jump_slides_one_line_and_a_resize_ends_a_slide() {
     let mut fresh = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
     assert_same(&img, &fresh.render(&resized, no_cursor()).unwrap().0, "drawn in place");
 }
+
+/// A window on a CPU adapter draws the first frame's draws once before its
+/// first frame (the driver compiles their code then, beside the shaping of
+/// the first screen): the device takes them without an error, and they
+/// leave nothing behind: the same frames come out, text, message grid and
+/// cursor, as from a renderer that never made them.
+#[test]
+fn the_first_frames_draws_made_ahead_change_nothing() {
+    let mut warmed = Offscreen::warmed(Fonts::bundled(1.0)).expect("the warm-up draws are taken");
+    let mut plain = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(30, 6);
+    let red = HlAttr { bg: Some(0xaa2222), ..Default::default() };
+    m.apply(RedrawEvent::HlAttrDefine { id: 1, attr: red }).unwrap();
+    m.apply(RedrawEvent::GridResize { grid: 3, width: 30, height: 6 }).unwrap();
+    m.apply(RedrawEvent::GridLine {
+        grid: 3,
+        row: 0,
+        col_start: 0,
+        cells: vec![cell("-- INSERT --", Some(0))],
+        wrap: false,
+    })
+    .unwrap();
+    let at = RedrawEvent::MsgSetPos {
+        grid: 3,
+        row: 5,
+        scrolled: false,
+        sep_char: Cow::Borrowed(""),
+        zindex: None,
+        compindex: None,
+    };
+    m.apply(at).unwrap();
+    line(&mut m, 0, vec![cell("fn main() {", Some(0)), cell("a", Some(1))]);
+    m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 0, col: 3 }).unwrap();
+    let first = line(&mut m, 1, vec![cell("    let x = 1;", Some(0))]);
+    let cursor = CursorState { visible: true };
+    let (a, _) = warmed.render(&first, cursor).unwrap();
+    let (b, _) = plain.render(&first, cursor).unwrap();
+    assert_same(&a, &b, "the first frame");
+    m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 1, col: 5 }).unwrap();
+    let typed = line(&mut m, 1, vec![cell("    lett x = 1;", Some(0))]);
+    let (a, _) = warmed.render(&typed, cursor).unwrap();
+    let (b, _) = plain.render(&typed, cursor).unwrap();
+    assert_same(&a, &b, "a frame after it");
+}

@@ -3,7 +3,7 @@ set -euo pipefail
 # First frame of two vireo builds, interleaved under one Xvfb, both with a
 # config.toml and an init.lua that sets g:vireo_* variables (so the settings
 # layers are exercised). Usage: tools/first-frame-ab.sh OLD NEW [RUNS]
-# Both are given --grid 100x30 (vireo before --grid took --size COLSxROWS:
+# Both are given --grid 100x30, or --grid $GRID (vireo before --grid took --size COLSxROWS:
 # OLD_GRID_FLAG=--size measures such a build).
 old=$1; new=$2; runs=${3:-10}
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ printf 'padding_left = 4\nligatures = true\nremember_window_size = false\n[font]
 printf 'vim.g.vireo_padding_top = 2\nvim.g.neovide_scale_factor = 1.0\n' > $home/cfg/nvim/init.lua
 one() { out=$(mktemp); XDG_CONFIG_HOME=$home/cfg XDG_STATE_HOME=$home/state VIREO_REPORT_FIRST_FRAME=1 "$@" --nvim "$nvim_bin" -- -i NONE -n -c 'call timer_start(1200, {-> execute("qa!")})' > $out 2>/dev/null; awk '/first-frame-ms/ {print $2}' $out; rm -f $out; }
 a=(); b=()
-for i in $(seq $runs); do a+=($(one "$old" "${OLD_GRID_FLAG:---grid}" 100x30)); b+=($(one "$new" --grid 100x30)); done
+for i in $(seq $runs); do a+=($(one "$old" "${OLD_GRID_FLAG:---grid}" ${GRID:-100x30})); b+=($(one "$new" --grid ${GRID:-100x30})); done
 med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 echo "old: median $(med "${a[@]}") ms  (${a[*]})"
 echo "new: median $(med "${b[@]}") ms  (${b[*]})"

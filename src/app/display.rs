@@ -74,7 +74,7 @@ impl Preparing {
                 // Vulkan needs no display connection for the instance.
                 let gpu = Gpu::new(Gpu::instance(), None)?;
                 let pipelines = crate::present::wants_shared(&gpu.adapter)
-                    .then(|| Pipelines::new(&gpu.device, &gpu.queue, crate::present::SHARED_FORMAT));
+                    .then(|| Pipelines::warmed(&gpu.device, &gpu.queue, crate::present::SHARED_FORMAT));
                 Ok(Prepared { gpu, pipelines })
             })
             .map(|thread| Preparing(Some(thread)))

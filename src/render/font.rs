@@ -192,6 +192,14 @@ pub struct Fonts {
     warned_missing: HashSet<Vec<String>>,
 }
 
+/// A font system holding only the bundled regular face: enough to draw
+/// a glyph without reading the system's fonts.
+pub fn regular_only() -> FontSystem {
+    let mut db = fontdb::Database::new();
+    db.load_font_source(fontdb::Source::Binary(Arc::new(BUNDLED[0])));
+    FontSystem::new_with_locale_and_db("en-US".into(), db)
+}
+
 fn bundled_db() -> fontdb::Database {
     let mut db = fontdb::Database::new();
     for data in BUNDLED {

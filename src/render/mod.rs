@@ -29,6 +29,7 @@ pub mod slide;
 mod smear;
 pub mod text;
 pub mod vfx;
+mod warm;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -377,18 +378,45 @@ impl Pipelines {
     /// Made on two threads: on a CPU adapter each pipeline is compiled
     /// (2 to 5 ms each with lavapipe), and nothing else is drawn meanwhile.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
+        Pipelines::build(device, queue, format, false)
+    }
+
+    /// Like `new`, and the first frame's draws are made once as soon as
+    /// their pipelines exist (see `warm`): for a CPU adapter, which
+    /// compiles a draw's code at its first use.
+    pub fn warmed(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
+        Pipelines::build(device, queue, format, true)
+    }
+
+    /// The first frame's draws made once (see `Pipelines::warmed`), for
+    /// pipelines made with `new`. Errs where the device refused a draw.
+    pub fn warm_up(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        format: wgpu::TextureFormat,
+    ) -> Result<(), String> {
+        warm::warm_up(&self.cache, &self.rects, &self.composite, device, queue, format)
+    }
+
+    fn build(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat, warm: bool) -> Self {
         let pipelines = std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                (CompositePipeline::new(device, format), depth::DepthPipelines::new(device, format))
-            });
+            // Floats' depth is not in a first frame: made beside the rest.
+            let other = scope.spawn(|| depth::DepthPipelines::new(device, format));
             let cache = Cache::new(device);
             let mut atlas =
                 TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
             let cursor_text = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
             let cursor_viewport = Viewport::new(device, &cache);
             let rects = RectPipeline::new(device, format);
+            let composite = CompositePipeline::new(device, format);
+            if warm {
+                if let Err(e) = warm::warm_up(&cache, &rects, &composite, device, queue, format) {
+                    log::warn!("drawing the first frame's draws ahead failed: {e}");
+                }
+            }
             let smear = smear::SmearPipeline::new(device, format, &rects.globals_layout);
-            let (composite, depth) = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let depth = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Pipelines { cache, atlas, cursor_text, cursor_viewport, rects, smear, composite, depth }
         });
         crate::trace::mark(crate::trace::Stage::PipelinesReady);

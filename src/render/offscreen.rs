@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
-use super::{CursorState, RenderStats, Renderer};
+use super::{CursorState, Pipelines, RenderStats, Renderer};
 use crate::model::Frame;
 
 /// An RGBA8 image.
@@ -70,6 +70,17 @@ impl Offscreen {
     pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
         let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
+        Ok(Offscreen { gpu, renderer, kept: None })
+    }
+
+    /// Like `new`, with the first frame's draws made ahead as a window on a
+    /// CPU adapter does (`Pipelines::warmed`); a refused draw is an error.
+    pub fn warmed(fonts: Fonts) -> Result<Offscreen, GpuError> {
+        let gpu = Gpu::new(Gpu::instance(), None)?;
+        let pipelines = Pipelines::new(&gpu.device, &gpu.queue, FORMAT);
+        pipelines.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
+        let renderer =
+            Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
         Ok(Offscreen { gpu, renderer, kept: None })
     }
 
