@@ -550,6 +550,7 @@ impl App {
             if std::env::var_os("VIREO_REPORT_FIRST_FRAME").is_some() {
                 println!("first-frame-ms {:.3}", self.started.elapsed().as_secs_f64() * 1e3);
             }
+            return_freed_memory();
         }
         let request = display.follow_cell_size(frame, before);
         self.ask_grid(request);
@@ -819,5 +820,18 @@ impl ApplicationHandler<UserEvent> for App {
             Some(at) => ControlFlow::WaitUntil(at),
             None => ControlFlow::Wait,
         });
+    }
+}
+
+/// Hands the memory freed during start-up back to the system: the
+/// driver's compilation of the first frame's code (LLVM, on a CPU adapter)
+/// and start-up's other scratch leave free pages in glibc's per-thread
+/// arenas, which it keeps otherwise (about 1.5 MB at 100x30 on lavapipe).
+/// Called once, after the first frame is on screen.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only gives free pages of glibc's heaps back.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
