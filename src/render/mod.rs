@@ -388,17 +388,6 @@ impl Pipelines {
         Pipelines::build(device, queue, format, true)
     }
 
-    /// The first frame's draws made once (see `Pipelines::warmed`), for
-    /// pipelines made with `new`. Errs where the device refused a draw.
-    pub fn warm_up(
-        &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        format: wgpu::TextureFormat,
-    ) -> Result<(), String> {
-        warm::warm_up(&self.cache, &self.rects, &self.composite, device, queue, format)
-    }
-
     fn build(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat, warm: bool) -> Self {
         let pipelines = std::thread::scope(|scope| {
             // Floats' depth is not in a first frame: made beside the rest.
@@ -411,7 +400,8 @@ impl Pipelines {
             let rects = RectPipeline::new(device, format);
             let composite = CompositePipeline::new(device, format);
             if warm {
-                if let Err(e) = warm::warm_up(&cache, &rects, &composite, device, queue, format) {
+                let first = warm::FirstFrame { cache: &cache, rects: &rects, composite: &composite };
+                if let Err(e) = first.warm_up(device, queue, format) {
                     log::warn!("drawing the first frame's draws ahead failed: {e}");
                 }
             }
@@ -553,7 +543,7 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.draw(frame, target, cursor, false);
+        let (stats, commands) = self.encode(frame, target, cursor, false);
         self.submit(commands);
         stats
     }
@@ -562,22 +552,9 @@ impl Renderer {
     /// call drew: only the bands that changed are written, and
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.draw(frame, target, cursor, true);
+        let (stats, commands) = self.encode(frame, target, cursor, true);
         self.submit(commands);
         stats
-    }
-
-    /// Like `render_kept` (or `render` when `kept` is false) but not
-    /// submitted: the caller submits the commands with its own (reading the
-    /// frame back), one round of the GPU's queue instead of two.
-    pub fn encode(
-        &mut self,
-        frame: &Frame,
-        target: &wgpu::Texture,
-        cursor: CursorState,
-        kept: bool,
-    ) -> (RenderStats, wgpu::CommandBuffer) {
-        self.draw(frame, target, cursor, kept)
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {
@@ -585,7 +562,10 @@ impl Renderer {
         crate::trace::mark(crate::trace::Stage::FrameSubmitted);
     }
 
-    fn draw(
+    /// Like `render_kept` (or `render` when `kept` is false) but not
+    /// submitted: the caller submits the commands with its own (reading the
+    /// frame back), one round of the GPU's queue instead of two.
+    pub fn encode(
         &mut self,
         frame: &Frame,
         target: &wgpu::Texture,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
+use super::warm::FirstFrame;
 use super::{CursorState, Pipelines, RenderStats, Renderer};
 use crate::model::Frame;
 
@@ -78,7 +79,9 @@ impl Offscreen {
     pub fn warmed(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
         let pipelines = Pipelines::new(&gpu.device, &gpu.queue, FORMAT);
-        pipelines.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
+        let first =
+            FirstFrame { cache: &pipelines.cache, rects: &pipelines.rects, composite: &pipelines.composite };
+        first.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
         let renderer =
             Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
         Ok(Offscreen { gpu, renderer, kept: None })
