@@ -310,6 +310,7 @@ impl Display {
         });
         match drawn {
             Ok(Drawn::Frame(stats)) => {
+                self.renderer.make_the_rest();
                 log::trace!(
                     "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
                     frame.seq,

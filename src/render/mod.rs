@@ -22,6 +22,7 @@ pub mod flash;
 pub mod font;
 pub mod geometry;
 pub mod gpu;
+mod later;
 pub mod offscreen;
 pub mod rects;
 pub mod ring;
@@ -30,6 +31,8 @@ mod smear;
 pub mod text;
 pub mod vfx;
 mod warm;
+
+use later::Later;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -369,9 +372,9 @@ pub struct Pipelines {
     cursor_text: TextRenderer,
     cursor_viewport: Viewport,
     rects: RectPipeline,
-    smear: smear::SmearPipeline,
+    smear: Later<smear::SmearPipeline>,
     composite: CompositePipeline,
-    depth: depth::DepthPipelines,
+    depth: Later<depth::DepthPipelines>,
 }
 
 impl Pipelines {
@@ -390,8 +393,9 @@ impl Pipelines {
 
     fn build(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat, warm: bool) -> Self {
         let pipelines = std::thread::scope(|scope| {
-            // Floats' depth is not in a first frame: made beside the rest.
-            let other = scope.spawn(|| depth::DepthPipelines::new(device, format));
+            // Floats' depth and the cursor's smear: with `warm`, made after
+            // the first frame (see `Later`), else beside the rest.
+            let other = (!warm).then(|| scope.spawn(|| depth::DepthPipelines::new(device, format)));
             let cache = Cache::new(device);
             let mut atlas =
                 TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
@@ -399,14 +403,21 @@ impl Pipelines {
             let cursor_viewport = Viewport::new(device, &cache);
             let rects = RectPipeline::new(device, format);
             let composite = CompositePipeline::new(device, format);
+            let (layout, device_later) = (rects.globals_layout.clone(), device.clone());
+            let mut smear = Later::pending(move || smear::SmearPipeline::new(&device_later, format, &layout));
+            let device_later = device.clone();
+            let mut depth = Later::pending(move || depth::DepthPipelines::new(&device_later, format));
             if warm {
                 let first = warm::FirstFrame { cache: &cache, rects: &rects, composite: &composite };
                 if let Err(e) = first.warm_up(device, queue, format) {
                     log::warn!("drawing the first frame's draws ahead failed: {e}");
                 }
+            } else {
+                smear.get();
+                let made = other
+                    .map(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                depth = made.map_or(depth, Later::made);
             }
-            let smear = smear::SmearPipeline::new(device, format, &rects.globals_layout);
-            let depth = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Pipelines { cache, atlas, cursor_text, cursor_viewport, rects, smear, composite, depth }
         });
         crate::trace::mark(crate::trace::Stage::PipelinesReady);
@@ -555,6 +566,13 @@ impl Renderer {
         let (stats, commands) = self.encode(frame, target, cursor, true);
         self.submit(commands);
         stats
+    }
+
+    /// Begins making the pipelines no first frame needs (see `Later`), if
+    /// not begun: called once a frame is on screen.
+    pub fn make_the_rest(&mut self) {
+        self.pipelines.depth.start();
+        self.pipelines.smear.start();
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {
@@ -743,7 +761,9 @@ impl Renderer {
         // where they pass a blurred float's footprint (the float, its
         // shadow and what its blur reads), which is composed whole.
         let floats = depth::FloatPlan::new(frame, &visible, m, (width, height), &self.depth, self.opacity);
-        self.pipelines.depth.keep_targets(floats.blurs());
+        if let Some(depth) = self.pipelines.depth.ready() {
+            depth.keep_targets(floats.blurs());
+        }
         let damaged = if whole {
             vec![(0, height)]
         } else {
@@ -852,18 +872,30 @@ impl Renderer {
                         if float.blur.is_some() {
                             open = None;
                             let at = (pad.left, pad.top);
-                            self.pipelines.depth.blur_under(&self.device, &mut encoder, target, at, float);
+                            self.pipelines.depth.get().blur_under(
+                                &self.device,
+                                &mut encoder,
+                                target,
+                                at,
+                                float,
+                            );
                             pass = open.insert(
                                 load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime(),
                             );
                             inside(pass, [x0, y0, x1, y1]);
                         }
-                        self.pipelines.depth.draw_shadow(&self.device, pass, (width, height), float);
+                        self.pipelines.depth.get().draw_shadow(&self.device, pass, (width, height), float);
                     }
                     match float.filter(|f| depth::DepthPipelines::draws(f)) {
                         Some(f) => {
                             let screen_size = (width, height);
-                            self.pipelines.depth.draw_float(&self.device, pass, screen_size, &layer.view, f);
+                            self.pipelines.depth.get().draw_float(
+                                &self.device,
+                                pass,
+                                screen_size,
+                                &layer.view,
+                                f,
+                            );
                         }
                         None => {
                             let blend =
@@ -900,7 +932,7 @@ impl Renderer {
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
             self.pipelines.rects.draw(&self.device, pass, &screen.rect_globals, &cursor_rects, Blend::Over);
             if let Some(quad) = &smear_quad {
-                self.pipelines.smear.draw(&self.device, pass, &screen.rect_globals, quad);
+                self.pipelines.smear.get().draw(&self.device, pass, &screen.rect_globals, quad);
             }
             if let Some((buffer, x, y, color)) = &cursor_glyph {
                 self.pipelines.cursor_viewport.update(&self.queue, Resolution { width, height });
