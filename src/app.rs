@@ -21,11 +21,11 @@ mod input;
 mod schedule;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
 use winit::event::{DeviceEvent, ElementState, KeyEvent, StartCause, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
 use winit::window::{CursorIcon, WindowId};
 
 use crate::input::clipboard::ClipboardWorker;
@@ -127,8 +127,6 @@ pub fn run(
     // graphics device are created here.
     let detachable = matches!(opts.target, nvim::Target::Server(_));
     let starting = nvim::start_async(opts)?;
-    // Scanning system fonts takes a while: the first frame uses the bundled
-    // font and the rest arrive when ready.
     #[cfg(unix)]
     {
         let raise_proxy = proxy.clone();
@@ -137,14 +135,6 @@ pub fn run(
             raise_proxy.send_event(UserEvent::Raise).ok();
         });
     }
-    let fonts_proxy = proxy.clone();
-    std::thread::Builder::new()
-        .name("vireo-fonts".into())
-        .spawn(move || {
-            let db = scan_system_fonts();
-            fonts_proxy.send_event(UserEvent::Fonts(Box::new(db))).ok();
-        })
-        .map_err(AppError::Thread)?;
     let (config_watch, reload) = match config {
         Some((path, reload)) => {
             let proxy = proxy.clone();
@@ -175,6 +165,8 @@ pub fn run(
         preparing: Some(preparing),
         started,
         first_frame_logged: false,
+        fonts_proxy: proxy,
+        font_scan: FontScan::NotBegun,
         display: None,
         latest: None,
         latest_drawn: false,
@@ -187,12 +179,35 @@ pub fn run(
         #[cfg(unix)]
         xim_watchdog: None,
     };
+    // Fonts the config names are looked for at once; others only when a
+    // frame needs them (see `FontScan`).
+    if app.settings.font.families().next().is_some() {
+        app.scan_system_fonts()?;
+    }
     event_loop.run_app(&mut app).map_err(AppError::EventLoop)?;
     if let Some(e) = app.error {
         return Err(e);
     }
     Ok(app.exit.unwrap_or(Exit::Failed("the window closed before nvim exited".into())))
 }
+
+/// The scan of the system's fonts, on a thread of its own. It costs several
+/// milliseconds of CPU (hundreds with many CJK fonts), which on a busy
+/// machine would come out of the first frame: it begins at start only when
+/// the config names fonts, else as soon as a frame needs a font the bundled
+/// ones lack (`guifont`, a character they have no glyph for), and at the
+/// latest once the first frame is on screen. Until it is done the first
+/// frame waits for it, up to [`FONT_WAIT`], when it needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FontScan {
+    NotBegun,
+    Running { since: Instant },
+    Done,
+}
+
+/// How long the first frame waits for the system fonts it needs; after
+/// that it is drawn with what there is, and again when they come.
+const FONT_WAIT: Duration = Duration::from_millis(250);
 
 struct App {
     starting: Option<nvim::Starting>,
@@ -227,6 +242,9 @@ struct App {
     preparing: Option<Preparing>,
     started: Instant,
     first_frame_logged: bool,
+    /// Brings the scanned system fonts to the loop.
+    fonts_proxy: EventLoopProxy<UserEvent>,
+    font_scan: FontScan,
     /// Set once the window exists.
     display: Option<Display>,
     latest: Option<Frame>,
@@ -388,7 +406,10 @@ impl App {
             got = true;
         }
         if got {
-            log::trace!("frame received after {:?}", self.started.elapsed());
+            crate::trace::mark(crate::trace::Stage::FrameReceived);
+            if self.font_scan == FontScan::NotBegun && self.frame_needs_system_fonts() {
+                self.start_font_scan();
+            }
             if let Some(frame) = &self.latest {
                 self.blink.update(frame, Instant::now());
                 if let Some(display) = self.display.as_mut() {
@@ -423,6 +444,63 @@ impl App {
         if let Err(e) = conn.session.notify(Lane::Input, "nvim_ui_try_resize", args) {
             log::warn!("resize not sent: {e}");
         }
+    }
+
+    /// Begins the system-font scan, unless it has begun.
+    fn scan_system_fonts(&mut self) -> Result<(), AppError> {
+        if self.font_scan != FontScan::NotBegun {
+            return Ok(());
+        }
+        let proxy = self.fonts_proxy.clone();
+        std::thread::Builder::new()
+            .name("vireo-fonts".into())
+            .spawn(move || {
+                let db = scan_system_fonts();
+                // The loop is gone only while exiting.
+                proxy.send_event(UserEvent::Fonts(Box::new(db))).ok();
+            })
+            .map_err(AppError::Thread)?;
+        self.font_scan = FontScan::Running { since: Instant::now() };
+        Ok(())
+    }
+
+    /// Like `scan_system_fonts`, from the loop: without the thread the
+    /// bundled fonts stay.
+    fn start_font_scan(&mut self) {
+        if let Err(e) = self.scan_system_fonts() {
+            log::warn!("the system fonts were not scanned: {e}");
+        }
+    }
+
+    /// Whether the latest frame needs fonts the bundled ones lack: a
+    /// family `guifont`, `guifontwide` or the config names, or a character
+    /// on screen the bundled face has no glyph for.
+    fn frame_needs_system_fonts(&mut self) -> bool {
+        let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return false };
+        let option = |name| match frame.option(name) {
+            Some(crate::model::OptionValue::Str(s)) => crate::render::font::parse_guifont(s).ok(),
+            _ => None,
+        };
+        let families: Vec<String> = [option("guifont"), option("guifontwide")]
+            .into_iter()
+            .flatten()
+            .flat_map(|spec| spec.families)
+            .chain(self.settings.font.families().cloned())
+            .collect();
+        let text = frame.grids.values().flat_map(|g| &g.rows).flat_map(|r| &r.cells).map(|c| c.text.as_str());
+        display.renderer.fonts.needs_system_fonts(&families, text)
+    }
+
+    /// Whether the first frame waits for the system fonts (see `FontScan`);
+    /// it is then put off until they come, or until [`FONT_WAIT`] is over.
+    fn waits_for_fonts(&mut self, now: Instant) -> bool {
+        let FontScan::Running { since } = self.font_scan else { return false };
+        let until = since + FONT_WAIT;
+        if self.first_frame_logged || now >= until || !self.frame_needs_system_fonts() {
+            return false;
+        }
+        self.pacer.put_off(until);
+        true
     }
 
     /// Asks nvim for the grid that fits the window at the current cell size.
@@ -529,7 +607,11 @@ impl App {
         if !self.pacer.may_draw(now, &self.settings, news) {
             return;
         }
+        if self.waits_for_fonts(now) {
+            return;
+        }
         let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return };
+        crate::trace::mark(crate::trace::Stage::DrawBegun);
         let (on, _) = self.blink.state(now);
         // A smooth blink fades the cursor instead of hiding it.
         let smooth = self.settings.cursor_smooth_blink;
@@ -541,7 +623,8 @@ impl App {
         let Some(before) = display.draw(frame, CursorState { visible }) else { return };
         self.latest_drawn = true;
         self.pacer.drawn(now, news);
-        if !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some() {
+        let first = !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some();
+        if first {
             self.first_frame_logged = true;
             log::info!(
                 "first frame presented {:.1} ms after start",
@@ -554,6 +637,9 @@ impl App {
         }
         let request = display.follow_cell_size(frame, before);
         self.ask_grid(request);
+        if first {
+            self.start_font_scan();
+        }
     }
 
     /// The desktop reported its light or dark preference: with `theme =
@@ -699,6 +785,7 @@ impl ApplicationHandler<UserEvent> for App {
                 }
             }
             UserEvent::Fonts(db) => {
+                self.font_scan = FontScan::Done;
                 if let Some(display) = self.display.as_mut() {
                     let request = display.install_system_fonts(*db, self.latest.as_ref());
                     self.ask_grid(request);

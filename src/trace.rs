@@ -17,13 +17,15 @@
 //! - graphics (its own thread): instance-ready (the driver loaded),
 //!   adapter-ready, device-ready, pipelines-ready;
 //!
-//! then frame-built, frame-submitted, gpu-done (the frame's GPU work is
-//! finished: read back on the shared-memory path, reported by a later
-//! poll on the swapchain), presented (every frame; the first is the first
-//! frame visible). process-start is 0, when `main` began; system-fonts is
-//! the font scan, in the background. Per key: key (winit's key press),
-//! input-written (the batch with `nvim_input` flushed to nvim), then the
-//! flush and frame stages again.
+//! then frame-received (the main thread took nvim's screen), draw-begun
+//! (its frame begins), frame-built, frame-submitted, gpu-done (the frame's
+//! GPU work is finished: read back on the shared-memory path, reported by
+//! a later poll on the swapchain), presented (every frame; the first is
+//! the first frame visible). process-start is 0, when `main` began;
+//! system-fonts is the end of the system-font scan (after the first frame,
+//! unless it needs them). Per key: key (winit's key press), input-written
+//! (the batch with `nvim_input` flushed to nvim), then the flush and frame
+//! stages again.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +45,8 @@ pub enum Stage {
     FontsReady,
     NvimAttached,
     Flush,
+    FrameReceived,
+    DrawBegun,
     FrameBuilt,
     FrameSubmitted,
     GpuDone,
@@ -66,6 +70,8 @@ impl Stage {
             Stage::FontsReady => "fonts-ready",
             Stage::NvimAttached => "nvim-attached",
             Stage::Flush => "flush",
+            Stage::FrameReceived => "frame-received",
+            Stage::DrawBegun => "draw-begun",
             Stage::FrameBuilt => "frame-built",
             Stage::FrameSubmitted => "frame-submitted",
             Stage::GpuDone => "gpu-done",

@@ -904,6 +904,12 @@ fn a_trace_names_every_start_up_stage_in_order_and_a_key_on_its_way() {
             assert!(at(pair[0]) <= at(pair[1]), "{} after {}: {start:?}", pair[0], pair[1]);
         }
     }
+    // Nothing on this screen needs a system font: they are scanned once
+    // the first frame is on screen, not beside it.
+    let scanned = wait_for("the system fonts in the trace", Duration::from_secs(30), || {
+        first_after(&read_trace(&path), 0, "system-fonts").map(|(_, ms)| ms)
+    });
+    assert!(scanned > at("presented"), "system fonts at {scanned} ms: {start:?}");
     s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     let before = read_trace(&path).len();
@@ -924,6 +930,33 @@ fn a_trace_names_every_start_up_stage_in_order_and_a_key_on_its_way() {
         from = after(from, stage);
     }
     after(after(key, "frame-submitted"), "gpu-done");
+    drop(s);
+    std::fs::remove_file(path).ok();
+}
+
+/// A first screen in a `guifont` family that is not bundled waits for the
+/// system-font scan (up to 250 ms after its frame came), so it is never
+/// drawn in the bundled font first.
+#[test]
+fn a_first_frame_in_an_installed_font_waits_for_the_system_fonts() {
+    let path = temp("guifont.trace");
+    let mut args: Vec<std::ffi::OsString> = vec!["--trace".into(), path.clone().into(), "--grid".into()];
+    args.extend(["40x8".into(), "--nvim".into(), common::nvim_binary().into()]);
+    args.extend(["--", "--clean", "-n", "--cmd", r"set guifont=DejaVu\ Sans\ Mono:h13"].map(Into::into));
+    let s = Session::launch("guifont", &args, |_| None, false);
+    let trace = wait_for("the first frame in the trace", Duration::from_secs(60), || {
+        let trace = read_trace(&path);
+        first_after(&trace, 0, "presented").map(|_| trace)
+    });
+    let at = |stage: &str| first_after(&trace, 0, stage).map(|(_, ms)| ms);
+    let (flush, drawn) = (at("flush").expect("a flush"), at("draw-begun").expect("a frame drawn"));
+    // The scan begins when the frame is taken, after nvim's first flush;
+    // a frame drawn later than the wait allows is drawn without it.
+    if drawn - flush < 250.0 {
+        let scanned =
+            at("system-fonts").unwrap_or_else(|| panic!("no system fonts before {drawn}: {trace:?}"));
+        assert!(scanned <= drawn, "the frame at {drawn} ms did not wait for the fonts: {trace:?}");
+    }
     drop(s);
     std::fs::remove_file(path).ok();
 }

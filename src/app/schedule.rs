@@ -114,6 +114,11 @@ impl Pacer {
         }
     }
 
+    /// Puts the next frame off until `until`, or until it is asked for.
+    pub fn put_off(&mut self, until: Instant) {
+        self.deferred = Some(until);
+    }
+
     pub fn drawn(&mut self, now: Instant, news: bool) {
         self.last_drawn = Some(now);
         if news {

@@ -376,6 +376,29 @@ impl Fonts {
         self.spec.points.or(self.config.size).unwrap_or(DEFAULT_POINTS)
     }
 
+    /// Whether drawing with `families` or drawing `text` needs the
+    /// system's fonts: a family that is not the bundled one, or a
+    /// character the bundled regular face has no glyph for.
+    pub fn needs_system_fonts<'a>(
+        &mut self,
+        families: &[String],
+        text: impl IntoIterator<Item = &'a str>,
+    ) -> bool {
+        if families.iter().any(|name| !name.eq_ignore_ascii_case(BUNDLED_FAMILY)) {
+            return true;
+        }
+        let regular = self.system.db().faces().find(|f| {
+            f.families.iter().any(|(n, _)| n == BUNDLED_FAMILY)
+                && f.weight == Weight::NORMAL
+                && f.style == fontdb::Style::Normal
+        });
+        let Some(font) = regular.map(|f| f.id).and_then(|id| self.system.get_font(id, Weight::NORMAL)) else {
+            return true;
+        };
+        let charmap = font.as_swash().charmap();
+        text.into_iter().flat_map(str::chars).any(|c| !c.is_ascii() && charmap.map(c) == 0)
+    }
+
     pub fn system_fonts_loaded(&self) -> bool {
         self.system_fonts_loaded
     }
@@ -715,6 +738,20 @@ impl Fonts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_system_fonts_are_needed_for_other_families_and_for_glyphs_the_bundled_face_lacks() {
+        let mut fonts = Fonts::bundled(1.0);
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(!fonts.needs_system_fonts(&[], ["fn main() {}", "  ~"]));
+        assert!(!fonts.needs_system_fonts(&names(&["jetbrains mono"]), ["x"]));
+        // Latin-1, box drawing and the arrows the bundled face has.
+        assert!(!fonts.needs_system_fonts(&[], ["café", "│─┼", "→"]));
+        assert!(fonts.needs_system_fonts(&names(&["DejaVu Sans Mono"]), ["x"]));
+        assert!(fonts.needs_system_fonts(&names(&["JetBrains Mono", "Noto Color Emoji"]), ["x"]));
+        assert!(fonts.needs_system_fonts(&[], ["ok", "日本"]));
+        assert!(fonts.needs_system_fonts(&[], ["🙂"]));
+    }
 
     #[test]
     fn parses_neovim_guifont_syntax() {

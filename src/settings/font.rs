@@ -163,6 +163,13 @@ pub struct FontSettings {
     pub fallback: Vec<String>,
 }
 
+impl FontSettings {
+    /// The families named for regular, bold, italic and bold italic text.
+    pub fn families(&self) -> impl Iterator<Item = &String> {
+        [&self.normal, &self.bold, &self.italic, &self.bold_italic].into_iter().flatten()
+    }
+}
+
 const FAMILIES: &str = "a family name or a list of names";
 const FEATURES: &str = "a list of features such as [\"-liga\", \"+ss01\"]";
 
