@@ -219,6 +219,10 @@ fn a_message_grid_costs_only_its_rows_on_screen() {
     let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
     let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
     assert_eq!(stats.rows_drawn, 3, "three of its rows show now");
+    // Grid 1 keeps its texture of the nine rows it showed: two of them
+    // went under the message grid, too few to make a new one.
+    let rows_px = |rows: u32| u64::from(img.width) * u64::from(rows * ch);
+    assert_eq!(stats.layer_px, rows_px(9 + 3));
     for row in 7..10 {
         assert!(!ink_columns(&crop_row(&img, row, ch), 0, img.width).is_empty(), "row {row} is drawn");
     }
@@ -285,6 +289,9 @@ fn rows_hidden_under_windows_are_drawn_only_when_they_show() {
     let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
     assert_eq!(stats.rows_drawn, 3 + 4 + 3, "rows 0, 5 and 9 of grid 1, and the windows'");
     assert_same(&img, &flattened(&frame), "two windows");
+    let ch = offscreen.renderer.metrics().height;
+    let rows_px = |rows: u32| u64::from(img.width) * u64::from(rows * ch);
+    assert_eq!(stats.layer_px, rows_px(3 + 4 + 3), "grid 1's texture holds only its three rows on screen");
 
     // A hidden row changes: nothing to draw yet.
     let frame = line(&mut m, 7, vec![cell("changed under window 4", Some(0))]);
@@ -294,10 +301,12 @@ fn rows_hidden_under_windows_are_drawn_only_when_they_show() {
     m.apply(RedrawEvent::WinClose { grid: 4 }).unwrap();
     let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
     let (img, stats) = offscreen.render(&frame, no_cursor()).unwrap();
-    assert_eq!(stats.rows_drawn, 3, "the rows window 4 hid");
+    // Grid 1's texture is made anew for the rows it shows now.
+    assert_eq!(stats.rows_drawn, 3 + 3, "rows 0, 5 and 9 again, and the rows window 4 hid");
+    // Grid 4's texture stays until nvim destroys the grid.
+    assert_eq!(stats.layer_px, rows_px(6 + 4 + 3));
     let expected = flattened(&frame);
     assert_same(&img, &expected, "window 4 closed");
-    let ch = offscreen.renderer.metrics().height;
     assert!(!ink_columns(&crop_row(&img, 7, ch), 0, img.width).is_empty(), "row 7 shows its new text");
 }
 

@@ -105,6 +105,32 @@ pub fn layer_copies(
     Some(copies)
 }
 
+/// The copies for a layer placed by `p` whose texture holds only the
+/// layer rows `held` (ascending, `row_height` pixels each), stacked from
+/// its top: each run of consecutive rows goes to its place on the screen.
+pub fn held_copies(
+    p: &Placement,
+    held: &[usize],
+    row_height: u32,
+    texture_width: u32,
+    region: [u32; 4],
+    screen: (u32, u32),
+) -> Vec<Copy> {
+    let mut copies = Vec::new();
+    let mut slot = 0u32;
+    for run in held.chunk_by(|a, b| *b == a + 1) {
+        let rows = u32::try_from(run.len()).unwrap_or(u32::MAX);
+        let (y, h) = (run[0] as f32 * row_height as f32, rows.saturating_mul(row_height));
+        let part =
+            Placement::fixed([p.pos[0], p.pos[1] + y], [p.size[0], (h as f32).min(p.size[1] - y).max(0.0)]);
+        let at = slot.saturating_mul(row_height);
+        let run_copies = layer_copies(&part, (texture_width, h), region, screen).unwrap_or_default();
+        copies.extend(run_copies.into_iter().map(|c| Copy { src: [c.src[0], c.src[1] + at], ..c }));
+        slot = slot.saturating_add(rows);
+    }
+    copies
+}
+
 /// The texture size for a `cols` x `rows` grid, cut to `limit` (width,
 /// height: the target's size within the device's limit), at least one
 /// pixel on each side.
@@ -530,6 +556,28 @@ mod tests {
         assert_eq!(hidden_rows(&visible), [true, true, false, false, false, true]);
         // Without the global grid there is nothing to hide.
         assert!(hidden_rows(&visible[1..]).is_empty());
+    }
+
+    #[test]
+    fn held_rows_are_copied_from_their_slots_to_their_places() {
+        // A 10-row layer (20 px rows) at y 40 holding rows 0, 7 and 8:
+        // texture rows 0, 1 and 2.
+        let p = Placement::fixed([5.0, 40.0], [100.0, 200.0]);
+        let all = held_copies(&p, &[0, 7, 8], 20, 100, [0, 0, 200, 400], (200, 400));
+        assert_eq!(
+            all,
+            [
+                Copy { src: [0, 0], dst: [5, 40], size: [100, 20] },
+                Copy { src: [0, 20], dst: [5, 180], size: [100, 40] },
+            ]
+        );
+        // A band over row 8 alone, and one over hidden rows only.
+        let band = held_copies(&p, &[0, 7, 8], 20, 100, [0, 205, 200, 215], (200, 400));
+        assert_eq!(band, [Copy { src: [0, 45], dst: [5, 205], size: [100, 10] }]);
+        assert!(held_copies(&p, &[0, 7, 8], 20, 100, [0, 70, 200, 170], (200, 400)).is_empty());
+        // Cut at the screen's bottom edge.
+        let cut = held_copies(&p, &[0, 7, 8], 20, 100, [0, 0, 200, 190], (200, 190));
+        assert_eq!(cut.last(), Some(&Copy { src: [0, 20], dst: [5, 180], size: [100, 10] }));
     }
 
     #[test]

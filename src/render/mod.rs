@@ -128,6 +128,8 @@ pub struct RenderStats {
     /// Bands of the target, `(top, bottom)` in pixels, that this frame
     /// changed: all of it for `render`, only what changed for `render_kept`.
     pub damage: Vec<(u32, u32)>,
+    /// Pixels in all the layers' textures after this frame (4 bytes each).
+    pub layer_px: u64,
 }
 
 /// Rows redrawn in one layer this frame, and what to draw for them.
@@ -192,6 +194,17 @@ fn turn_for(
         delta
     } else {
         delta.signum() * i64::try_from(far_lines).unwrap_or(i64::MAX).min(inner)
+    }
+}
+
+/// Whether a layer texture holding the rows `old` (all `shown` rows when
+/// `None`) can go on holding the rows `needed`: it holds them all, and not
+/// more than twice as many.
+fn still_holds(old: Option<&[usize]>, needed: &[usize], shown: usize) -> bool {
+    let room = 2 * needed.len().max(1);
+    match old {
+        Some(old) => old.len() <= room && needed.iter().all(|r| old.binary_search(r).is_ok()),
+        None => shown <= room,
     }
 }
 
@@ -262,6 +275,10 @@ struct Layer {
     placed: composite::Placement,
     /// Which texture row holds which grid row.
     map: RowMap,
+    /// The global grid's rows outside windows, when windows hide some of
+    /// the others (see `geometry::hidden_rows`): the texture holds only
+    /// these, stacked, and `map` counts them.
+    held: Option<Vec<usize>>,
     view: wgpu::TextureView,
     globals: wgpu::BindGroup,
     viewport: Viewport,
@@ -285,6 +302,16 @@ struct Layer {
     placed_at: Option<[f32; 2]>,
     /// The scroll offset and position it was last composed at.
     composed: Option<(i32, [i32; 2])>,
+}
+
+impl Layer {
+    /// The texture row grid row `r` is drawn in; `None` when not held.
+    fn slot(&self, r: usize) -> Option<usize> {
+        match &self.held {
+            Some(held) => held.binary_search(&r).ok(),
+            None => Some(self.map.slot(r)),
+        }
+    }
 }
 
 /// How long scrolls and window moves slide (see `slide`); all 0 (the
@@ -804,18 +831,29 @@ impl Renderer {
                 let texture = (layer.texture.width(), layer.texture.height());
                 let layer_copies: Option<Vec<_>> = regions
                     .iter()
-                    .map(|&region| geometry::layer_copies(&placement, texture, region, (width, height)))
+                    .map(|&region| match &layer.held {
+                        Some(held) => Some(geometry::held_copies(
+                            &placement,
+                            held,
+                            m.height,
+                            texture.0,
+                            region,
+                            (width, height),
+                        )),
+                        None => geometry::layer_copies(&placement, texture, region, (width, height)),
+                    })
                     .collect();
                 let Some(layer_copies) = layer_copies else { break };
                 copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
                 shaded += 1;
             }
             // The first layer covers the screen: no background under it.
+            // (Rows it does not hold lie under windows.)
             let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
                 shaded > 0
                     && l.placed.pos == [0.0, 0.0]
                     && l.texture.width() >= width
-                    && l.texture.height() >= height
+                    && (l.held.is_some() || l.texture.height() >= height)
                     && l.placed.size[0] >= width as f32
                     && l.placed.size[1] >= height as f32
             });
@@ -994,6 +1032,7 @@ impl Renderer {
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
         stats.damage = damage;
+        stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
         let commands = encoder.finish();
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.pipelines.atlas.trim();
@@ -1062,8 +1101,24 @@ impl Renderer {
             target.1.saturating_sub(origin(placed.row, m.height)).min(self.max_texture_side),
         );
         let mut size = geometry::layer_texture_size(grid.width, grid.height, m, limit);
+        // Rows and columns past the texture are never shown: not drawn
+        // either, so a hostile grid costs what the window shows.
+        let visible_rows = size.1.div_ceil(m.height.max(1)) as usize;
+        let visible_cols = size.0.div_ceil(m.width.max(1)) as usize;
+        let shown = grid.height.min(visible_rows);
         let window = frame.windows.get(&grid_id).filter(|w| w.viewport.is_some());
         let whole = u32::try_from(grid.height).ok().and_then(|h| h.checked_mul(m.height)) == Some(size.1);
+        // Rows under windows are never seen: the texture holds the others
+        // (a window over most of the screen leaves the global grid a row or
+        // two). Rows that go under a window stay held while they are few:
+        // a message growing over the screen makes no new texture.
+        let is_hidden = |r: usize| hidden.get(r).copied().unwrap_or(false);
+        let needed =
+            (0..shown).any(is_hidden).then(|| (0..shown).filter(|&r| !is_hidden(r)).collect::<Vec<_>>());
+        let held = match (needed, self.layers.get(&grid_id).map(|l| l.held.as_deref())) {
+            (Some(needed), Some(old)) if still_holds(old, &needed, shown) => old.map(<[usize]>::to_vec),
+            (needed, _) => needed,
+        };
         let map = match window {
             // Floats are drawn as they are (their corners, shadow and blur
             // read their texture row for row): they scroll at once.
@@ -1076,15 +1131,23 @@ impl Renderer {
                 size.1 = (map.slots() as u32).saturating_mul(m.height).max(1);
                 map
             }
-            _ => RowMap::fixed(grid.height),
+            _ => RowMap::fixed(held.as_ref().map_or(grid.height, Vec::len)),
         };
+        if let Some(held) = &held {
+            size.1 = u32::try_from(held.len()).unwrap_or(u32::MAX).saturating_mul(m.height).max(1);
+        }
         let same_shape =
             |a: &RowMap, b: &RowMap| (a.top, a.inner, a.bottom, a.ring) == (b.top, b.inner, b.bottom, b.ring);
         let fits = self.layers.get(&grid_id).is_some_and(|l| {
-            l.cols == grid.width && l.rows == grid.height && l.size == size && same_shape(&l.map, &map)
+            l.cols == grid.width
+                && l.rows == grid.height
+                && l.size == size
+                && same_shape(&l.map, &map)
+                && l.held == held
         });
         if !fits {
             let mut layer = self.new_layer(grid.width, grid.height, size, map, frame.seq);
+            layer.held = held;
             // A window resized keeps its place and slide; its text is new.
             if let Some(old) = self.layers.remove(&grid_id) {
                 (layer.placed_at, layer.slide) = (old.placed_at, old.slide);
@@ -1096,7 +1159,8 @@ impl Renderer {
         let layer = self.layers.get_mut(&grid_id)?;
         // The model publishes `height` rows of `width` cells, at most
         // MAX_COORD on a side; the indexing below relies on it.
-        debug_assert!(grid.rows.len() == grid.height && layer.map.slots() >= grid.height);
+        debug_assert!(grid.rows.len() == grid.height);
+        debug_assert!(layer.held.is_some() || layer.map.slots() >= grid.height);
         debug_assert!(grid.width <= crate::model::MAX_COORD && grid.height <= crate::model::MAX_COORD);
         // A scroll turns the ring. Each frame's scroll counts once (frames
         // skipped between two drawn ones have theirs added to the drawn one).
@@ -1106,8 +1170,12 @@ impl Renderer {
         };
         layer.seen = frame.seq;
         // A texture cut to the target holds only the rows on screen, row
-        // for row: it never turns.
-        let turn = if whole { turn_for(&layer.map, grid, &layer.drawn, delta, slides.far_lines) } else { 0 };
+        // for row, and one of held rows only those: neither turns.
+        let turn = if whole && layer.held.is_none() {
+            turn_for(&layer.map, grid, &layer.drawn, delta, slides.far_lines)
+        } else {
+            0
+        };
         if turn != 0 {
             layer.map.turn(turn);
             if delta != 0 {
@@ -1116,11 +1184,6 @@ impl Renderer {
                 layer.scroll.moved(-(turn as f32) * h, now, slides.scroll_length, limit);
             }
         }
-        // Rows and columns past the texture are never shown: not drawn
-        // either, so a hostile grid costs what the window shows.
-        let visible_rows = size.1.div_ceil(m.height.max(1)) as usize;
-        let visible_cols = size.0.div_ceil(m.width.max(1)) as usize;
-        let shown = grid.height.min(visible_rows);
         // A blended float mixes with what lies under it, so its rows are
         // drawn again when that changes too.
         let blended = placed.kind == LayerKind::Float
@@ -1143,10 +1206,11 @@ impl Renderer {
             Vec::new()
         };
         let mix_of = |r: usize| mixes.get(r).map_or(&[][..], Vec::as_slice);
-        let dirty: Vec<usize> = (0..shown)
-            .filter(|&r| !hidden.get(r).copied().unwrap_or(false))
-            .filter(|&r| {
-                let slot = layer.map.slot(r);
+        // Each dirty row and the texture row it is drawn in.
+        let dirty: Vec<(usize, usize)> = (0..shown)
+            .filter(|&r| !is_hidden(r))
+            .filter_map(|r| Some((r, layer.slot(r)?)))
+            .filter(|&(r, slot)| {
                 !layer.drawn[slot].as_ref().is_some_and(|d| Arc::ptr_eq(d, &grid.rows[r]))
                     || layer.mixed[slot] != mix_of(r)
             })
@@ -1159,8 +1223,7 @@ impl Renderer {
         // of the grid) keep their shaped text: only new rows are shaped.
         let mut moved: HashMap<*const Row, ShapedRow> = HashMap::new();
         let mut shaped = 0;
-        for &r in &dirty {
-            let slot = layer.map.slot(r);
+        for &(_, slot) in &dirty {
             // Text shaped in mixed colours is not reused elsewhere.
             if let (Some(old), Some(shaped), true) =
                 (&layer.drawn[slot], layer.shaped[slot].take(), layer.mixed[slot].is_empty())
@@ -1168,8 +1231,7 @@ impl Renderer {
                 moved.insert(Arc::as_ptr(old), shaped);
             }
         }
-        for &r in &dirty {
-            let slot = layer.map.slot(r);
+        for &(r, slot) in &dirty {
             let row = &grid.rows[r];
             let mixed = mix_of(r);
             geometry::row_rects_mixed(frame, row, slot, visible_cols, m, self.opacity, mixed, &mut rects);
@@ -1184,9 +1246,7 @@ impl Renderer {
             layer.mixed[slot] = mixed.to_vec();
         }
         let (width_px, height_px) = size;
-        let map = layer.map;
-        let areas = dirty.iter().flat_map(|&r| {
-            let slot = map.slot(r);
+        let areas = dirty.iter().flat_map(|&(_, slot)| {
             let top = (slot as u32 * m.height) as f32;
             let bounds = TextBounds {
                 left: 0,
@@ -1221,7 +1281,7 @@ impl Renderer {
         let clear = std::mem::take(&mut layer.fresh).then(|| rgba(frame.defaults.bg, self.opacity.normal));
         Some(LayerUpdate {
             grid: grid_id,
-            dirty,
+            dirty: dirty.into_iter().map(|(r, _)| r).collect(),
             shaped,
             turned: turn != 0,
             clear,
@@ -1274,6 +1334,7 @@ impl Renderer {
             shaped: (0..map.slots()).map(|_| None).collect(),
             mixed: vec![Vec::new(); map.slots()],
             map,
+            held: None,
             placement,
             composite,
             fresh: true,
