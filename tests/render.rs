@@ -70,6 +70,32 @@ fn wide_and_emoji_glyphs_never_shift_the_rest_of_the_row() {
     }
 }
 
+/// A row is shaped from its first glyph to its last: the blank cells
+/// around them (on a wide window most of a row) cost no glyphs, and the
+/// text stays on its cells.
+#[test]
+fn blanks_around_a_rows_text_are_not_shaped_and_move_nothing() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let texts = |t: &str| t.chars().map(|c| cell(&c.to_string(), Some(0))).collect::<Vec<_>>();
+    let around = line(&mut model(20, 1), 0, texts("     a->b c         "));
+    let row = &around.grid(1).unwrap().rows[0];
+    let mut fonts = Fonts::bundled(1.0);
+    let cw = fonts.metrics().width;
+    let shaped = vireo::render::text::shape_row(&mut fonts, row, &around.hl, &around.defaults);
+    let [(x, buffer)] = &shaped.buffers[..] else { panic!("{} buffers", shaped.buffers.len()) };
+    assert_eq!(*x, (5 * cw) as f32, "drawn from the first glyph's cell");
+    let glyphs: usize = buffer.layout_runs().map(|run| run.glyphs.len()).sum();
+    assert!(glyphs <= "a->b c".len(), "{glyphs} glyphs for the 6 cells from the first glyph to the last");
+
+    // The same text after a glyph in column 0: shaped from there.
+    let from_0 = line(&mut model(20, 1), 0, texts("|    a->b c         "));
+    let (img_around, _) = offscreen.render(&around, no_cursor()).unwrap();
+    let (img_from_0, _) = offscreen.render(&from_0, no_cursor()).unwrap();
+    let ink = |img: &Image| ink_columns(img, cw, 20 * cw);
+    assert!(!ink(&img_around).is_empty());
+    assert_eq!(ink(&img_around), ink(&img_from_0), "the text moved");
+}
+
 #[test]
 fn a_one_character_change_redraws_one_row() {
     let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");

@@ -13,7 +13,7 @@ use glyphon::{Attrs, Buffer, Color, Metrics, Shaping};
 use super::boxdraw;
 use super::font::{CellMetrics, Fonts};
 use super::geometry::Mixed;
-use crate::model::{DefaultColors, HlTable, Row};
+use crate::model::{Cell, DefaultColors, HlTable, Row};
 
 /// A shaped row: buffers and the x offset (pixels) each is drawn at.
 pub struct ShapedRow {
@@ -43,18 +43,25 @@ pub fn shape_row_mixed(
 ) -> ShapedRow {
     let fg_of = |col: usize| mixed.get(col).copied().flatten().map(|m| m.fg);
     let m = fonts.metrics();
-    let mut text = String::with_capacity(row.cells.len());
-    let mut clusters: Vec<Cluster> = Vec::with_capacity(row.cells.len());
+    let drawn = |cell: &Cell| {
+        !cell.is_continuation() && !boxdraw::is_geometry(&cell.text) && !cell.text.trim().is_empty()
+    };
+    // Blank cells before the first glyph and after the last are not
+    // shaped (on a wide window most of a row): the row is shaped from its
+    // first glyph on and drawn that far in.
+    let Some(first) = row.cells.iter().position(drawn) else {
+        return ShapedRow { buffers: Vec::new() };
+    };
+    let last = row.cells.iter().rposition(drawn).unwrap_or(first);
+    let mut text = String::with_capacity(last + 1 - first);
+    let mut clusters: Vec<Cluster> = Vec::with_capacity(last + 1 - first);
     // (byte range, hl id, face, mixed colour) per span.
     let mut spans: Vec<(std::ops::Range<usize>, u32, Face, Option<u32>)> = Vec::new();
-    let mut any_glyph = false;
-    for (col, cell) in row.cells.iter().enumerate() {
+    for (col, cell) in row.cells.iter().enumerate().take(last + 1).skip(first) {
         if cell.is_continuation() {
             continue;
         }
-        let drawn = !boxdraw::is_geometry(&cell.text) && !cell.text.trim().is_empty();
-        let piece: &str = if drawn { &cell.text } else { " " };
-        any_glyph |= drawn;
+        let piece: &str = if drawn(cell) { &cell.text } else { " " };
         let face = face_of(row, col);
         let start = text.len();
         text.push_str(piece);
@@ -67,9 +74,6 @@ pub fn shape_row_mixed(
             _ => spans.push((start..text.len(), cell.hl, face, fg)),
         }
     }
-    if !any_glyph {
-        return ShapedRow { buffers: Vec::new() };
-    }
     let mut buffer = new_buffer(fonts, m);
     {
         let fonts: &Fonts = fonts;
@@ -79,8 +83,8 @@ pub fn shape_row_mixed(
         buffer.set_rich_text(spans_attrs, &fonts.attrs(false, false), Shaping::Advanced, None);
     }
     buffer.shape_until_scroll(&mut fonts.system, false);
-    if on_grid(&buffer, &clusters, m) {
-        return ShapedRow { buffers: vec![(0.0, buffer)] };
+    if on_grid(&buffer, &clusters, first, m) {
+        return ShapedRow { buffers: vec![((first as u32 * m.width) as f32, buffer)] };
     }
     // Cell by cell: each glyph cluster at its own column.
     let mut buffers = Vec::new();
@@ -107,8 +111,9 @@ fn new_buffer(fonts: &mut Fonts, m: CellMetrics) -> Buffer {
     buffer
 }
 
-/// True when every glyph starts exactly where its cell does.
-fn on_grid(buffer: &Buffer, clusters: &[Cluster], m: CellMetrics) -> bool {
+/// True when every glyph starts exactly where its cell does, in a buffer
+/// drawn from column `first`.
+fn on_grid(buffer: &Buffer, clusters: &[Cluster], first: usize, m: CellMetrics) -> bool {
     let mut runs = buffer.layout_runs();
     let Some(run) = runs.next() else { return true };
     if runs.next().is_some() {
@@ -116,7 +121,7 @@ fn on_grid(buffer: &Buffer, clusters: &[Cluster], m: CellMetrics) -> bool {
     }
     run.glyphs.iter().all(|g| {
         let Ok(i) = clusters.binary_search_by_key(&g.start, |c| c.byte) else { return false };
-        let expected = (clusters[i].col as u32 * m.width) as f32;
+        let expected = ((clusters[i].col - first) as u32 * m.width) as f32;
         (g.x - expected).abs() < 0.5
     })
 }
