@@ -36,6 +36,10 @@ fn main() -> ExitCode {
         eprintln!("vireo: {conflict}");
         return ExitCode::from(2);
     }
+    if cli.snapshot.is_none() && cli.snapshot_text.is_none() {
+        // SAFETY: no other thread has started yet.
+        unsafe { vireo::render::gpu::rasterise_on_the_queue_thread() };
+    }
     let var = |name: &str| std::env::var(name).ok();
     let loaded = cli.settings(&matches, &var);
     if cli.version {
@@ -94,6 +98,9 @@ fn fork() -> ExitCode {
     use std::io::BufRead;
     let started = std::env::current_exe().and_then(|exe| {
         let mut cmd = std::process::Command::new(exe);
+        for name in vireo::render::gpu::own_variables() {
+            cmd.env_remove(name);
+        }
         cmd.args(std::env::args_os().skip(1))
             .env(FORKED, "1")
             .stdin(std::process::Stdio::null())

@@ -107,6 +107,47 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
     assert!(placement.is_some());
 }
 
+/// On lavapipe (Vulkan on the CPU) the window's frames are rasterised on
+/// lavapipe's queue thread, with no rasteriser threads to wake, unless the
+/// user sets `LP_NUM_THREADS`; nvim gets the environment vireo was
+/// started with.
+#[test]
+fn lavapipe_draws_without_rasteriser_threads_unless_the_user_asks_for_them() {
+    for (name, user) in [("lp-default", None), ("lp-user", Some("2"))] {
+        let socket = temp(&format!("{name}.sock"));
+        let args = listening_args(&socket, &["--grid", "40x8"]);
+        let env: Vec<(&str, &std::path::Path)> =
+            user.iter().map(|n| ("LP_NUM_THREADS", std::path::Path::new(*n))).collect();
+        let s = Session::launch_with_env(name, &args, &env, false);
+        wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+        // A frame on screen: the device, and any threads of its, exist.
+        wait_for("the first frame", Duration::from_secs(60), || {
+            let shot = window_shot(&s);
+            (0..shot.height)
+                .any(|y| (0..shot.width).any(|x| shot.pixel(x, y) != shot.pixel(0, 0)))
+                .then_some(())
+        });
+        let pid = s.vireo.0.id();
+        let rasterisers = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("llvmpipe"))
+            .count();
+        let seen = remote_expr(&socket, "exists('$LP_NUM_THREADS') ? $LP_NUM_THREADS : 'unset'");
+        match user {
+            None => {
+                assert_eq!(rasterisers, 0, "rasteriser threads");
+                assert_eq!(seen, "unset", "nvim's environment");
+            }
+            Some(n) => {
+                assert_eq!(rasterisers.to_string(), n, "rasteriser threads");
+                assert_eq!(seen, n, "nvim's environment");
+            }
+        }
+        std::fs::remove_file(socket).ok();
+    }
+}
+
 #[test]
 fn plus_and_star_registers_use_the_system_clipboard() {
     let (s, socket) = Session::start_listening("clip", "40x8");

@@ -128,6 +128,9 @@ pub fn opener_command(url: &str, opener: Option<&Path>) -> Command {
         None => Command::new("xdg-open"),
     };
     command.arg(url);
+    for name in crate::render::gpu::own_variables() {
+        command.env_remove(name);
+    }
     command
 }
 

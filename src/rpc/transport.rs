@@ -41,7 +41,11 @@ pub struct Embedded {
 /// Spawns `BINARY --embed ARGS...`. stderr is inherited so nvim's own
 /// complaints reach the user's terminal.
 pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, ConnectError> {
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    for name in crate::render::gpu::own_variables() {
+        command.env_remove(name);
+    }
+    let mut child = command
         .arg("--embed")
         .args(args)
         // The mark of a vireo started by `--fork`: not for a vireo that

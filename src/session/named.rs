@@ -95,6 +95,9 @@ pub fn ensure(name: &str, binary: &Path, args: &[String]) -> Result<(PathBuf, bo
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    for name in crate::render::gpu::own_variables() {
+        cmd.env_remove(name);
+    }
     {
         use std::os::unix::process::CommandExt;
         // SAFETY: setsid(2) is async-signal-safe; it gives nvim a session
