@@ -13,17 +13,77 @@
 //! - `float_flat/100x30`, `float_depth/100x30`: one character typed under
 //!   a blended float, drawn flat and with its shadow and blur;
 //!   `float_depth_added/100x30`: the difference, timed alternately.
+//!
+//! Times are the wall clock's. `VIREO_BENCH_CLOCK=cpu` times the CPU the
+//! whole process spends instead, every thread's: on a CPU adapter the
+//! GPU's work is vireo's own CPU time, and the wall clock leaves out what
+//! lavapipe's threads do while the caller is not waiting.
 
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use vireo::model::{CellUpdate, Frame, Model, RedrawEvent};
 use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
 use vireo::render::vfx::{self, Vfx, VfxKnobs, VfxMode};
+
+/// The clock the benchmarks read: the wall clock, or the process's CPU
+/// time (`VIREO_BENCH_CLOCK=cpu`).
+struct Clock {
+    cpu: bool,
+}
+
+impl Clock {
+    fn from_env() -> Clock {
+        Clock { cpu: std::env::var("VIREO_BENCH_CLOCK").is_ok_and(|v| v == "cpu") }
+    }
+
+    fn now(&self) -> Duration {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        if !self.cpu {
+            return EPOCH.get_or_init(Instant::now).elapsed();
+        }
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `t` is a valid timespec for the call to fill.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } == 0;
+        assert!(ok, "no process CPU clock");
+        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    }
+}
+
+impl Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Nanoseconds either way: printed as the wall clock's are.
+        WallTime.formatter()
+    }
+}
 
 /// Code-like text for row `row` of page `page`, with a few highlight ids.
 fn row_cells(cols: usize, row: usize, page: usize) -> Vec<CellUpdate<'static>> {
@@ -64,7 +124,7 @@ fn page(m: &mut Model, rows: usize, cols: usize, page: usize) -> Frame {
     m.apply(RedrawEvent::Flush).unwrap().unwrap()
 }
 
-fn frames(c: &mut Criterion) {
+fn frames(c: &mut Criterion<Clock>) {
     let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
     let cursor = CursorState { visible: true };
     for (cols, rows) in [(100, 30), (200, 60)] {
@@ -175,8 +235,7 @@ fn frames(c: &mut Criterion) {
 /// One frame of a smooth scroll in a window (grid 2, the whole screen
 /// but the command line): a line scrolled in (one new row drawn, the ring
 /// turns) and the slide's offset moved on, 16 ms later.
-fn smooth_scroll(c: &mut Criterion, offscreen: &mut Offscreen, cols: usize, rows: usize) {
-    use std::time::{Duration, Instant};
+fn smooth_scroll(c: &mut Criterion<Clock>, offscreen: &mut Offscreen, cols: usize, rows: usize) {
     let mut m = setup(cols, rows);
     let (grid, win, height) = (2, 1000, rows - 1);
     m.apply(RedrawEvent::GridResize { grid, width: cols, height }).unwrap();
@@ -264,7 +323,7 @@ fn float_scene() -> (Model, Frame) {
 /// times the two frames alternately, on two renderers, and reports the
 /// difference: what the shadow and blur add per frame, with the machine's
 /// other load falling on both alike.
-fn floats(c: &mut Criterion) {
+fn floats(c: &mut Criterion<Clock>) {
     let cursor = CursorState { visible: true };
     let (mut m, base) = float_scene();
     let typed: Vec<Frame> = ["a", "b"]
@@ -296,16 +355,17 @@ fn floats(c: &mut Criterion) {
     }
     let mut i = 0;
     c.bench_function("float_depth_added/100x30", |b| {
+        let clock = Clock::from_env();
         b.iter_custom(|iters| {
-            let (mut with, mut without) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+            let (mut with, mut without) = (Duration::ZERO, Duration::ZERO);
             for _ in 0..iters {
                 let frame = &typed[i % 2];
-                let start = std::time::Instant::now();
+                let start = clock.now();
                 flat.render_and_wait(black_box(frame), cursor).unwrap();
-                let middle = std::time::Instant::now();
+                let middle = clock.now();
                 deep.render_and_wait(black_box(frame), cursor).unwrap();
                 without += middle - start;
-                with += middle.elapsed();
+                with += clock.now() - middle;
                 i += 1;
             }
             with.saturating_sub(without)
@@ -315,7 +375,7 @@ fn floats(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(30);
+    config = Criterion::default().with_measurement(Clock::from_env()).sample_size(30);
     targets = frames, floats
 }
 criterion_main!(benches);

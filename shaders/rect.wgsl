@@ -70,6 +70,13 @@ fn arc_coverage(p: vec2<f32>, center: vec2<f32>, radius: f32, stroke: f32) -> f3
     return clamp(stroke * 0.5 + 0.5 - d, 0.0, 1.0);
 }
 
+// Solid rects, nearly all of them, have a stage of their own: a CPU
+// rasteriser runs every case of the switch below for every pixel.
+@fragment
+fn fs_solid(v: Varyings) -> @location(0) vec4<f32> {
+    return vec4(v.color.rgb * v.color.a, v.color.a);
+}
+
 @fragment
 fn fs_main(v: Varyings) -> @location(0) vec4<f32> {
     var coverage = 1.0;

@@ -81,7 +81,15 @@ impl CompositePipeline {
         let make = |blend, label| {
             pipeline(
                 device,
-                PipelineParts { label, shader: &shader, layout: &layout, buffers: &[], format, blend },
+                PipelineParts {
+                    label,
+                    shader: &shader,
+                    fragment: "fs_main",
+                    layout: &layout,
+                    buffers: &[],
+                    format,
+                    blend,
+                },
             )
         };
         CompositePipeline {

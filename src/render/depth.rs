@@ -575,7 +575,15 @@ impl DepthPipelines {
             });
             pipeline(
                 device,
-                PipelineParts { label, shader: &module, layout: &layout, buffers: &[], format, blend },
+                PipelineParts {
+                    label,
+                    shader: &module,
+                    fragment: "fs_main",
+                    layout: &layout,
+                    buffers: &[],
+                    format,
+                    blend,
+                },
             )
         };
         let over = Some(PREMULTIPLIED_OVER);

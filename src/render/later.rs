@@ -1,8 +1,9 @@
 //! Pipelines no first frame draws with (floats' depth, the cursor's
-//! smear): on a CPU adapter each pipeline is compiled, 2 to 5 ms of CPU,
-//! and making them before the first frame delays it. They are made on a
-//! thread of their own once the first frame is on screen, and waited for
-//! at their first use (a first frame that needs them makes them itself).
+//! smear, the rects' shapes): on a CPU adapter each pipeline is compiled,
+//! 2 to 5 ms of CPU, and making them before the first frame delays it.
+//! They are made on a thread of their own once the first frame is on
+//! screen, and waited for at their first use (a first frame that needs
+//! them makes them itself).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;

@@ -440,6 +440,7 @@ impl Pipelines {
                     log::warn!("drawing the first frame's draws ahead failed: {e}");
                 }
             } else {
+                rects.start_shapes();
                 smear.get();
                 let made = other
                     .map(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
@@ -600,6 +601,7 @@ impl Renderer {
     pub fn make_the_rest(&mut self) {
         self.pipelines.depth.start();
         self.pipelines.smear.start();
+        self.pipelines.rects.start_shapes();
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {

@@ -2,7 +2,11 @@
 //! cursor and box-drawing shape of a layer (see `shaders/rect.wgsl`).
 
 use bytemuck::{Pod, Zeroable};
+use std::sync::{Mutex, PoisonError};
+
 use wgpu::util::DeviceExt;
+
+use super::later::Later;
 
 /// What the fragment shader draws inside a rect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,10 +88,31 @@ pub enum Blend {
     Over,
 }
 
+/// Two pipelines per blend: solid rects (backgrounds, the cursor, lines:
+/// nearly all of them) have a fragment stage of their own. A CPU
+/// rasteriser runs every branch of a shader for every pixel, so drawing
+/// them with the shapes' stage (a sine, distances) costs some 2 times
+/// as much CPU per pixel. The shapes' pipelines are made on a thread of
+/// their own after the first frame (`start_shapes`), or at their first use.
 pub struct RectPipeline {
+    solid: Pair,
+    shapes: Mutex<Later<Pair>>,
+    pub globals_layout: wgpu::BindGroupLayout,
+}
+
+/// One pipeline per blend.
+struct Pair {
     replace: wgpu::RenderPipeline,
     over: wgpu::RenderPipeline,
-    pub globals_layout: wgpu::BindGroupLayout,
+}
+
+impl Pair {
+    fn get(&self, blend: Blend) -> &wgpu::RenderPipeline {
+        match blend {
+            Blend::Replace => &self.replace,
+            Blend::Over => &self.over,
+        }
+    }
 }
 
 /// A premultiplied "over" blend.
@@ -116,27 +141,19 @@ impl RectPipeline {
             bind_group_layouts: &[Some(&globals_layout)],
             immediate_size: 0,
         });
-        let attributes = wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Uint32, 4 => Float32];
-        let buffers = [Some(wgpu::VertexBufferLayout {
-            array_stride: std::mem::size_of::<Rect>() as u64,
-            step_mode: wgpu::VertexStepMode::Instance,
-            attributes: &attributes,
-        })];
-        let make = |blend, label| {
-            pipeline(
-                device,
-                PipelineParts { label, shader: &shader, layout: &layout, buffers: &buffers, format, blend },
-            )
-        };
-        RectPipeline {
-            replace: make(None, "rect replace"),
-            over: make(Some(PREMULTIPLIED_OVER), "rect over"),
-            globals_layout,
-        }
+        let solid = Pair::new(device, &shader, &layout, format, "fs_solid");
+        let device = device.clone();
+        let shapes = Later::pending(move || Pair::new(&device, &shader, &layout, format, "fs_main"));
+        RectPipeline { solid, shapes: Mutex::new(shapes), globals_layout }
     }
 
-    /// Draws `rects` into the pass; `globals` is a bind group for the
-    /// pass's target size.
+    /// Begins making the shapes' pipelines, if not begun.
+    pub fn start_shapes(&self) {
+        self.shapes.lock().unwrap_or_else(PoisonError::into_inner).start();
+    }
+
+    /// Draws `rects` into the pass, in order; `globals` is a bind group
+    /// for the pass's target size.
     pub fn draw(
         &self,
         device: &wgpu::Device,
@@ -153,21 +170,55 @@ impl RectPipeline {
             contents: bytemuck::cast_slice(rects),
             usage: wgpu::BufferUsages::VERTEX,
         });
-        pass.set_pipeline(match blend {
-            Blend::Replace => &self.replace,
-            Blend::Over => &self.over,
-        });
         pass.set_bind_group(0, globals, &[]);
         pass.set_vertex_buffer(0, buffer.slice(..));
-        pass.draw(0..6, 0..rects.len() as u32);
+        let solid = |r: &Rect| r.kind == Kind::Solid as u32;
+        let mut start = 0;
+        // Runs of solid rects and of shapes, each with its pipeline.
+        for run in rects.chunk_by(|a, b| solid(a) == solid(b)) {
+            if solid(&run[0]) {
+                pass.set_pipeline(self.solid.get(blend));
+            } else {
+                let mut shapes = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
+                pass.set_pipeline(shapes.get().get(blend));
+            }
+            let end = start + run.len() as u32;
+            pass.draw(0..6, start..end);
+            start = end;
+        }
+    }
+}
+
+impl Pair {
+    fn new(
+        device: &wgpu::Device,
+        shader: &wgpu::ShaderModule,
+        layout: &wgpu::PipelineLayout,
+        format: wgpu::TextureFormat,
+        fragment: &str,
+    ) -> Pair {
+        let attributes = wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Uint32, 4 => Float32];
+        let buffers = [Some(wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<Rect>() as u64,
+            step_mode: wgpu::VertexStepMode::Instance,
+            attributes: &attributes,
+        })];
+        let make = |blend, label| {
+            pipeline(
+                device,
+                PipelineParts { label, shader, fragment, layout, buffers: &buffers, format, blend },
+            )
+        };
+        Pair { replace: make(None, "rect replace"), over: make(Some(PREMULTIPLIED_OVER), "rect over") }
     }
 }
 
 /// What differs between vireo's render pipelines.
 pub struct PipelineParts<'a> {
     pub label: &'a str,
-    /// A module with `vs_main` and `fs_main`.
+    /// A module with `vs_main` and the fragment stage `fragment`.
     pub shader: &'a wgpu::ShaderModule,
+    pub fragment: &'a str,
     pub layout: &'a wgpu::PipelineLayout,
     pub buffers: &'a [Option<wgpu::VertexBufferLayout<'a>>],
     pub format: wgpu::TextureFormat,
@@ -187,7 +238,7 @@ pub fn pipeline(device: &wgpu::Device, parts: PipelineParts<'_>) -> wgpu::Render
         },
         fragment: Some(wgpu::FragmentState {
             module: parts.shader,
-            entry_point: Some("fs_main"),
+            entry_point: Some(parts.fragment),
             compilation_options: Default::default(),
             targets: &[Some(wgpu::ColorTargetState {
                 format: parts.format,

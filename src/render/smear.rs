@@ -69,6 +69,7 @@ impl SmearPipeline {
             PipelineParts {
                 label: "smear",
                 shader: &shader,
+                fragment: "fs_main",
                 layout: &layout,
                 buffers: &buffers,
                 format,
