@@ -14,6 +14,10 @@
 //!   a blended float, drawn flat and with its shadow and blur;
 //!   `float_depth_added/100x30`: the difference, timed alternately.
 //!
+//! - `shape/code_row`, `shape/status_line`: one row shaped (no drawing):
+//!   a line of C highlighted token by token, and a status line; `_again`:
+//!   the same with every piece of it shaped before (from the cache).
+//!
 //! Times are the wall clock's. `VIREO_BENCH_CLOCK=cpu` times the CPU the
 //! whole process spends instead, every thread's: on a CPU adapter the
 //! GPU's work is vireo's own CPU time, and the wall clock leaves out what
@@ -29,6 +33,7 @@ use vireo::model::{CellUpdate, Frame, Model, RedrawEvent};
 use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::Offscreen;
+use vireo::render::text::{self, ShapeCache};
 use vireo::render::vfx::{self, Vfx, VfxKnobs, VfxMode};
 
 /// The clock the benchmarks read: the wall clock, or the process's CPU
@@ -373,9 +378,75 @@ fn floats(c: &mut Criterion<Clock>) {
     });
 }
 
+/// Shaping alone: a new row's text on the main thread.
+fn shaping(c: &mut Criterion<Clock>) {
+    let cols = 100;
+    let mut m = setup(cols, 2);
+    // Tokens of a C line and their highlight ids (0 is the default).
+    let code: [(&str, u32); 18] = [
+        ("        ", 0),
+        ("if", 1),
+        (" (", 0),
+        ("table", 0),
+        ("[k] ", 0),
+        (">", 3),
+        (" ", 0),
+        ("0x5", 2),
+        (") ", 0),
+        ("total", 0),
+        (" ", 0),
+        ("+=", 3),
+        (" ", 0),
+        ("table", 0),
+        ("[k] ", 0),
+        ("*", 3),
+        (" ", 0),
+        ("3;  /* sum */", 2),
+    ];
+    let cells = |tokens: &[(&str, u32)]| -> Vec<CellUpdate<'static>> {
+        tokens
+            .iter()
+            .flat_map(|&(t, hl)| {
+                t.chars().map(move |ch| CellUpdate {
+                    text: Cow::Owned(ch.to_string()),
+                    hl: Some(hl),
+                    repeat: None,
+                })
+            })
+            .collect()
+    };
+    let status = format!("{:<82}{:<16}0%", "src/scroll.c [+]", "1234,17");
+    let lines = [cells(&code), cells(&[(status.as_str(), 1)])];
+    for (row, cells) in lines.into_iter().enumerate() {
+        m.apply(RedrawEvent::GridLine { grid: 1, row, col_start: 0, cells, wrap: false }).unwrap();
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let grid = frame.grid(1).unwrap();
+    let mut fonts = Fonts::with_system_fonts(1.0);
+    let mut cache = ShapeCache::default();
+    for (name, row) in [("code_row", 0), ("status_line", 1)] {
+        c.bench_function(&format!("shape/{name}"), |b| {
+            b.iter(|| {
+                let shaped = text::shape_row(&mut fonts, &grid.rows[row], &frame.hl, &frame.defaults);
+                assert!(shaped.buffers().next().is_some());
+                black_box(shaped)
+            })
+        });
+        // Every piece shaped before: what the cache leaves.
+        c.bench_function(&format!("shape/{name}_again"), |b| {
+            b.iter(|| {
+                let (hl, defaults) = (&frame.hl, &frame.defaults);
+                let shaped =
+                    text::shape_row_mixed(&mut fonts, &mut cache, &grid.rows[row], hl, defaults, &[]);
+                black_box(shaped)
+            })
+        });
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(Clock::from_env()).sample_size(30);
-    targets = frames, floats
+    targets = shaping, frames, floats
 }
 criterion_main!(benches);

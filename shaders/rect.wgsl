@@ -24,7 +24,9 @@ struct Varyings {
     // Pixel offset inside the rect.
     @location(0) local: vec2<f32>,
     @location(1) size: vec2<f32>,
-    @location(2) color: vec4<f32>,
+    // Flat: one colour a rect. (Interpolated, lavapipe of Mesa 22.3 drew
+    // fs_solid into a BGRA target with red taken from blue.)
+    @location(2) @interpolate(flat) color: vec4<f32>,
     @location(3) @interpolate(flat) kind: u32,
     @location(4) param: f32,
 };

@@ -70,11 +70,11 @@ fn wide_and_emoji_glyphs_never_shift_the_rest_of_the_row() {
     }
 }
 
-/// A row is shaped from its first glyph to its last: the blank cells
-/// around them (on a wide window most of a row) cost no glyphs, and the
-/// text stays on its cells.
+/// A row is shaped in pieces between its blank cells: the blanks around
+/// and between its words (on a wide window most of a row) cost no glyphs,
+/// and the text stays on its cells.
 #[test]
-fn blanks_around_a_rows_text_are_not_shaped_and_move_nothing() {
+fn blanks_around_and_between_a_rows_words_are_not_shaped_and_move_nothing() {
     let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
     let texts = |t: &str| t.chars().map(|c| cell(&c.to_string(), Some(0))).collect::<Vec<_>>();
     let around = line(&mut model(20, 1), 0, texts("     a->b c         "));
@@ -82,10 +82,12 @@ fn blanks_around_a_rows_text_are_not_shaped_and_move_nothing() {
     let mut fonts = Fonts::bundled(1.0);
     let cw = fonts.metrics().width;
     let shaped = vireo::render::text::shape_row(&mut fonts, row, &around.hl, &around.defaults);
-    let [(x, buffer)] = &shaped.buffers[..] else { panic!("{} buffers", shaped.buffers.len()) };
-    assert_eq!(*x, (5 * cw) as f32, "drawn from the first glyph's cell");
-    let glyphs: usize = buffer.layout_runs().map(|run| run.glyphs.len()).sum();
-    assert!(glyphs <= "a->b c".len(), "{glyphs} glyphs for the 6 cells from the first glyph to the last");
+    let buffers: Vec<_> = shaped.buffers().collect();
+    let [(x, a_to_b), (x_c, c)] = &buffers[..] else { panic!("{} buffers", buffers.len()) };
+    assert_eq!((*x, *x_c), ((5 * cw) as f32, (10 * cw) as f32), "each drawn from its first glyph's cell");
+    let glyphs = |b: &glyphon::Buffer| b.layout_runs().map(|run| run.glyphs.len()).sum::<usize>();
+    assert!(glyphs(a_to_b) <= "a->b".len(), "{} glyphs for the 4 cells of a->b", glyphs(a_to_b));
+    assert_eq!(glyphs(c), 1);
 
     // The same text after a glyph in column 0: shaped from there.
     let from_0 = line(&mut model(20, 1), 0, texts("|    a->b c         "));
@@ -94,6 +96,28 @@ fn blanks_around_a_rows_text_are_not_shaped_and_move_nothing() {
     let ink = |img: &Image| ink_columns(img, cw, 20 * cw);
     assert!(!ink(&img_around).is_empty());
     assert_eq!(ink(&img_around), ink(&img_from_0), "the text moved");
+}
+
+/// nvim sends some rows again as they were (the command line's empty row
+/// with each scrolled line): such a row is not drawn or composed again,
+/// and one that did change still is.
+#[test]
+fn a_row_sent_again_unchanged_is_not_drawn_again() {
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(40, 4);
+    for row in 0..4 {
+        line(&mut m, row, vec![cell("text", Some(0))]);
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let (before, _) = offscreen.render_kept(&frame, no_cursor()).unwrap();
+    let frame = line(&mut m, 2, vec![cell("text", Some(0))]);
+    let (after, again) = offscreen.render_kept(&frame, no_cursor()).unwrap();
+    assert_eq!((again.rows_drawn, again.composed_rows_px), (0, 0));
+    assert_eq!(after, before);
+    let frame = line(&mut m, 2, vec![cell("T", Some(0))]);
+    let (changed, stats) = offscreen.render_kept(&frame, no_cursor()).unwrap();
+    assert_eq!(stats.rows_drawn, 1);
+    assert_ne!(changed, before);
 }
 
 #[test]

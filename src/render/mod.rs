@@ -352,6 +352,8 @@ pub struct Renderer {
     pub opacity: Opacity,
     /// Floats' shadow, rounded corners and background blur.
     pub depth: Depth,
+    /// Pieces of rows shaped before (valid for `drawn_with` and the fonts).
+    shapes: text::ShapeCache,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -487,6 +489,7 @@ impl Renderer {
             layers: HashMap::new(),
             padding: Padding::default(),
             opacity: Opacity::default(),
+            shapes: text::ShapeCache::default(),
             drawn_with: None,
             placed_with: None,
             font_options: (String::new(), String::new(), 0),
@@ -536,6 +539,7 @@ impl Renderer {
     /// Forgets every drawn row (fonts changed): the next frame redraws all.
     pub fn invalidate(&mut self) {
         self.layers.clear();
+        self.shapes.clear();
         self.drawn_with = None;
         self.screen = None;
     }
@@ -577,6 +581,8 @@ impl Renderer {
         }
         self.fonts.set_linespace(linespace as i32);
         self.font_options = options;
+        // Faces may change with the cells' size unchanged.
+        self.invalidate();
     }
 
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
@@ -637,6 +643,7 @@ impl Renderer {
                 layer.drawn.iter_mut().for_each(|d| *d = None);
                 layer.shaped.iter_mut().for_each(|s| *s = None);
             }
+            self.shapes.clear();
             self.drawn_with = Some(key);
         }
         self.layers.retain(|id, _| frame.grids.contains_key(id));
@@ -1208,6 +1215,14 @@ impl Renderer {
             Vec::new()
         };
         let mix_of = |r: usize| mixes.get(r).map_or(&[][..], Vec::as_slice);
+        // A row sent again as it was (nvim redraws the command line's empty
+        // row with each scrolled line) is not drawn again.
+        for (r, row) in grid.rows.iter().enumerate().take(shown) {
+            let Some(slot) = layer.slot(r) else { continue };
+            if layer.drawn[slot].as_ref().is_some_and(|d| !Arc::ptr_eq(d, row) && **d == **row) {
+                layer.drawn[slot] = Some(row.clone());
+            }
+        }
         // Each dirty row and the texture row it is drawn in.
         let dirty: Vec<(usize, usize)> = (0..shown)
             .filter(|&r| !is_hidden(r))
@@ -1242,7 +1257,14 @@ impl Renderer {
                 shaped += 1;
             }
             layer.shaped[slot] = Some(reused.unwrap_or_else(|| {
-                text::shape_row_mixed(&mut self.fonts, row, &frame.hl, &frame.defaults, mixed)
+                text::shape_row_mixed(
+                    &mut self.fonts,
+                    &mut self.shapes,
+                    row,
+                    &frame.hl,
+                    &frame.defaults,
+                    mixed,
+                )
             }));
             layer.drawn[slot] = Some(row.clone());
             layer.mixed[slot] = mixed.to_vec();
@@ -1256,10 +1278,10 @@ impl Renderer {
                 right: width_px as i32,
                 bottom: top as i32 + m.height as i32,
             };
-            layer.shaped[slot].as_ref().into_iter().flat_map(|s| s.buffers.iter()).map(move |(x, buffer)| {
+            layer.shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(move |(x, buffer)| {
                 TextArea {
                     buffer,
-                    left: *x,
+                    left: x,
                     top,
                     scale: 1.0,
                     bounds,

@@ -1,12 +1,18 @@
 //! Shaping one grid row into glyph buffers that sit exactly on the cell grid.
 //!
-//! A row is shaped as one buffer with a span per highlight run, so
-//! ligatures form inside a run (and never across highlights). cosmic-text
-//! rounds monospace advances to the cell width; afterwards every glyph is
-//! checked against the column it belongs to. If any glyph is off (a
-//! fallback font with other advances, an odd cluster), the row is shaped
-//! again cell by cell, each cell placed at exactly column × cell width, so
-//! nothing ever shifts the rest of the row.
+//! A row is shaped in pieces, the runs of cells between blank ones (a word,
+//! mostly; cosmic-text never shapes across a space either), each a buffer
+//! with a span per highlight run, so ligatures form inside a run (and never
+//! across highlights). cosmic-text rounds monospace advances to the cell
+//! width; afterwards every glyph is checked against the column it belongs
+//! to. If any glyph is off (a fallback font with other advances, an odd
+//! cluster), the piece is shaped again cell by cell, each cell placed at
+//! exactly column × cell width, so nothing ever shifts the rest of the row.
+//! Pieces are kept across frames (`ShapeCache`): a new row's words were
+//! mostly shaped before.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use glyphon::{Attrs, Buffer, Color, Metrics, Shaping};
 
@@ -15,9 +21,79 @@ use super::font::{CellMetrics, Fonts};
 use super::geometry::Mixed;
 use crate::model::{Cell, DefaultColors, HlTable, Row};
 
-/// A shaped row: buffers and the x offset (pixels) each is drawn at.
+/// A shaped row: its pieces and the x offset (pixels) each is drawn at.
 pub struct ShapedRow {
+    pub pieces: Vec<(f32, Arc<Piece>)>,
+}
+
+impl ShapedRow {
+    /// Every buffer of the row and the x offset (pixels) it is drawn at.
+    pub fn buffers(&self) -> impl Iterator<Item = (f32, &Buffer)> {
+        self.pieces.iter().flat_map(|(x, piece)| piece.buffers.iter().map(move |(dx, b)| (x + dx, b)))
+    }
+}
+
+/// The text of a run of cells with no blank between them (a word, mostly),
+/// shaped: its buffers and the x offset (pixels) of each from the run's
+/// first cell.
+pub struct Piece {
     pub buffers: Vec<(f32, Buffer)>,
+}
+
+/// What a piece is shaped from: its text, its highlight spans (each one's
+/// end in the text, highlight, face and blended colour) and the columns
+/// (from its first) of its double-width cells' right halves.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PieceKey {
+    text: String,
+    spans: Vec<(usize, u32, Face, Option<u32>)>,
+    continuations: Vec<usize>,
+}
+
+/// Pieces shaped before, by what they were shaped from: a row scrolled or
+/// typed in shares most of its words with rows shaped before. Valid for
+/// one set of fonts, highlights and default colours (the renderer clears
+/// it when those change). Two generations bound it: when the newer holds
+/// `PIECES` pieces it becomes the older and the older is dropped, and a
+/// piece found in the older moves to the newer.
+#[derive(Default)]
+pub struct ShapeCache {
+    newer: HashMap<PieceKey, Arc<Piece>>,
+    older: HashMap<PieceKey, Arc<Piece>>,
+}
+
+/// Pieces a generation of the cache holds: about 6 kB each (cosmic-text's
+/// shaped and laid-out glyphs), so at most some 3 MB, less what rows on
+/// screen hold anyway. Scrolling through source files, 53 to 63 % of
+/// the words were held (of 65 to 73 % with no bound).
+const PIECES: usize = 256;
+
+impl ShapeCache {
+    pub fn clear(&mut self) {
+        self.newer.clear();
+        self.older.clear();
+    }
+
+    /// Pieces held.
+    pub fn len(&self) -> usize {
+        self.newer.len() + self.older.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get_or_shape(&mut self, key: PieceKey, shape: impl FnOnce() -> Piece) -> Arc<Piece> {
+        if let Some(piece) = self.newer.get(&key) {
+            return piece.clone();
+        }
+        let piece = self.older.remove(&key).unwrap_or_else(|| Arc::new(shape()));
+        if self.newer.len() >= PIECES {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(key, piece.clone());
+        piece
+    }
 }
 
 struct Cluster {
@@ -26,16 +102,19 @@ struct Cluster {
     text_len: usize,
 }
 
-/// Shapes `row` for drawing. Blank cells and box-drawing characters (drawn
-/// as geometry) contribute no glyphs.
+/// Shapes `row` for drawing, without a cache (see [`shape_row_mixed`]).
 pub fn shape_row(fonts: &mut Fonts, row: &Row, hl: &HlTable, defaults: &DefaultColors) -> ShapedRow {
-    shape_row_mixed(fonts, row, hl, defaults, &[])
+    shape_row_mixed(fonts, &mut ShapeCache::default(), row, hl, defaults, &[])
 }
 
-/// Like [`shape_row`], with a blended float's `mixed` text colours by
-/// column (see `geometry::mix_row`; empty for none).
+/// Shapes `row` for drawing, in pieces between blank cells (cosmic-text
+/// never shapes across a space either): blank cells and box-drawing
+/// characters (drawn as geometry) contribute no glyphs, and a piece shaped
+/// before comes from `cache`. `mixed` gives a blended float's text colours
+/// by column (see `geometry::mix_row`; empty for none).
 pub fn shape_row_mixed(
     fonts: &mut Fonts,
+    cache: &mut ShapeCache,
     row: &Row,
     hl: &HlTable,
     defaults: &DefaultColors,
@@ -43,77 +122,104 @@ pub fn shape_row_mixed(
 ) -> ShapedRow {
     let fg_of = |col: usize| mixed.get(col).copied().flatten().map(|m| m.fg);
     let m = fonts.metrics();
-    let drawn = |cell: &Cell| {
-        !cell.is_continuation() && !boxdraw::is_geometry(&cell.text) && !cell.text.trim().is_empty()
+    let inked = |cell: &Cell| {
+        cell.is_continuation() || (!boxdraw::is_geometry(&cell.text) && !cell.text.trim().is_empty())
     };
-    // Blank cells before the first glyph and after the last are not
-    // shaped (on a wide window most of a row): the row is shaped from its
-    // first glyph on and drawn that far in.
-    let Some(first) = row.cells.iter().position(drawn) else {
-        return ShapedRow { buffers: Vec::new() };
-    };
-    let last = row.cells.iter().rposition(drawn).unwrap_or(first);
-    let mut text = String::with_capacity(last + 1 - first);
-    let mut clusters: Vec<Cluster> = Vec::with_capacity(last + 1 - first);
-    // (byte range, hl id, face, mixed colour) per span.
-    let mut spans: Vec<(std::ops::Range<usize>, u32, Face, Option<u32>)> = Vec::new();
-    for (col, cell) in row.cells.iter().enumerate().take(last + 1).skip(first) {
-        if cell.is_continuation() {
+    let cells = &row.cells;
+    let mut pieces = Vec::new();
+    let mut col = 0;
+    while col < cells.len() {
+        if !inked(&cells[col]) {
+            col += 1;
             continue;
         }
-        let piece: &str = if drawn(cell) { &cell.text } else { " " };
-        let face = face_of(row, col);
-        let start = text.len();
-        text.push_str(piece);
-        clusters.push(Cluster { byte: start, col, text_len: piece.len() });
-        let fg = fg_of(col);
-        match spans.last_mut() {
-            Some((range, id, f, c)) if *id == cell.hl && *f == face && face == Face::Normal && *c == fg => {
-                range.end = text.len()
-            }
-            _ => spans.push((start..text.len(), cell.hl, face, fg)),
+        let first = col;
+        while col < cells.len() && inked(&cells[col]) {
+            col += 1;
         }
+        let mut key = PieceKey { text: String::new(), spans: Vec::new(), continuations: Vec::new() };
+        let mut clusters = Vec::new();
+        for (c, cell) in cells.iter().enumerate().take(col).skip(first) {
+            if cell.is_continuation() {
+                key.continuations.push(c - first);
+                continue;
+            }
+            let face = face_of(row, c);
+            let start = key.text.len();
+            key.text.push_str(&cell.text);
+            clusters.push(Cluster { byte: start, col: c - first, text_len: cell.text.len() });
+            let fg = fg_of(c);
+            match key.spans.last_mut() {
+                Some((end, id, f, colour))
+                    if *id == cell.hl && *f == face && face == Face::Normal && *colour == fg =>
+                {
+                    *end = key.text.len()
+                }
+                _ => key.spans.push((key.text.len(), cell.hl, face, fg)),
+            }
+        }
+        if key.text.is_empty() {
+            continue;
+        }
+        let piece = cache.get_or_shape(key.clone(), || shape_piece(fonts, &key, &clusters, hl, defaults));
+        pieces.push(((first as u32 * m.width) as f32, piece));
     }
-    let mut buffer = new_buffer(fonts, m);
+    ShapedRow { pieces }
+}
+
+/// Shapes one piece as one buffer, or when a glyph of it is off its cell
+/// (a fallback font with other advances, an odd cluster) cell by cell,
+/// each at exactly its column × cell width.
+fn shape_piece(
+    fonts: &mut Fonts,
+    key: &PieceKey,
+    clusters: &[Cluster],
+    hl: &HlTable,
+    defaults: &DefaultColors,
+) -> Piece {
+    let m = fonts.metrics();
+    let mut buffer = new_buffer(m);
     {
         let fonts: &Fonts = fonts;
-        let spans_attrs = spans
-            .iter()
-            .map(|(r, id, face, fg)| (&text[r.clone()], attrs_of(fonts, hl, defaults, *id, *face, *fg)));
+        let mut start = 0;
+        let spans_attrs = key.spans.iter().map(|&(end, id, face, fg)| {
+            let text = &key.text[start..end];
+            start = end;
+            (text, attrs_of(fonts, hl, defaults, id, face, fg))
+        });
         buffer.set_rich_text(spans_attrs, &fonts.attrs(false, false), Shaping::Advanced, None);
     }
     buffer.shape_until_scroll(&mut fonts.system, false);
-    if on_grid(&buffer, &clusters, first, m) {
-        return ShapedRow { buffers: vec![((first as u32 * m.width) as f32, buffer)] };
+    if on_grid(&buffer, clusters, m) {
+        return Piece { buffers: vec![(0.0, buffer)] };
     }
-    // Cell by cell: each glyph cluster at its own column.
     let mut buffers = Vec::new();
-    for cluster in &clusters {
-        let piece = &text[cluster.byte..cluster.byte + cluster.text_len];
-        if piece == " " {
-            continue;
-        }
-        let cell = &row.cells[cluster.col];
-        let mut b = new_buffer(fonts, m);
-        let face = face_of(row, cluster.col);
-        let attrs = attrs_of(fonts, hl, defaults, cell.hl, face, fg_of(cluster.col));
+    for cluster in clusters {
+        let piece = &key.text[cluster.byte..cluster.byte + cluster.text_len];
+        // The span the cluster is in.
+        let span = key.spans.iter().find(|s| s.0 > cluster.byte).copied();
+        let Some((_, id, face, fg)) = span else { continue };
+        let mut b = new_buffer(m);
+        let attrs = attrs_of(fonts, hl, defaults, id, face, fg);
         b.set_text(piece, &attrs, Shaping::Advanced, None);
         b.shape_until_scroll(&mut fonts.system, false);
         buffers.push(((cluster.col as u32 * m.width) as f32, b));
     }
-    ShapedRow { buffers }
+    Piece { buffers }
 }
 
-fn new_buffer(fonts: &mut Fonts, m: CellMetrics) -> Buffer {
-    let mut buffer = Buffer::new(&mut fonts.system, Metrics::new(m.font_px, m.height as f32));
+/// An empty buffer for one row of cells (`Buffer::new` would shape its
+/// empty text, an ellipsis included: a cost per piece).
+fn new_buffer(m: CellMetrics) -> Buffer {
+    let mut buffer = Buffer::new_empty(Metrics::new(m.font_px, m.height as f32));
     buffer.set_monospace_width(Some(m.width as f32));
     buffer.set_size(None, Some(m.height as f32));
     buffer
 }
 
-/// True when every glyph starts exactly where its cell does, in a buffer
-/// drawn from column `first`.
-fn on_grid(buffer: &Buffer, clusters: &[Cluster], first: usize, m: CellMetrics) -> bool {
+/// True when every glyph starts exactly where its cell does (the clusters'
+/// columns are counted from the buffer's first).
+fn on_grid(buffer: &Buffer, clusters: &[Cluster], m: CellMetrics) -> bool {
     let mut runs = buffer.layout_runs();
     let Some(run) = runs.next() else { return true };
     if runs.next().is_some() {
@@ -121,13 +227,13 @@ fn on_grid(buffer: &Buffer, clusters: &[Cluster], first: usize, m: CellMetrics) 
     }
     run.glyphs.iter().all(|g| {
         let Ok(i) = clusters.binary_search_by_key(&g.start, |c| c.byte) else { return false };
-        let expected = ((clusters[i].col - first) as u32 * m.width) as f32;
+        let expected = (clusters[i].col as u32 * m.width) as f32;
         (g.x - expected).abs() < 0.5
     })
 }
 
 /// Which font a cell's text wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Face {
     Normal,
     /// Double-width: `guifontwide` when set.
@@ -168,4 +274,78 @@ fn attrs_of<'f>(
 
 pub fn color(rgb: u32) -> Color {
     Color::rgb((rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::model::{CellUpdate, Frame, Model, RedrawEvent};
+
+    /// A frame with `words` on row 0 of a 100-column grid, each word's cells
+    /// in its highlight.
+    fn frame(words: &[(&str, u32)]) -> Frame {
+        let mut m = Model::new();
+        m.apply(RedrawEvent::DefaultColorsSet { fg: Some(0xd0d0d0), bg: Some(0x101010), sp: None }).unwrap();
+        let attr = crate::model::HlAttr { fg: Some(0x89b4fa), ..Default::default() };
+        m.apply(RedrawEvent::HlAttrDefine { id: 1, attr }).unwrap();
+        m.apply(RedrawEvent::GridResize { grid: 1, width: 100, height: 1 }).unwrap();
+        let cells = words
+            .iter()
+            .flat_map(|&(word, hl)| {
+                word.chars().map(move |c| CellUpdate {
+                    text: Cow::Owned(c.into()),
+                    hl: Some(hl),
+                    repeat: None,
+                })
+            })
+            .collect();
+        m.apply(RedrawEvent::GridLine { grid: 1, row: 0, col_start: 0, cells, wrap: false }).unwrap();
+        m.apply(RedrawEvent::Flush).unwrap().unwrap()
+    }
+
+    fn shape(fonts: &mut Fonts, cache: &mut ShapeCache, f: &Frame) -> ShapedRow {
+        shape_row_mixed(fonts, cache, &f.grid(1).unwrap().rows[0], &f.hl, &f.defaults, &[])
+    }
+
+    #[test]
+    fn a_word_shaped_before_in_the_same_highlight_comes_from_the_cache() {
+        let mut fonts = Fonts::bundled(1.0);
+        let mut cache = ShapeCache::default();
+        let first = frame(&[("let", 1), (" x = ", 0), ("let", 1), (" ", 0), ("let", 0)]);
+        let row = shape(&mut fonts, &mut cache, &first);
+        let cw = fonts.metrics().width as f32;
+        let at: Vec<f32> = row.pieces.iter().map(|(x, _)| x / cw).collect();
+        assert_eq!(at, [0.0, 4.0, 6.0, 8.0, 12.0], "a piece per word, at its first cell");
+        let piece = |i: usize| &row.pieces[i].1;
+        assert!(Arc::ptr_eq(piece(0), piece(3)), "the same word in the same highlight is shaped once");
+        assert!(!Arc::ptr_eq(piece(0), piece(4)), "another highlight is another piece");
+        assert_eq!(cache.len(), 4);
+        // A later row: its known words come from the cache.
+        let later = shape(&mut fonts, &mut cache, &frame(&[("x", 0), ("  ", 0), ("let", 1), (" y", 0)]));
+        assert!(Arc::ptr_eq(&later.pieces[1].1, piece(0)));
+        assert_eq!(cache.len(), 5, "y is new");
+    }
+
+    #[test]
+    fn the_cache_keeps_at_most_two_generations_of_pieces() {
+        let mut fonts = Fonts::bundled(1.0);
+        let mut cache = ShapeCache::default();
+        let words: Vec<String> = (0..3 * PIECES).map(|n| format!("w{n}")).collect();
+        for batch in words.chunks(16) {
+            let line: Vec<(&str, u32)> = batch.iter().flat_map(|w| [(w.as_str(), 0), (" ", 0)]).collect();
+            shape(&mut fonts, &mut cache, &frame(&line));
+            assert!(cache.len() <= 2 * PIECES, "{} pieces held", cache.len());
+        }
+        // The newest are still there, the oldest are gone.
+        let key = |w: &str| PieceKey {
+            text: w.to_owned(),
+            spans: vec![(w.len(), 0, Face::Normal, None)],
+            continuations: Vec::new(),
+        };
+        let held = |w: &str| cache.newer.contains_key(&key(w)) || cache.older.contains_key(&key(w));
+        assert!(held(words.last().unwrap()));
+        assert!(!held(&words[0]));
+    }
 }
