@@ -16,7 +16,7 @@ use winit::window::Window;
 
 use crate::model::Frame;
 use crate::render::gpu::Gpu;
-use crate::render::{CursorState, RenderStats, Renderer, merge_bands};
+use crate::render::{CursorState, Keep, RenderStats, Renderer, merge_bands};
 
 /// Why a frame did not reach the window.
 #[derive(Debug, thiserror::Error)]
@@ -195,13 +195,17 @@ pub struct Shared {
     /// The bands changed by the last few frames, newest first: a buffer
     /// last shown N frames ago (Wayland keeps two) lacks all of them.
     recent: Vec<Vec<(u32, u32)>>,
+    /// The buffers hold what they were last shown with: false at first
+    /// and after a failed draw, when every row is read back.
+    exact: bool,
 }
 
 impl Shared {
     fn new(window: &Arc<Window>, width: u32, height: u32) -> Result<Shared, softbuffer::SoftBufferError> {
         let context = softbuffer::Context::new(window.clone())?;
         let surface = softbuffer::Surface::new(&context, window.clone())?;
-        let mut shared = Shared { surface, size: (0, 0), target: None, readback: None, recent: Vec::new() };
+        let mut shared =
+            Shared { surface, size: (0, 0), target: None, readback: None, recent: Vec::new(), exact: false };
         shared.resize(width, height)?;
         Ok(shared)
     }
@@ -216,6 +220,7 @@ impl Shared {
         self.target = None;
         self.readback = None;
         self.recent.clear();
+        self.exact = false;
         Ok(())
     }
 
@@ -238,8 +243,20 @@ impl Shared {
         let target = self.target.get_or_insert_with(|| {
             gpu.render_target("presented frame", drawn_width, drawn_height, SHARED_FORMAT)
         });
+        let mut buffer = self.surface.buffer_mut()?;
+        // A buffer last shown `age` frames ago lacks the changes of those
+        // frames; a new one (age 0) needs every row. One that holds the
+        // last frame takes the rows this frame moves from where it has them.
+        let age = usize::from(buffer.age());
+        let exact = std::mem::replace(&mut self.exact, false);
+        let moving = kept && age == 1 && exact;
+        let keep = match (kept, moving) {
+            (false, _) => Keep::Nothing,
+            (true, false) => Keep::LastFrame,
+            (true, true) => Keep::Moving,
+        };
         // Submitted with the first read-back round.
-        let (stats, commands) = renderer.encode(frame, target, cursor, kept);
+        let (stats, commands) = renderer.encode(frame, target, cursor, keep);
         let mut commands = Some(commands);
         // Damage taller than the read-back buffer is read back in rounds:
         // the buffer stays small however large the window is.
@@ -253,13 +270,9 @@ impl Shared {
             })
         });
 
-        let mut buffer = self.surface.buffer_mut()?;
         self.recent.insert(0, stats.damage.clone());
         self.recent.truncate(MAX_AGE);
-        // A buffer last shown `age` frames ago lacks the changes of those
-        // frames; a new one (age 0) needs every row.
-        let age = usize::from(buffer.age());
-        let bands = if age == 0 || age > self.recent.len() {
+        let bands = if age == 0 || age > self.recent.len() || !exact {
             vec![(0, drawn_height)]
         } else {
             merge_bands(self.recent[..age].concat())
@@ -267,10 +280,19 @@ impl Shared {
         if bands.is_empty() {
             gpu.queue.submit(commands);
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
+            self.exact = exact;
             return Ok(stats);
         }
+        // The rows that moved are moved in the buffer; the rest of the
+        // damage is read back.
+        let read = if moving {
+            crate::render::reuse::apply(&stats.moves, &mut buffer, width as usize);
+            stats.fresh.clone()
+        } else {
+            bands.clone()
+        };
 
-        for round in read_back_rounds(&bands, capacity) {
+        for round in read_back_rounds(&read, capacity) {
             let mut encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
@@ -322,6 +344,12 @@ impl Shared {
             }
             readback.unmap();
         }
+        // Every row moved: the frame still goes to the target, for the
+        // rows later frames read back.
+        if let Some(frame_commands) = commands.take() {
+            gpu.queue.submit([frame_commands]);
+            crate::trace::mark(crate::trace::Stage::FrameSubmitted);
+        }
         crate::trace::mark(crate::trace::Stage::GpuDone);
 
         let damage: Vec<softbuffer::Rect> = bands
@@ -337,6 +365,7 @@ impl Shared {
             .collect();
         before_present();
         buffer.present_with_damage(&damage)?;
+        self.exact = true;
         crate::trace::mark(crate::trace::Stage::Presented);
         Ok(stats)
     }

@@ -1,14 +1,14 @@
 //! Renderer behaviour measured in pixels, on frames built directly from
-//! model events (no nvim).
+//! model events, and (for scrolling) on frames from a real nvim.
 
 mod common;
 
 use std::borrow::Cow;
 
 use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent};
-use vireo::render::CursorState;
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::{Image, Offscreen};
+use vireo::render::{CursorState, SlideKnobs};
 
 fn cell(text: &str, hl: Option<u32>) -> CellUpdate<'static> {
     CellUpdate { text: Cow::Owned(text.to_owned()), hl, repeat: None }
@@ -663,4 +663,79 @@ fn the_first_frames_draws_made_ahead_change_nothing() {
     let (a, _) = warmed.render(&typed, cursor).unwrap();
     let (b, _) = plain.render(&typed, cursor).unwrap();
     assert_same(&a, &b, "a frame after it");
+}
+
+/// A window on a CPU adapter moves the rows a scroll moved in its own copy
+/// of the last frame and reads back only the rest (`Keep::Moving`).
+/// Through scrolls in splits, beside and under floats, with a winbar, the
+/// cursor moving and the smooth scroll sliding, what it shows must be what
+/// a renderer that composes every changed row shows.
+#[test]
+fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
+    let conn = common::start(60, 16, &[], vireo::rpc::RequestTable::default());
+    let mut latest = None;
+    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut composing = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
+    let cursor = CursorState { visible: true };
+    let float = ":lua vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), false, \
+                 {relative='editor', row=4, col=30, width=20, height=4, border='single'})<CR>";
+    let steps = [
+        ":call setline(1, map(range(1, 400), 'printf(\"%d: line\", v:val)'))<CR>:set number cursorline<CR>",
+        "<C-e>",
+        "3<C-e>",
+        "<C-y>",
+        "jj<C-e>",
+        "<C-d>",
+        ":vsplit<CR>",
+        "<C-e>",
+        "<C-w>w4<C-e>",
+        ":setlocal winbar=%f<CR>",
+        "<C-e>",
+        "2<C-y>",
+        float,
+        "<C-e>",
+        ":split<CR>",
+        "<C-e>",
+        "<C-w>j<C-e>",
+        "G",
+        "<C-y>",
+    ];
+    let mut moved = 0;
+    // Once drawn at once, then with the scroll sliding (frames at steps
+    // through its length).
+    for length in [0.0, 0.2] {
+        let knobs = SlideKnobs { scroll_length: length, ..SlideKnobs::default() };
+        moving.renderer.slides = knobs;
+        composing.renderer.slides = knobs;
+        for keys in steps {
+            let frame = common::settled(&conn, &mut latest, Some(keys));
+            let start = std::time::Instant::now();
+            let frames = if length > 0.0 { 5 } else { 1 };
+            for n in 0..frames {
+                let now = start + std::time::Duration::from_millis(50 * n);
+                moving.renderer.now = now;
+                composing.renderer.now = now;
+                let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+                let (expected, _) = composing.render_kept(&frame, cursor).expect("renders");
+                moved += stats.moves.iter().map(|m| m.rows.1 - m.rows.0).sum::<u32>();
+                let differ = (0..expected.height)
+                    .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
+                if differ.is_some() {
+                    let dir = std::env::temp_dir();
+                    shown.write_png(&dir.join("vireo-moved.png")).unwrap();
+                    expected.write_png(&dir.join("vireo-composed.png")).unwrap();
+                }
+                assert_eq!(
+                    differ, None,
+                    "after {keys:?}, slide {length}: the shown frame differs at pixel row {differ:?} ({stats:?})"
+                );
+            }
+        }
+        // Back to the top, with one window.
+        common::settled(&conn, &mut latest, Some(":only<CR>gg"));
+    }
+    let ch = moving.renderer.metrics().height;
+    assert!(moved > 20 * ch, "only {moved} pixel rows were moved");
+    conn.shutdown();
 }

@@ -42,6 +42,19 @@ pub struct Copy {
     pub size: [u32; 2],
 }
 
+impl Copy {
+    /// The part of the copy that lands in `region` (x0, y0, x1, y1).
+    pub fn clip(&self, [x0, y0, x1, y1]: [u32; 4]) -> Option<Copy> {
+        let (left, right) = (self.dst[0].max(x0), (self.dst[0] + self.size[0]).min(x1));
+        let (top, bottom) = (self.dst[1].max(y0), (self.dst[1] + self.size[1]).min(y1));
+        (left < right && top < bottom).then(|| Copy {
+            src: [self.src[0] + (left - self.dst[0]), self.src[1] + (top - self.dst[1])],
+            dst: [left, top],
+            size: [right - left, bottom - top],
+        })
+    }
+}
+
 /// What the composite shader draws for a layer placed by `p` (its texture
 /// `texture` pixels) into the screen rect `region` (x0, y0, x1, y1) of a
 /// `screen`-sized image, as plain texture copies: for layers drawn in place of what is

@@ -25,6 +25,7 @@ pub mod gpu;
 mod later;
 pub mod offscreen;
 pub mod rects;
+pub mod reuse;
 pub mod ring;
 pub mod slide;
 mod smear;
@@ -112,6 +113,20 @@ impl Padding {
     }
 }
 
+/// What the target given to `Renderer::encode` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing yet: the frame is drawn whole.
+    Nothing,
+    /// What the last call drew: only what changed is drawn again.
+    LastFrame,
+    /// Like `LastFrame`, for a caller that keeps its own copy of the last
+    /// frame and moves in it the rows this frame moved (a scroll; see
+    /// `RenderStats::moves`): those rows are left stale in the target,
+    /// and drawn there by the next frame that is not `Moving`.
+    Moving,
+}
+
 /// Counters from one `render` call, for tests and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderStats {
@@ -130,12 +145,20 @@ pub struct RenderStats {
     pub damage: Vec<(u32, u32)>,
     /// Pixels in all the layers' textures after this frame (4 bytes each).
     pub layer_px: u64,
+    /// With `Keep::Moving`: the parts of `damage` that hold what the
+    /// last frame showed elsewhere (see `reuse`), left stale in the target.
+    pub moves: Vec<reuse::Move>,
+    /// The rows of `damage` drawn into the target: all of it, but for
+    /// the rows `moves` accounts for.
+    pub fresh: Vec<(u32, u32)>,
 }
 
 /// Rows redrawn in one layer this frame, and what to draw for them.
 struct LayerUpdate {
     grid: GridId,
     dirty: Vec<usize>,
+    /// The texture rows the dirty rows are drawn in.
+    slots: Vec<usize>,
     /// How many of the dirty rows were shaped anew.
     shaped: usize,
     /// The ring turned: every row of the layer moved on screen.
@@ -290,6 +313,8 @@ struct Layer {
     mixed: Vec<Vec<Option<geometry::Mixed>>>,
     placement: wgpu::Buffer,
     composite: wgpu::BindGroup,
+    /// Tells this layer's texture from the ones it replaced.
+    id: u64,
     /// Not drawn into yet: the first pass clears it.
     fresh: bool,
     /// The frame whose scroll this layer last took.
@@ -370,6 +395,15 @@ pub struct Renderer {
     preedit: Option<String>,
     /// The band of the target the cursor or preedit was last drawn over.
     overlay: Option<(u32, u32)>,
+    /// The last frame's layers as `reuse` sees them: where each was copied
+    /// and where something was drawn over them.
+    last_shown: Vec<reuse::Shown>,
+    last_covered: Vec<(u32, u32)>,
+    /// Rows of the target not composed since they moved (see
+    /// `Keep::Moving`).
+    stale: Vec<(u32, u32)>,
+    /// Layers made so far (see `Layer::id`).
+    layer_ids: u64,
     /// The sliding cursor's corners in screen pixels for the next frame
     /// (see `cursor_motion`); `None` draws the cursor on its cell.
     pub cursor_smear: Option<[[f32; 2]; 4]>,
@@ -497,6 +531,10 @@ impl Renderer {
             screen: None,
             preedit: None,
             overlay: None,
+            last_shown: Vec::new(),
+            last_covered: Vec::new(),
+            stale: Vec::new(),
+            layer_ids: 0,
         }
     }
 
@@ -588,7 +626,7 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode(frame, target, cursor, false);
+        let (stats, commands) = self.encode(frame, target, cursor, Keep::Nothing);
         self.submit(commands);
         stats
     }
@@ -597,7 +635,7 @@ impl Renderer {
     /// call drew: only the bands that changed are written, and
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode(frame, target, cursor, true);
+        let (stats, commands) = self.encode(frame, target, cursor, Keep::LastFrame);
         self.submit(commands);
         stats
     }
@@ -615,7 +653,7 @@ impl Renderer {
         crate::trace::mark(crate::trace::Stage::FrameSubmitted);
     }
 
-    /// Like `render_kept` (or `render` when `kept` is false) but not
+    /// Like `render_kept` (or `render`, as `keep` says) but not
     /// submitted: the caller submits the commands with its own (reading the
     /// frame back), one round of the GPU's queue instead of two.
     pub fn encode(
@@ -623,7 +661,7 @@ impl Renderer {
         frame: &Frame,
         target: &wgpu::Texture,
         cursor: CursorState,
-        kept: bool,
+        keep: Keep,
     ) -> (RenderStats, wgpu::CommandBuffer) {
         let target_size = (target.width(), target.height());
         let pad = self.padding.fit(target_size);
@@ -786,12 +824,12 @@ impl Renderer {
                 cursor.into_iter().chain(particles).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
             }
         };
-        // The target keeps what the last frame drew (with `kept`): it is
+        // The target keeps what the last frame drew (see `Keep`): it is
         // composed again where something changed, where the cursor was and
         // where it goes. A new target, a new layout or new padding is
         // composed whole.
         let placed_with = Some((pad, normal_bg));
-        let whole = !kept || full || self.placed_with != placed_with;
+        let whole = keep == Keep::Nothing || full || self.placed_with != placed_with;
         self.placed_with = placed_with;
         // The screen is composed in regions: the damaged bands, except
         // where they pass a blurred float's footprint (the float, its
@@ -800,16 +838,85 @@ impl Renderer {
         if let Some(depth) = self.pipelines.depth.ready() {
             depth.keep_targets(floats.blurs());
         }
+        // Rows with new pixels: rows drawn again, and where the cursor was
+        // and is. Rows that only moved are damaged too.
+        let mut changed = damaged_bands(&visible, &updates, m, height);
+        changed.extend(self.overlay.into_iter().chain(overlay));
+        let changed = merge_bands(changed);
+        // Rows left stale in the target (see `Keep::Moving`) are drawn as
+        // soon as a frame is not moving rows.
+        let stale = match keep {
+            Keep::Moving => Vec::new(),
+            _ => std::mem::take(&mut self.stale),
+        };
         let damaged = if whole {
+            self.stale.clear();
             vec![(0, height)]
         } else {
-            let mut bands = damaged_bands(&visible, &updates, m, height);
-            bands.extend(moved_bands.into_iter().filter(|(a, b)| b > a));
-            bands.extend(self.overlay.into_iter().chain(overlay));
-            merge_bands(bands)
+            let moved = moved_bands.into_iter().filter(|(a, b)| b > a);
+            merge_bands(changed.iter().copied().chain(moved).chain(stale).collect())
         };
         self.overlay = overlay;
         let (bands, regions) = floats.regions(damaged, width);
+        // The global grid and the windows replace what is under them and
+        // lie under every float and the message grid: they are copied in
+        // (on a CPU rasteriser a copy costs a fraction of a shaded quad);
+        // the rest (from visible layer `shaded` on) is drawn over them.
+        let (shown, shaded) = self.copied_layers(&visible, &updates, (width, height));
+        // Where something is drawn over the copied layers.
+        let mut covered: Vec<(f32, f32)> = overlay.iter().map(|&(y0, y1)| (y0 as f32, y1 as f32)).collect();
+        for (i, placed) in visible.iter().enumerate().skip(shaded) {
+            let footprint = match floats.get(i).and_then(|f| f.footprint) {
+                Some([_, y0, _, y1]) => Some((y0 as f32, y1 as f32)),
+                None => self
+                    .layers
+                    .get(&placed.grid)
+                    .map(|l| (l.placed.pos[1], l.placed.pos[1] + l.placed.size[1])),
+            };
+            covered.extend(footprint);
+        }
+        covered.extend(layout.separators.iter().map(|r| (r.pos[1], r.pos[1] + r.size[1])));
+        let covered = merge_bands(
+            covered
+                .into_iter()
+                .map(|(y0, y1)| {
+                    (y0.floor().clamp(0.0, height as f32) as u32, y1.ceil().clamp(0.0, height as f32) as u32)
+                })
+                .filter(|(a, b)| b > a)
+                .collect(),
+        );
+        let reused = if whole || keep != Keep::Moving {
+            reuse::Reuse::default()
+        } else {
+            let before = reuse::Screen { shown: &self.last_shown, covered: &self.last_covered };
+            let now = reuse::Screen { shown: &shown, covered: &covered };
+            reuse::plan(before, now, &changed, &bands, width)
+        };
+        // The rows moved are left as they are in the target: only the
+        // rest is composed.
+        let (bands, regions) = match reused.kept.is_empty() {
+            true => (bands, regions),
+            false => {
+                let fresh = reused.fresh(&bands);
+                self.stale = merge_bands(
+                    reuse::subtract(&self.stale, &fresh)
+                        .into_iter()
+                        .chain(reused.kept.iter().copied())
+                        .collect(),
+                );
+                floats.regions(fresh, width)
+            }
+        };
+        let copies: Vec<(GridId, geometry::Copy)> = shown
+            .iter()
+            .flat_map(|s| {
+                let clipped =
+                    regions.iter().flat_map(|&region| s.copies.iter().filter_map(move |c| c.clip(region)));
+                clipped.map(|c| (s.grid, c))
+            })
+            .collect();
+        self.last_shown = shown;
+        self.last_covered = covered;
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
         let view = target.create_view(&wgpu::TextureViewDescriptor::default());
@@ -822,40 +929,6 @@ impl Renderer {
         let rect_globals = &screen.rect_globals;
         let mut open: Option<wgpu::RenderPass<'static>> = None;
         if !bands.is_empty() {
-            // The global grid and the windows replace what is under them
-            // and lie under every float and the message grid: they are
-            // copied in (on a CPU rasteriser a copy costs a fraction of a
-            // shaded quad); the rest is drawn over them by the shader.
-            let mut copies = Vec::new();
-            let mut shaded = 0;
-            for placed in &visible {
-                let Some(layer) = self.layers.get(&placed.grid) else {
-                    shaded += 1;
-                    continue;
-                };
-                if !matches!(placed.kind, LayerKind::Global | LayerKind::Window) {
-                    break;
-                }
-                let placement = layer.placed;
-                let texture = (layer.texture.width(), layer.texture.height());
-                let layer_copies: Option<Vec<_>> = regions
-                    .iter()
-                    .map(|&region| match &layer.held {
-                        Some(held) => Some(geometry::held_copies(
-                            &placement,
-                            held,
-                            m.height,
-                            texture.0,
-                            region,
-                            (width, height),
-                        )),
-                        None => geometry::layer_copies(&placement, texture, region, (width, height)),
-                    })
-                    .collect();
-                let Some(layer_copies) = layer_copies else { break };
-                copies.extend(layer_copies.into_iter().flatten().map(|c| (placed.grid, c)));
-                shaded += 1;
-            }
             // The first layer covers the screen: no background under it.
             // (Rows it does not hold lie under windows.)
             let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
@@ -959,6 +1032,8 @@ impl Renderer {
         } else {
             bands.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect()
         };
+        let moved_rows = reused.kept.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top));
+        let all_damage = merge_bands(damage.iter().copied().chain(moved_rows).collect());
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
         let particles = !self.cursor_vfx.is_empty();
         if !cursor_rects.is_empty()
@@ -1040,12 +1115,62 @@ impl Renderer {
         drop(open);
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
-        stats.damage = damage;
+        stats.fresh = damage.clone();
+        stats.moves = reused
+            .moves
+            .into_iter()
+            .map(|mv| reuse::Move {
+                cols: (mv.cols.0 + pad.left, mv.cols.1 + pad.left),
+                rows: (mv.rows.0 + pad.top, mv.rows.1 + pad.top),
+                by: mv.by,
+            })
+            .collect();
+        stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
         let commands = encoder.finish();
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.pipelines.atlas.trim();
         (stats, commands)
+    }
+
+    /// The visible layers composed by copies (see `encode`), bottom first,
+    /// with their copies to the whole `screen`; and how many of the visible
+    /// layers they take (the rest are drawn over them).
+    fn copied_layers(
+        &self,
+        visible: &[compose::Layer],
+        updates: &[LayerUpdate],
+        screen: (u32, u32),
+    ) -> (Vec<reuse::Shown>, usize) {
+        let row_height = self.fonts.metrics().height;
+        let whole = [0, 0, screen.0, screen.1];
+        let mut shown = Vec::new();
+        let mut count = 0;
+        for placed in visible {
+            let Some(layer) = self.layers.get(&placed.grid) else {
+                count += 1;
+                continue;
+            };
+            if !matches!(placed.kind, LayerKind::Global | LayerKind::Window) {
+                break;
+            }
+            let texture = (layer.texture.width(), layer.texture.height());
+            let copies = match &layer.held {
+                Some(held) => {
+                    geometry::held_copies(&layer.placed, held, row_height, texture.0, whole, screen)
+                }
+                None => match geometry::layer_copies(&layer.placed, texture, whole, screen) {
+                    Some(copies) => copies,
+                    None => break,
+                },
+            };
+            let slots = updates.iter().filter(|u| u.grid == placed.grid).flat_map(|u| &u.slots);
+            let px = |slot: usize| u32::try_from(slot).unwrap_or(u32::MAX).saturating_mul(row_height);
+            let redrawn = slots.map(|&slot| (px(slot), px(slot + 1))).collect();
+            shown.push(reuse::Shown { grid: placed.grid, texture: layer.id, copies, redrawn });
+            count += 1;
+        }
+        (shown, count)
     }
 
     fn new_screen(
@@ -1305,6 +1430,7 @@ impl Renderer {
         let clear = std::mem::take(&mut layer.fresh).then(|| rgba(frame.defaults.bg, self.opacity.normal));
         Some(LayerUpdate {
             grid: grid_id,
+            slots: dirty.iter().map(|&(_, slot)| slot).collect(),
             dirty: dirty.into_iter().map(|(r, _)| r).collect(),
             shaped,
             turned: turn != 0,
@@ -1361,6 +1487,10 @@ impl Renderer {
             held: None,
             placement,
             composite,
+            id: {
+                self.layer_ids += 1;
+                self.layer_ids
+            },
             fresh: true,
             texture,
             placed: composite::Placement::fixed([0.0; 2], [w as f32, h as f32]),

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
 use super::warm::FirstFrame;
-use super::{CursorState, Pipelines, RenderStats, Renderer};
+use super::{CursorState, Keep, Pipelines, RenderStats, Renderer, reuse};
 use crate::model::Frame;
 
 /// An RGBA8 image.
@@ -115,6 +115,39 @@ impl Offscreen {
         let stats = self.render_and_wait(frame, cursor)?;
         let image = self.read_back(self.kept.as_ref().expect("made by render_and_wait"))?;
         Ok((image, stats))
+    }
+
+    /// Like [`Offscreen::render_kept`], shown as a window on a CPU adapter
+    /// shows frames (see `Keep::Moving`): `shown` holds the last frame
+    /// shown; the rows this frame moved are moved in it, and only the rest
+    /// is taken from the target. A `shown` of another size is replaced.
+    pub fn render_moved(
+        &mut self,
+        frame: &Frame,
+        cursor: CursorState,
+        shown: &mut Image,
+    ) -> Result<RenderStats, GpuError> {
+        let size = self.target_size(self.renderer.target_pixels(frame));
+        let fits =
+            |t: &&wgpu::Texture| (t.width(), t.height()) == size && (shown.width, shown.height) == size;
+        let Some(target) = self.kept.as_ref().filter(fits) else {
+            let (image, stats) = self.render_kept(frame, cursor)?;
+            *shown = image;
+            return Ok(stats);
+        };
+        let (stats, commands) = self.renderer.encode(frame, target, cursor, Keep::Moving);
+        self.gpu.queue.submit([commands]);
+        let drawn = self.read_back(target)?;
+        let mut pixels: Vec<u32> =
+            shown.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
+        reuse::apply(&stats.moves, &mut pixels, size.0 as usize);
+        shown.rgba = pixels.iter().flat_map(|p| p.to_ne_bytes()).collect();
+        let row = (size.0 * 4) as usize;
+        for &(y0, y1) in &stats.fresh {
+            let rows = y0 as usize * row..y1 as usize * row;
+            shown.rgba[rows.clone()].copy_from_slice(&drawn.rgba[rows]);
+        }
+        Ok(stats)
     }
 
     /// Renders into a kept target and waits for the GPU, without reading
