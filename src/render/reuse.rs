@@ -83,17 +83,20 @@ pub fn subtract(bands: &[(u32, u32)], minus: &[(u32, u32)]) -> Vec<(u32, u32)> {
 /// pixels (rows drawn again) whatever the layers say.
 pub fn plan(before: Screen, now: Screen, changed: &[(u32, u32)], damage: &[(u32, u32)], width: u32) -> Reuse {
     let mut reuse = Reuse::default();
+    let (mut filled, mut parts) = (Vec::new(), Vec::new());
     for &(top, bottom) in damage {
         for y in top..bottom {
             if within(changed, y) || within(now.covered, y) {
                 continue;
             }
-            let Some(parts) = row_moves(before, now, y, width) else { continue };
+            if row_moves(before, now, y, width, &mut filled, &mut parts).is_none() {
+                continue;
+            }
             match reuse.kept.last_mut() {
                 Some(band) if band.1 == y => band.1 = y + 1,
                 _ => reuse.kept.push((y, y + 1)),
             }
-            for (cols, by) in parts {
+            for &(cols, by) in &parts {
                 let open =
                     reuse.moves.iter_mut().rev().find(|m| m.cols == cols && m.by == by && m.rows.1 == y);
                 match open {
@@ -106,13 +109,21 @@ pub fn plan(before: Screen, now: Screen, changed: &[(u32, u32)], damage: &[(u32,
     reuse
 }
 
-/// How row `y` of `now` is made from `before`: the columns that moved and
-/// by how much (the rest of the row stays). `None` when some pixel of it
-/// is new: a texture row drawn again, one not shown before, one that was
-/// under something else, or no layer there.
-fn row_moves(before: Screen, now: Screen, y: u32, width: u32) -> Option<Vec<((u32, u32), i32)>> {
-    let mut filled = Vec::new();
-    let mut moves = Vec::new();
+/// How row `y` of `now` is made from `before`: into `moves`, the columns
+/// that moved and by how much (the rest of the row stays). `None` when
+/// some pixel of it is new: a texture row drawn again, one not shown
+/// before, one that was under something else, or no layer there.
+/// `filled` is room for the columns the layers cover.
+fn row_moves(
+    before: Screen,
+    now: Screen,
+    y: u32,
+    width: u32,
+    filled: &mut Vec<(u32, u32)>,
+    moves: &mut Vec<((u32, u32), i32)>,
+) -> Option<()> {
+    filled.clear();
+    moves.clear();
     for layer in now.shown {
         for copy in layer.copies.iter().filter(|c| (c.dst[1]..c.dst[1] + c.size[1]).contains(&y)) {
             let row = copy.src[1] + (y - copy.dst[1]);
@@ -137,7 +148,9 @@ fn row_moves(before: Screen, now: Screen, y: u32, width: u32) -> Option<Vec<((u3
         }
     }
     // Pixels no layer was copied to show what is under the layers.
-    (super::merge_bands(filled) == [(0, width)]).then_some(moves)
+    filled.sort_unstable();
+    let reach = filled.iter().try_fold(0, |reach, &(x0, x1)| (x0 <= reach).then_some(reach.max(x1)));
+    (reach >= Some(width)).then_some(())
 }
 
 fn within(bands: &[(u32, u32)], y: u32) -> bool {
