@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent};
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::{Image, Offscreen};
-use vireo::render::{CursorState, SlideKnobs};
+use vireo::render::{CursorState, Padding, SlideKnobs};
 
 fn cell(text: &str, hl: Option<u32>) -> CellUpdate<'static> {
     CellUpdate { text: Cow::Owned(text.to_owned()), hl, repeat: None }
@@ -703,11 +703,14 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
     ];
     let mut moved = 0;
     // Once drawn at once, then with the scroll sliding (frames at steps
-    // through its length).
-    for length in [0.0, 0.2] {
+    // through its length) and padding around the grid.
+    let padding = Padding { top: 7, bottom: 3, left: 5, right: 2 };
+    for (length, padding) in [(0.0, Padding::default()), (0.2, padding)] {
         let knobs = SlideKnobs { scroll_length: length, ..SlideKnobs::default() };
-        moving.renderer.slides = knobs;
-        composing.renderer.slides = knobs;
+        for renderer in [&mut moving.renderer, &mut composing.renderer] {
+            renderer.slides = knobs;
+            renderer.padding = padding;
+        }
         for keys in steps {
             let frame = common::settled(&conn, &mut latest, Some(keys));
             let start = std::time::Instant::now();
