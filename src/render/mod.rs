@@ -896,17 +896,12 @@ impl Renderer {
         // rest is composed.
         let (bands, regions) = match reused.kept.is_empty() {
             true => (bands, regions),
-            false => {
-                let fresh = reused.fresh(&bands);
-                self.stale = merge_bands(
-                    reuse::subtract(&self.stale, &fresh)
-                        .into_iter()
-                        .chain(reused.kept.iter().copied())
-                        .collect(),
-                );
-                floats.regions(fresh, width)
-            }
+            false => floats.regions(reused.fresh(&bands), width),
         };
+        if keep == Keep::Moving {
+            let left = reuse::subtract(&self.stale, &bands);
+            self.stale = merge_bands(left.into_iter().chain(reused.kept.iter().copied()).collect());
+        }
         let copies: Vec<(GridId, geometry::Copy)> = shown
             .iter()
             .flat_map(|s| {
