@@ -170,6 +170,8 @@ pub fn run(
         display: None,
         latest: None,
         latest_drawn: false,
+        latest_at: None,
+        drawn_cursor: None,
         exit: None,
         error: None,
         input: InputProcessor::default(),
@@ -208,6 +210,12 @@ enum FontScan {
 /// How long the first frame waits for the system fonts it needs; after
 /// that it is drawn with what there is, and again when they come.
 const FONT_WAIT: Duration = Duration::from_millis(250);
+
+/// How long a frame showing only a typed command ('showcmd') waits for
+/// the command's own flush, which nvim sends 0.03 to 0.3 ms after it: the
+/// two are drawn as one frame, and the second is not put off by the
+/// frame-rate cap after a frame drawn for the first.
+const COMMAND_HOLD: Duration = Duration::from_millis(2);
 
 struct App {
     starting: Option<nvim::Starting>,
@@ -250,6 +258,10 @@ struct App {
     latest: Option<Frame>,
     /// Whether `latest` has been drawn (its damage is spent).
     latest_drawn: bool,
+    /// When `latest` came.
+    latest_at: Option<Instant>,
+    /// The cursor of the frame last drawn.
+    drawn_cursor: Option<crate::model::Cursor>,
     exit: Option<Exit>,
     error: Option<AppError>,
     input: InputProcessor,
@@ -406,6 +418,7 @@ impl App {
             got = true;
         }
         if got {
+            self.latest_at = Some(Instant::now());
             crate::trace::mark(crate::trace::Stage::FrameReceived);
             if self.font_scan == FontScan::NotBegun && self.frame_needs_system_fonts() {
                 self.start_font_scan();
@@ -497,6 +510,20 @@ impl App {
         let FontScan::Running { since } = self.font_scan else { return false };
         let until = since + FONT_WAIT;
         if self.first_frame_logged || now >= until || !self.frame_needs_system_fonts() {
+            return false;
+        }
+        self.pacer.put_off(until);
+        true
+    }
+
+    /// Whether the frame waits for the command it shows being typed (see
+    /// [`COMMAND_HOLD`]); it is then put off until the hold is over.
+    fn waits_for_command(&mut self, now: Instant) -> bool {
+        let (Some(frame), Some(at), Some(drawn)) = (&self.latest, self.latest_at, self.drawn_cursor) else {
+            return false;
+        };
+        let until = at + COMMAND_HOLD;
+        if now >= until || !frame.only_typed_command(drawn) {
             return false;
         }
         self.pacer.put_off(until);
@@ -607,7 +634,7 @@ impl App {
         if !self.pacer.may_draw(now, &self.settings, news) {
             return;
         }
-        if self.waits_for_fonts(now) {
+        if self.waits_for_fonts(now) || (news && self.waits_for_command(now)) {
             return;
         }
         let (Some(display), Some(frame)) = (self.display.as_mut(), &self.latest) else { return };
@@ -622,6 +649,7 @@ impl App {
         display.prepare_slides(now, &self.settings);
         let Some(before) = display.draw(frame, CursorState { visible }) else { return };
         self.latest_drawn = true;
+        self.drawn_cursor = Some(frame.cursor);
         self.pacer.drawn(now, news);
         let first = !self.first_frame_logged && frame.grid(GLOBAL_GRID).is_some();
         if first {

@@ -9,9 +9,30 @@
 
 use std::sync::Arc;
 
-use super::{Frame, GridId, Window};
+use super::{Cursor, Frame, GLOBAL_GRID, GridDamage, GridId, Placement, Window};
 
 impl Frame {
+    /// Whether all this frame changes since the frame last drawn, whose
+    /// cursor was `drawn`, is the command line (the message grid, or the
+    /// global grid's last row without `ext_multigrid`), in normal mode with
+    /// the cursor where it was: what nvim shows of a typed command
+    /// ('showcmd') and flushes just before it runs the command.
+    pub fn only_typed_command(&self, drawn: Cursor) -> bool {
+        let last = self.grid(GLOBAL_GRID).and_then(|g| g.height.checked_sub(1));
+        let message = |id: &GridId| {
+            self.windows.get(id).is_some_and(|w| matches!(w.placement, Some(Placement::Message { .. })))
+        };
+        let command_line = |(id, d): (&GridId, &GridDamage)| {
+            !d.resized && (message(id) || (*id == GLOBAL_GRID && d.rows.iter().all(|&r| Some(r) == last)))
+        };
+        self.mode.name == "normal"
+            && self.cursor == drawn
+            && self.destroyed.is_empty()
+            && !self.damage.is_empty()
+            && self.damage.iter().all(command_line)
+            && self.windows.values().all(|w| w.viewport.is_none_or(|v| v.scroll_delta == 0))
+    }
+
     /// Folds in the damage and the scroll deltas of `older`, published
     /// before this frame and never drawn. Grids that no longer exist are
     /// left out; rows are kept only where they still exist, deltas only for

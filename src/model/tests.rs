@@ -475,6 +475,43 @@ fn unchanged_grids_and_rows_are_shared_between_frames() {
     assert!(Arc::ptr_eq(&f2.options, &f3.options));
 }
 
+#[test]
+fn a_frame_that_only_shows_a_typed_command_is_told_apart() {
+    // Without ext_multigrid: the command line is the global grid's last row.
+    let mut m = dotted(10, 5);
+    apply(&mut m, RedrawEvent::ModeChange { mode: "normal".into(), index: 0 });
+    apply(&mut m, RedrawEvent::GridCursorGoto { grid: GLOBAL_GRID, row: 1, col: 2 });
+    let drawn = flush(&mut m).cursor;
+    put(&mut m, GLOBAL_GRID, 4, 7, "^E");
+    assert!(flush(&mut m).only_typed_command(drawn), "'showcmd' alone");
+    put(&mut m, GLOBAL_GRID, 4, 7, "  ");
+    put(&mut m, GLOBAL_GRID, 0, 0, "x");
+    assert!(!flush(&mut m).only_typed_command(drawn), "the command's own change");
+    put(&mut m, GLOBAL_GRID, 4, 7, "l");
+    apply(&mut m, RedrawEvent::GridCursorGoto { grid: GLOBAL_GRID, row: 1, col: 3 });
+    assert!(!flush(&mut m).only_typed_command(drawn), "the cursor moved");
+    apply(&mut m, RedrawEvent::ModeChange { mode: "cmdline_normal".into(), index: 1 });
+    put(&mut m, GLOBAL_GRID, 4, 0, ":");
+    let f = flush(&mut m);
+    assert!(!f.only_typed_command(f.cursor), "another mode");
+    let f = flush(&mut m);
+    assert!(!f.only_typed_command(f.cursor), "nothing changed");
+
+    // With ext_multigrid: the message grid, whichever of its rows.
+    let mut m = dotted(10, 5);
+    apply(&mut m, RedrawEvent::ModeChange { mode: "normal".into(), index: 0 });
+    grid_with(&mut m, 3, 10, "ab");
+    msg_set_pos(&mut m, 3, 3, false, "");
+    grid_with(&mut m, 2, 10, "cde");
+    let drawn = flush(&mut m).cursor;
+    put(&mut m, 3, 1, 7, "^E");
+    assert!(flush(&mut m).only_typed_command(drawn));
+    put(&mut m, 2, 0, 0, "x");
+    assert!(!flush(&mut m).only_typed_command(drawn), "a window's grid");
+    put(&mut m, GLOBAL_GRID, 0, 0, "x");
+    assert!(!flush(&mut m).only_typed_command(drawn), "the global grid above the command line");
+}
+
 // ----------------------------------------------------------------- windows
 
 #[test]
