@@ -20,6 +20,7 @@
 # A few minutes in all. Installs nvim-qt (Debian's neovim-qt) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/bench-lib.sh
 runs=${1:-5}
 keys=${KEYS:-20}
 lines=300
@@ -31,57 +32,17 @@ if ! command -v nvim-qt >/dev/null; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim-qt >/dev/null
 fi
 # VIREO_BIN=PATH measures another vireo binary (a build to compare).
-if [ -z "${VIREO_BIN:-}" ]; then cargo build --release --quiet; fi
-cargo build --release --quiet --example peer_probe
-# Cargo's target directory, wherever CARGO_TARGET_DIR or a wrapper puts it.
-target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-vireo=$(realpath "${VIREO_BIN:-$target/release/vireo}")
-probe=$target/release/examples/peer_probe
-nvim_bin=$(bash tools/setup.sh --print-nvim)
-
-work=$(mktemp -d)
-xvfb=""
-cleanup() {
-    if [ -n "$xvfb" ]; then kill "$xvfb" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+bench_vireo
+bench_probe
 # Both GUIs start from nothing remembered: empty config, state and cache.
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state \
-    XDG_CACHE_HOME=$work/cache XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset VIREO_TRACE VIREO_LOG VIREO_GRID VIREO_SIZE VIREO_PRESENT VIREO_SCROLL_ANIMATION_LENGTH \
-    VIREO_CURSOR_ANIMATION_LENGTH VIREO_POSITION_ANIMATION_LENGTH
+bench_home
 # "vireo-still": vireo with every animation off.
 still=(env VIREO_SCROLL_ANIMATION_LENGTH=0 VIREO_CURSOR_ANIMATION_LENGTH=0 VIREO_POSITION_ANIMATION_LENGTH=0)
 
-display=":$(( 500 + $$ % 400 ))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
-xvfb=$!
-export DISPLAY=$display
-for _ in $(seq 50); do
-    xdpyinfo -display "$display" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+bench_xvfb 1280x800x24
 
 # The C file: 4000 lines, every line coloured by `syntax on`.
-code=$work/scroll.c
-awk 'BEGIN {
-    for (i = 0; i < 400; i++) {
-        printf "/* function %d: sums a table */\n", i
-        printf "static int sum_%d(const int *table, size_t n) {\n", i
-        printf "    int total = %d; /* start */\n", i
-        printf "    for (size_t k = 0; k < n; k++) {\n"
-        printf "        if (table[k] > 0x%x) total += table[k] * 3;\n", i
-        printf "        else total -= 1;\n"
-        printf "    }\n"
-        printf "    printf(\"sum %%d = %%d\\n\", %d, total);\n", i
-        printf "    return total;\n"
-        printf "}\n"
-    } }' >"$code"
+bench_c_file
 
 nvim_args=(-u NONE -i NONE -n)
 scroll_args=(-c 'syntax on' -c 'set number nowrap')

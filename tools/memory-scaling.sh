@@ -11,40 +11,15 @@
 #   VIREO_BIN=PATH measures that vireo binary instead of this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/bench-lib.sh
 runs=${1:-3}
 
-if [ -z "${VIREO_BIN:-}" ]; then cargo build --release --quiet; fi
-cargo build --release --quiet --example peer_probe
-target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-vireo=$(realpath "${VIREO_BIN:-$target/release/vireo}")
-probe=$target/release/examples/peer_probe
-nvim_bin=$(bash tools/setup.sh --print-nvim)
-
-work=$(mktemp -d)
-xvfb=""
-cleanup() {
-    if [ -n "$xvfb" ]; then kill "$xvfb" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state \
-    XDG_CACHE_HOME=$work/cache XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset VIREO_TRACE VIREO_LOG VIREO_GRID VIREO_SIZE VIREO_PRESENT VIREO_SCROLL_ANIMATION_LENGTH \
-    VIREO_CURSOR_ANIMATION_LENGTH VIREO_POSITION_ANIMATION_LENGTH
+bench_vireo
+bench_probe
+bench_home
 
 # A screen that holds a 300x80 window.
-display=":$(( 500 + $$ % 400 ))"
-Xvfb "$display" -screen 0 3840x2160x24 -nolisten tcp -noreset >/dev/null 2>&1 &
-xvfb=$!
-export DISPLAY=$display
-for _ in $(seq 50); do
-    xdpyinfo -display "$display" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+bench_xvfb 3840x2160x24
 
 grids=(100x30 200x60 300x80)
 # One start of each first, not counted (warm disk caches).

@@ -13,54 +13,14 @@
 # measures lavapipe with two rasteriser threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/bench-lib.sh
 runs=${1:-3}
 shift || true
-bins=("$@")
-if [ ${#bins[@]} -eq 0 ]; then
-    cargo build --release --quiet
-    target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-    bins=("$target/release/vireo")
-fi
-nvim_bin=$(bash tools/setup.sh --print-nvim)
+bench_bins "$@"
+bench_home
+bench_xvfb 3840x2160x24
 
-work=$(mktemp -d)
-xvfb=""
-cleanup() {
-    if [ -n "$xvfb" ]; then kill "$xvfb" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state \
-    XDG_CACHE_HOME=$work/cache XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset VIREO_TRACE VIREO_GRID VIREO_SIZE VIREO_PRESENT
-
-display=":$(( 500 + $$ % 400 ))"
-Xvfb "$display" -screen 0 3840x2160x24 -nolisten tcp -noreset >/dev/null 2>&1 &
-xvfb=$!
-export DISPLAY=$display
-for _ in $(seq 50); do
-    xdpyinfo -display "$display" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-
-code=$work/page.c
-awk 'BEGIN {
-    for (i = 0; i < 400; i++) {
-        printf "/* function %d: sums a table */\n", i
-        printf "static int sum_%d(const int *table, size_t n) {\n", i
-        printf "    int total = %d; /* start */\n", i
-        printf "    for (size_t k = 0; k < n; k++) {\n"
-        printf "        if (table[k] > 0x%x) total += table[k] * 3;\n", i
-        printf "        else total -= 1;\n"
-        printf "    }\n"
-        printf "    printf(\"sum %%d = %%d\\n\", %d, total);\n", i
-        printf "    return total;\n"
-        printf "}\n"
-    } }' >"$code"
+bench_c_file
 
 # one BIN: one run; prints "slow MEDIAN MIN MAX fast MEDIAN MIN MAX" in ms.
 one() {
