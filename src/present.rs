@@ -255,9 +255,8 @@ impl Shared {
             (true, false) => Keep::LastFrame,
             (true, true) => Keep::Moving,
         };
-        // Submitted with the first read-back round.
-        let (stats, commands) = renderer.encode(frame, target, cursor, keep);
-        let mut commands = Some(commands);
+        // The first read-back round is added to the frame's commands.
+        let (stats, encoder) = renderer.encode(frame, target, cursor, keep);
         // Damage taller than the read-back buffer is read back in rounds:
         // the buffer stays small however large the window is.
         let capacity = (READBACK_BYTES / stride).clamp(1, drawn_height.max(1));
@@ -278,11 +277,12 @@ impl Shared {
             merge_bands(self.recent[..age].concat())
         };
         if bands.is_empty() {
-            gpu.queue.submit(commands);
+            gpu.queue.submit([encoder.finish()]);
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
             self.exact = exact;
             return Ok(stats);
         }
+        let mut frame_encoder = Some(encoder);
         // The rows that moved are moved in the buffer; the rest of the
         // damage is read back.
         let read = if moving {
@@ -293,9 +293,11 @@ impl Shared {
         };
 
         for round in read_back_rounds(&read, capacity) {
-            let mut encoder = gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") });
+            let first = frame_encoder.is_some();
+            let mut encoder = frame_encoder.take().unwrap_or_else(|| {
+                gpu.device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") })
+            });
             for piece in &round {
                 encoder.copy_texture_to_buffer(
                     wgpu::TexelCopyTextureInfo {
@@ -313,9 +315,7 @@ impl Shared {
                     wgpu::Extent3d { width: drawn_width, height: piece.rows, depth_or_array_layers: 1 },
                 );
             }
-            let frame_commands = commands.take();
-            let first = frame_commands.is_some();
-            gpu.queue.submit(frame_commands.into_iter().chain([encoder.finish()]));
+            gpu.queue.submit([encoder.finish()]);
             if first {
                 crate::trace::mark(crate::trace::Stage::FrameSubmitted);
             }
@@ -346,8 +346,8 @@ impl Shared {
         }
         // Every row moved: the frame still goes to the target, for the
         // rows later frames read back.
-        if let Some(frame_commands) = commands.take() {
-            gpu.queue.submit([frame_commands]);
+        if let Some(encoder) = frame_encoder.take() {
+            gpu.queue.submit([encoder.finish()]);
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
         }
         crate::trace::mark(crate::trace::Stage::GpuDone);

@@ -627,7 +627,7 @@ impl Renderer {
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
         let (stats, commands) = self.encode(frame, target, cursor, Keep::Nothing);
-        self.submit(commands);
+        self.submit(commands.finish());
         stats
     }
 
@@ -636,7 +636,7 @@ impl Renderer {
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
         let (stats, commands) = self.encode(frame, target, cursor, Keep::LastFrame);
-        self.submit(commands);
+        self.submit(commands.finish());
         stats
     }
 
@@ -654,15 +654,16 @@ impl Renderer {
     }
 
     /// Like `render_kept` (or `render`, as `keep` says) but not
-    /// submitted: the caller submits the commands with its own (reading the
-    /// frame back), one round of the GPU's queue instead of two.
+    /// submitted: the caller adds its own commands (reading the frame back)
+    /// and submits them together, one command buffer and one round of the
+    /// GPU's queue.
     pub fn encode(
         &mut self,
         frame: &Frame,
         target: &wgpu::Texture,
         cursor: CursorState,
         keep: Keep,
-    ) -> (RenderStats, wgpu::CommandBuffer) {
+    ) -> (RenderStats, wgpu::CommandEncoder) {
         let target_size = (target.width(), target.height());
         let pad = self.padding.fit(target_size);
         // The screen is the target inside the padding.
@@ -1122,10 +1123,9 @@ impl Renderer {
             .collect();
         stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
-        let commands = encoder.finish();
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.pipelines.atlas.trim();
-        (stats, commands)
+        (stats, encoder)
     }
 
     /// The visible layers composed by copies (see `encode`), bottom first,

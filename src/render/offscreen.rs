@@ -136,7 +136,7 @@ impl Offscreen {
             return Ok(stats);
         };
         let (stats, commands) = self.renderer.encode(frame, target, cursor, Keep::Moving);
-        self.gpu.queue.submit([commands]);
+        self.gpu.queue.submit([commands.finish()]);
         let drawn = self.read_back(target)?;
         let mut pixels: Vec<u32> =
             shown.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
