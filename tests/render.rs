@@ -742,3 +742,82 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
     assert!(moved > 20 * ch, "only {moved} pixel rows were moved");
     conn.shutdown();
 }
+
+/// A layer draws a changed row only inside the columns where its pixels
+/// change (see `render::columns`): the cells that changed, and where the
+/// glyphs that changed put ink (a ligature formed by the next character
+/// typed, an italic's overhang, a wide glyph). Each frame of a row edited
+/// as nvim edits it, drawn on the kept layers, is pixel for pixel the
+/// frame drawn from scratch; and a character typed draws a few cells.
+#[test]
+fn rows_drawn_only_where_they_change_show_what_drawing_them_whole_shows() {
+    let mut kept = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let mut whole = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let mut m = model(40, 3);
+    let attrs = [
+        HlAttr { italic: true, ..Default::default() },
+        HlAttr {
+            bold: true,
+            fg: Some(0x40c0ff),
+            underline: vireo::model::Underline::Curl,
+            ..Default::default()
+        },
+        HlAttr { bg: Some(0x603020), fg: Some(0xffe080), ..Default::default() },
+    ];
+    for (id, attr) in (1..).zip(attrs) {
+        m.apply(RedrawEvent::HlAttrDefine { id, attr }).unwrap();
+    }
+    for row in [0, 2] {
+        line(&mut m, row, "fixed rows".chars().map(|c| cell(&c.to_string(), Some(0))).collect());
+    }
+    let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    kept.render_kept(&frame, no_cursor()).unwrap();
+    let (cw, ch) = (kept.renderer.metrics().width, kept.renderer.metrics().height);
+
+    let at = |m: &mut Model, col: usize, cells: Vec<CellUpdate<'static>>| {
+        m.apply(RedrawEvent::GridLine { grid: 1, row: 1, col_start: col, cells, wrap: false }).unwrap();
+        m.apply(RedrawEvent::Flush).unwrap().unwrap()
+    };
+    let cells = |text: &str, hl: u32| text.chars().map(|c| cell(&c.to_string(), Some(hl))).collect::<Vec<_>>();
+    let mut steps: Vec<(String, Frame, bool)> = Vec::new();
+    // Typed one character at a time, as insert mode sends them: `->` and
+    // `!=` become ligatures when their second character comes.
+    for (col, c) in "let x = a->b != c;".chars().enumerate() {
+        steps.push((format!("typed {c:?}"), at(&mut m, col, cells(&c.to_string(), 0)), true));
+    }
+    for (i, c) in "ffly".chars().enumerate() {
+        steps.push((format!("italic {c:?}"), at(&mut m, 24 + i, cells(&c.to_string(), 1)), false));
+    }
+    let more: Vec<(&str, usize, Vec<CellUpdate<'static>>)> = vec![
+        // Inserted in the middle: the rest of the line is sent again, moved.
+        ("inserted", 4, cells("yy x = a->b != c;  ", 0)),
+        ("emoji", 30, vec![cell("😀", Some(0)), cell("", None), cell("日", None), cell("", None)]),
+        ("wide to narrow", 30, cells("ab", 0)),
+        ("highlight in a word", 9, cells("a", 2)),
+        // The italic f's overhang reached into the next cell, unchanged.
+        ("italic changed", 24, cells("x", 1)),
+        ("background in a word", 25, cells("fl", 3)),
+        ("italic overhang removed", 27, cells(" ", 0)),
+        ("box drawing", 35, vec![cell("─", Some(0)), cell("━", None), cell("", None), cell("│", None)]),
+        // Only the next cell changes, to a continuation: the box drawing
+        // character left of it is drawn over two cells.
+        ("box drawing made wide", 39, vec![cell("", Some(0))]),
+        ("deleted", 0, cells("          ", 0)),
+    ];
+    for (what, col, update) in more {
+        steps.push((what.to_owned(), at(&mut m, col, update), false));
+    }
+    for (what, frame, typed) in steps {
+        let (drawn, stats) = kept.render_kept(&frame, no_cursor()).unwrap();
+        whole.renderer.invalidate();
+        let (fresh, _) = whole.render(&frame, no_cursor()).unwrap();
+        assert_same(&drawn, &fresh, &what);
+        if typed {
+            assert!(
+                stats.drawn_px <= u64::from(4 * cw * ch),
+                "{what}: {} pixels drawn, more than 4 cells' worth",
+                stats.drawn_px
+            );
+        }
+    }
+}

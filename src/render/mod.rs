@@ -15,6 +15,7 @@
 //! rest is texture copies.
 
 pub mod boxdraw;
+mod columns;
 mod composite;
 pub mod cursor_motion;
 pub mod depth;
@@ -143,6 +144,9 @@ pub struct RenderStats {
     /// Bands of the target, `(top, bottom)` in pixels, that this frame
     /// changed: all of it for `render`, only what changed for `render_kept`.
     pub damage: Vec<(u32, u32)>,
+    /// Pixels of layer textures drawn again: the rows drawn again, inside
+    /// the columns where they change (see `columns`).
+    pub drawn_px: u64,
     /// Pixels in all the layers' textures after this frame (4 bytes each).
     pub layer_px: u64,
     /// With `Keep::Moving`: the parts of `damage` that hold what the
@@ -165,6 +169,10 @@ struct LayerUpdate {
     turned: bool,
     /// A new texture: cleared to this colour first.
     clear: Option<[f32; 4]>,
+    /// The part of the texture, `[x0, y0, x1, y1]` in pixels, where the
+    /// dirty rows change pixels (see `columns`): they are drawn only
+    /// there. `None`: they change none.
+    changes: Option<[u32; 4]>,
     replace: Vec<Rect>,
     over: Vec<Rect>,
 }
@@ -714,10 +722,14 @@ impl Renderer {
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         for update in &updates {
             let layer = &self.layers[&update.grid];
+            let Some([x0, y0, x1, y1]) = update.changes else { continue };
+            stats.drawn_px += u64::from(x1 - x0) * u64::from(y1 - y0);
             let mut pass = match update.clear {
                 Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
                 None => load_pass(&mut encoder, &layer.view, "layer rows"),
             };
+            // Only where the rows change: the rest keeps its pixels.
+            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
             self.pipelines.rects.draw(
                 &self.device,
                 &mut pass,
@@ -1355,6 +1367,15 @@ impl Renderer {
         if dirty.is_empty() && turn == 0 {
             return None;
         }
+        // What each dirty texture row holds, to draw only where it changes.
+        let held_before: Vec<Option<(Arc<Row>, ShapedRow)>> = dirty
+            .iter()
+            .map(|&(r, slot)| {
+                let unmixed = layer.mixed[slot].is_empty() && mix_of(r).is_empty();
+                let row = layer.drawn[slot].clone().filter(|_| unmixed && !layer.fresh)?;
+                Some((row, ShapedRow { pieces: layer.shaped[slot].as_ref()?.pieces.clone() }))
+            })
+            .collect();
         let mut rects = geometry::RowRects::default();
         // Rows nvim moved without a turn (a fixed layer, a scroll of part
         // of the grid) keep their shaped text: only new rows are shaped.
@@ -1390,6 +1411,30 @@ impl Renderer {
             layer.mixed[slot] = mixed.to_vec();
         }
         let (width_px, height_px) = size;
+        let mut changes: Option<[u32; 4]> = None;
+        for (&(r, slot), before) in dirty.iter().zip(&held_before) {
+            let Some(now) = layer.shaped[slot].as_ref() else { continue };
+            let top = slot as u32 * m.height;
+            let columns = match before {
+                Some((row, text)) => columns::changed(
+                    (row, text),
+                    (&grid.rows[r], now),
+                    visible_cols,
+                    m.width,
+                    |x, piece, out| {
+                        self.shapes.glyphs(&mut self.fonts, &mut self.swash, (x, top as f32), piece, out)
+                    },
+                ),
+                None => Some((0, width_px)),
+            };
+            if let Some((x0, x1)) = columns {
+                let [a, b, c, d] = changes.unwrap_or([x0, top, x1, top]);
+                changes = Some([a.min(x0), b.min(top), c.max(x1), d.max(top + m.height)]);
+            }
+        }
+        let changes = changes
+            .map(|[x0, y0, x1, y1]| [x0, y0, x1.min(width_px), y1.min(height_px)])
+            .filter(|[x0, y0, x1, y1]| x1 > x0 && y1 > y0);
         let areas = dirty.iter().flat_map(|&(_, slot)| {
             let top = (slot as u32 * m.height) as f32;
             let bounds = TextBounds {
@@ -1429,6 +1474,7 @@ impl Renderer {
             dirty: dirty.into_iter().map(|(r, _)| r).collect(),
             shaped,
             turned: turn != 0,
+            changes: if clear.is_some() { Some([0, 0, width_px, height_px]) } else { changes },
             clear,
             replace: rects.replace,
             over: rects.over,

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use glyphon::{Attrs, Buffer, Color, Metrics, Shaping};
+use glyphon::{Attrs, Buffer, CacheKey, Color, Metrics, Shaping, SwashCache};
 
 use super::boxdraw;
 use super::font::{CellMetrics, Fonts};
@@ -60,6 +60,9 @@ struct PieceKey {
 pub struct ShapeCache {
     newer: HashMap<PieceKey, Arc<Piece>>,
     older: HashMap<PieceKey, Arc<Piece>>,
+    /// Per glyph drawn, where its image starts from its pen position and
+    /// how wide it is, in pixels (see [`ShapeCache::ink`]).
+    ink: HashMap<CacheKey, (i32, i32)>,
 }
 
 /// Pieces a generation of the cache holds: about 6 kB each (cosmic-text's
@@ -68,10 +71,79 @@ pub struct ShapeCache {
 /// the words were held (of 65 to 73 % with no bound).
 const PIECES: usize = 256;
 
+/// One glyph as a layer draws it: everything its pixels depend on (the
+/// row's default colour aside, the same for all), and where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DrawnGlyph {
+    /// The columns of pixels its image covers, `(x0, x1)`.
+    pub ink: (i32, i32),
+    key: CacheKey,
+    at: (i32, i32),
+    color: Option<u32>,
+}
+
+#[cfg(test)]
+impl DrawnGlyph {
+    /// A glyph covering `ink`, told from others with the same ink by `id`.
+    pub fn stand_in(ink: (i32, i32), id: u16) -> DrawnGlyph {
+        let (key, _, _) = CacheKey::new(
+            glyphon::fontdb::ID::dummy(),
+            id,
+            10.0,
+            (0.0, 0.0),
+            glyphon::Weight::NORMAL,
+            glyphon::cosmic_text::CacheKeyFlags::empty(),
+        );
+        DrawnGlyph { ink, key, at: (ink.0, 0), color: None }
+    }
+}
+
+/// Glyphs whose ink extent is kept (16 bytes each and the key): past this
+/// the extents are forgotten and found again as glyphs are drawn.
+const INK_GLYPHS: usize = 4096;
+
 impl ShapeCache {
     pub fn clear(&mut self) {
         self.newer.clear();
         self.older.clear();
+        self.ink.clear();
+    }
+
+    /// The glyphs of `piece` with ink, drawn at `(x, top)` as the layer
+    /// draws it, added to `out`. A glyph may reach past its cell (an
+    /// italic's overhang, a fallback font's wide glyph): each says where
+    /// it really draws, from its image, rasterised once per glyph and size.
+    pub fn glyphs(
+        &mut self,
+        fonts: &mut Fonts,
+        swash: &mut SwashCache,
+        (x, top): (f32, f32),
+        piece: &Piece,
+        out: &mut Vec<DrawnGlyph>,
+    ) {
+        if self.ink.len() >= INK_GLYPHS {
+            self.ink.clear();
+        }
+        for (dx, buffer) in &piece.buffers {
+            for run in buffer.layout_runs() {
+                for glyph in run.glyphs {
+                    let physical = glyph.physical((x + dx, top), 1.0);
+                    let (left, width) = *self.ink.entry(physical.cache_key).or_insert_with(|| {
+                        swash
+                            .get_image_uncached(&mut fonts.system, physical.cache_key)
+                            .map_or((0, 0), |image| (image.placement.left, image.placement.width as i32))
+                    });
+                    if width > 0 {
+                        out.push(DrawnGlyph {
+                            ink: (physical.x + left, physical.x + left + width),
+                            key: physical.cache_key,
+                            at: (physical.x, run.line_y.round() as i32 + physical.y),
+                            color: glyph.color_opt.map(|c| c.0),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Pieces held.
