@@ -778,7 +778,8 @@ fn rows_drawn_only_where_they_change_show_what_drawing_them_whole_shows() {
         m.apply(RedrawEvent::GridLine { grid: 1, row: 1, col_start: col, cells, wrap: false }).unwrap();
         m.apply(RedrawEvent::Flush).unwrap().unwrap()
     };
-    let cells = |text: &str, hl: u32| text.chars().map(|c| cell(&c.to_string(), Some(hl))).collect::<Vec<_>>();
+    let cells =
+        |text: &str, hl: u32| text.chars().map(|c| cell(&c.to_string(), Some(hl))).collect::<Vec<_>>();
     let mut steps: Vec<(String, Frame, bool)> = Vec::new();
     // Typed one character at a time, as insert mode sends them: `->` and
     // `!=` become ligatures when their second character comes.

@@ -154,7 +154,11 @@ mod tests {
             out.push(DrawnGlyph::stand_in((51, 65), second));
         };
         let span = changed((&row("ab  cd  "), &before), (&row("ab  cX  "), &after), 8, 10, glyphs);
-        assert_eq!(span, Some((40, 65)), "the changed cell and its left neighbour, and the glyphs that changed");
+        assert_eq!(
+            span,
+            Some((40, 65)),
+            "the changed cell and its left neighbour, and the glyphs that changed"
+        );
         assert_eq!(looked_at, [40.0, 40.0], "the kept piece is not looked at");
         // A glyph that moved counts at both places.
         let moved = ShapedRow { pieces: vec![(10.0, kept.clone())] };

@@ -1413,10 +1413,9 @@ impl Renderer {
         let (width_px, height_px) = size;
         let mut changes: Option<[u32; 4]> = None;
         for (&(r, slot), before) in dirty.iter().zip(&held_before) {
-            let Some(now) = layer.shaped[slot].as_ref() else { continue };
             let top = slot as u32 * m.height;
-            let columns = match before {
-                Some((row, text)) => columns::changed(
+            let columns = match (before, layer.shaped[slot].as_ref()) {
+                (Some((row, text)), Some(now)) => columns::changed(
                     (row, text),
                     (&grid.rows[r], now),
                     visible_cols,
@@ -1425,7 +1424,7 @@ impl Renderer {
                         self.shapes.glyphs(&mut self.fonts, &mut self.swash, (x, top as f32), piece, out)
                     },
                 ),
-                None => Some((0, width_px)),
+                _ => Some((0, width_px)),
             };
             if let Some((x0, x1)) = columns {
                 let [a, b, c, d] = changes.unwrap_or([x0, top, x1, top]);
