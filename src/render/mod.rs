@@ -1434,14 +1434,12 @@ impl Renderer {
         let changes = changes
             .map(|[x0, y0, x1, y1]| [x0, y0, x1.min(width_px), y1.min(height_px)])
             .filter(|[x0, y0, x1, y1]| x1 > x0 && y1 > y0);
+        // Glyphs are cut to the columns drawn (`changes`): only what is
+        // drawn there is prepared.
+        let (left, right) = changes.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
         let areas = dirty.iter().flat_map(|&(_, slot)| {
             let top = (slot as u32 * m.height) as f32;
-            let bounds = TextBounds {
-                left: 0,
-                top: top as i32,
-                right: width_px as i32,
-                bottom: top as i32 + m.height as i32,
-            };
+            let bounds = TextBounds { left, top: top as i32, right, bottom: top as i32 + m.height as i32 };
             layer.shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(move |(x, buffer)| {
                 TextArea {
                     buffer,
