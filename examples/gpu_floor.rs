@@ -19,6 +19,9 @@
 //! - `cell_round_trip_ms p50 p90`: one cell drawn and its row (900x18 px)
 //!   read back, ROUNDS times: what a keypress costs the adapter at least.
 //! - `empty_submit_ms p50 p90`: an empty submission and its completion.
+//! - `cell_in_passes_ms`: p50 of one cell drawn and its row read back as
+//!   above, but with the cell drawn in 1, 2 and 3 render passes of one
+//!   submission: what each further pass (a layer's texture) costs a frame.
 //! - `scroll_frame_cpu_ms`: CPU time (all threads) per frame for a frame
 //!   changed all over, as a scrolled window is: the window's rows moved by
 //!   one (a texture copy), one new row drawn, the 900x540 px read back.
@@ -78,6 +81,20 @@ fn main() {
         empty.push(ms(t.elapsed()));
     }
     println!("empty_submit_ms {}", quantiles(&mut empty));
+
+    let mut passes = Vec::new();
+    for count in 1..=3 {
+        let mut times = Vec::with_capacity(rounds);
+        for i in 0..rounds {
+            let t = Instant::now();
+            let row = (i as u32 / 100) % (HEIGHT / CELL.1);
+            floor.draw_cell_in_passes(i as u32 % 100, row, count);
+            floor.read_back(row * CELL.1, CELL.1);
+            times.push(ms(t.elapsed()));
+        }
+        passes.push(quantiles(&mut times).split(' ').next().unwrap_or_default().to_owned());
+    }
+    println!("cell_in_passes_ms {}", passes.join(" "));
 
     let cpu = cpu_time();
     for _ in 0..rounds {
@@ -183,6 +200,19 @@ impl Floor {
         self.draw(&self.target, &[ndc(x, y, x + CELL.0, y + CELL.1)], false, None);
     }
 
+    /// A cell drawn `passes` times, each in a render pass of its own, in
+    /// one submission.
+    fn draw_cell_in_passes(&self, column: u32, row: u32, passes: u32) {
+        let (x, y) = (column * CELL.0, row * CELL.1);
+        self.queue.write_buffer(&self.rects, 0, bytes(&[ndc(x, y, x + CELL.0, y + CELL.1)]));
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        let view = self.target.create_view(&Default::default());
+        for _ in 0..passes {
+            self.record_pass(&mut encoder, &view, wgpu::LoadOp::Load, 1);
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+
     /// The window's rows moved up by one through the spare texture and a
     /// new last row drawn: what a scrolled window changes.
     fn scroll_frame(&self) {
@@ -216,22 +246,31 @@ impl Floor {
             encoder.copy_texture_to_texture(from, to, size);
         }
         let view = target.create_view(&Default::default());
-        {
-            let load = if clear { wgpu::LoadOp::Clear(wgpu::Color::BLACK) } else { wgpu::LoadOp::Load };
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations { load, store: wgpu::StoreOp::Store },
-                })],
-                ..Default::default()
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_vertex_buffer(0, self.rects.slice(..));
-            pass.draw(0..4, 0..rects.len() as u32);
-        }
+        let load = if clear { wgpu::LoadOp::Clear(wgpu::Color::BLACK) } else { wgpu::LoadOp::Load };
+        self.record_pass(&mut encoder, &view, load, rects.len() as u32);
         self.queue.submit([encoder.finish()]);
+    }
+
+    /// A render pass into `view` drawing the first `count` rects.
+    fn record_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        view: &wgpu::TextureView,
+        load: wgpu::LoadOp<wgpu::Color>,
+        count: u32,
+    ) {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations { load, store: wgpu::StoreOp::Store },
+            })],
+            ..Default::default()
+        });
+        pass.set_pipeline(&self.pipeline);
+        pass.set_vertex_buffer(0, self.rects.slice(..));
+        pass.draw(0..4, 0..count);
     }
 
     /// Rows `y..y + height` of the target into the buffer, mapped and read.
