@@ -155,12 +155,19 @@ fn frames(c: &mut Criterion<Clock>) {
                 i += 1;
             })
         });
-        // One line scrolled (<C-e>): every row moves, nvim sends the new last row.
+        // One line scrolled (<C-e>): every row moves, nvim sends the new last
+        // row. Its line number ('number') makes it differ from the row that
+        // left, which would be drawn as it was.
         let mut scroll_line = |m: &mut Model, next: usize| {
             let scroll =
                 RedrawEvent::GridScroll { grid: 1, top: 0, bot: rows, left: 0, right: cols, rows: 1 };
             m.apply(scroll).unwrap();
-            let cells = row_cells(cols, next % 50, next);
+            let number = format!("{next:>5} ");
+            let cells = number
+                .chars()
+                .map(|ch| CellUpdate { text: Cow::Owned(ch.to_string()), hl: Some(3), repeat: None })
+                .chain(row_cells(cols - 6, next % 50, next))
+                .collect();
             m.apply(RedrawEvent::GridLine { grid: 1, row: rows - 1, col_start: 0, cells, wrap: false })
                 .unwrap();
             let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
