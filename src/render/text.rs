@@ -43,7 +43,7 @@ pub struct Piece {
 /// What a piece is shaped from: its text, its highlight spans (each one's
 /// end in the text, highlight, face and blended colour) and the columns
 /// (from its first) of its double-width cells' right halves.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 struct PieceKey {
     text: String,
     spans: Vec<(usize, u32, Face, Option<u32>)>,
@@ -63,6 +63,9 @@ pub struct ShapeCache {
     /// Per glyph drawn, where its image starts from its pen position and
     /// how wide it is, in pixels (see [`ShapeCache::ink`]).
     ink: HashMap<CacheKey, (i32, i32)>,
+    /// The key and clusters of the piece being looked up, kept between
+    /// rows: a piece shaped before is found without an allocation.
+    scratch: (PieceKey, Vec<Cluster>),
 }
 
 /// Pieces a generation of the cache holds: about 6 kB each (cosmic-text's
@@ -155,19 +158,20 @@ impl ShapeCache {
         self.len() == 0
     }
 
-    fn get_or_shape(&mut self, key: PieceKey, shape: impl FnOnce() -> Piece) -> Arc<Piece> {
-        if let Some(piece) = self.newer.get(&key) {
+    fn get_or_shape(&mut self, key: &PieceKey, shape: impl FnOnce() -> Piece) -> Arc<Piece> {
+        if let Some(piece) = self.newer.get(key) {
             return piece.clone();
         }
-        let piece = self.older.remove(&key).unwrap_or_else(|| Arc::new(shape()));
+        let piece = self.older.remove(key).unwrap_or_else(|| Arc::new(shape()));
         if self.newer.len() >= PIECES {
             self.older = std::mem::take(&mut self.newer);
         }
-        self.newer.insert(key, piece.clone());
+        self.newer.insert(key.clone(), piece.clone());
         piece
     }
 }
 
+#[derive(Default)]
 struct Cluster {
     byte: usize,
     col: usize,
@@ -199,6 +203,7 @@ pub fn shape_row_mixed(
     };
     let cells = &row.cells;
     let mut pieces = Vec::new();
+    let (mut key, mut clusters) = std::mem::take(&mut cache.scratch);
     let mut col = 0;
     while col < cells.len() {
         if !inked(&cells[col]) {
@@ -209,8 +214,10 @@ pub fn shape_row_mixed(
         while col < cells.len() && inked(&cells[col]) {
             col += 1;
         }
-        let mut key = PieceKey { text: String::new(), spans: Vec::new(), continuations: Vec::new() };
-        let mut clusters = Vec::new();
+        key.text.clear();
+        key.spans.clear();
+        key.continuations.clear();
+        clusters.clear();
         for (c, cell) in cells.iter().enumerate().take(col).skip(first) {
             if cell.is_continuation() {
                 key.continuations.push(c - first);
@@ -233,9 +240,10 @@ pub fn shape_row_mixed(
         if key.text.is_empty() {
             continue;
         }
-        let piece = cache.get_or_shape(key.clone(), || shape_piece(fonts, &key, &clusters, hl, defaults));
+        let piece = cache.get_or_shape(&key, || shape_piece(fonts, &key, &clusters, hl, defaults));
         pieces.push(((first as u32 * m.width) as f32, piece));
     }
+    cache.scratch = (key, clusters);
     ShapedRow { pieces }
 }
 
