@@ -387,6 +387,8 @@ pub struct Renderer {
     pub depth: Depth,
     /// Pieces of rows shaped before (valid for `drawn_with` and the fonts).
     shapes: text::ShapeCache,
+    /// The rects of the frame being encoded (see `rects::FrameRects`).
+    frame_rects: rects::FrameRects,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -532,6 +534,7 @@ impl Renderer {
             padding: Padding::default(),
             opacity: Opacity::default(),
             shapes: text::ShapeCache::default(),
+            frame_rects: rects::FrameRects::default(),
             drawn_with: None,
             placed_with: None,
             font_options: (String::new(), String::new(), 0),
@@ -730,14 +733,22 @@ impl Renderer {
             };
             // Only where the rows change: the rest keeps its pixels.
             pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-            self.pipelines.rects.draw(
+            self.pipelines.rects.draw_in_frame(
                 &self.device,
+                &mut self.frame_rects,
                 &mut pass,
                 &layer.globals,
                 &update.replace,
                 Blend::Replace,
             );
-            self.pipelines.rects.draw(&self.device, &mut pass, &layer.globals, &update.over, Blend::Over);
+            self.pipelines.rects.draw_in_frame(
+                &self.device,
+                &mut self.frame_rects,
+                &mut pass,
+                &layer.globals,
+                &update.over,
+                Blend::Over,
+            );
             if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
             }
@@ -952,7 +963,14 @@ impl Renderer {
                 let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
                 for &region in &regions {
                     inside(&mut pass, region);
-                    self.pipelines.rects.draw(&self.device, &mut pass, rect_globals, &bg, Blend::Replace);
+                    self.pipelines.rects.draw_in_frame(
+                        &self.device,
+                        &mut self.frame_rects,
+                        &mut pass,
+                        rect_globals,
+                        &bg,
+                        Blend::Replace,
+                    );
                 }
             }
             for (grid, copy) in &copies {
@@ -991,7 +1009,14 @@ impl Renderer {
                     let mut pass = open.as_mut().expect("opened above");
                     inside(pass, [x0, y0, x1, y1]);
                     // Separators sit under the message grid but over the rest.
-                    self.pipelines.rects.draw(&self.device, pass, rect_globals, separators, Blend::Over);
+                    self.pipelines.rects.draw_in_frame(
+                        &self.device,
+                        &mut self.frame_rects,
+                        pass,
+                        rect_globals,
+                        separators,
+                        Blend::Over,
+                    );
                     let Some(layer) = self.layers.get(&placed.grid) else { continue };
                     // A float with depth: the blur under it (its own passes),
                     // its shadow, then the float over the blur, its corners
@@ -1057,10 +1082,24 @@ impl Renderer {
             // The padding in target coordinates, the rest inside it.
             pass.set_viewport(0.0, 0.0, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
             pass.set_scissor_rect(0, 0, target_size.0, target_size.1);
-            self.pipelines.rects.draw(&self.device, pass, &screen.target_globals, &strips, Blend::Replace);
+            self.pipelines.rects.draw_in_frame(
+                &self.device,
+                &mut self.frame_rects,
+                pass,
+                &screen.target_globals,
+                &strips,
+                Blend::Replace,
+            );
             // The cursor in screen coordinates, inside the padding.
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            self.pipelines.rects.draw(&self.device, pass, &screen.rect_globals, &cursor_rects, Blend::Over);
+            self.pipelines.rects.draw_in_frame(
+                &self.device,
+                &mut self.frame_rects,
+                pass,
+                &screen.rect_globals,
+                &cursor_rects,
+                Blend::Over,
+            );
             if let Some(quad) = &smear_quad {
                 self.pipelines.smear.get().draw(&self.device, pass, &screen.rect_globals, quad);
             }
@@ -1103,16 +1142,18 @@ impl Renderer {
                     Err(e) => log::error!("cursor text failed: {e}"),
                 }
             }
-            self.pipelines.rects.draw(
+            self.pipelines.rects.draw_in_frame(
                 &self.device,
+                &mut self.frame_rects,
                 pass,
                 &screen.rect_globals,
                 &self.cursor_vfx,
                 Blend::Over,
             );
             if let Some(tint) = &tint {
-                self.pipelines.rects.draw(
+                self.pipelines.rects.draw_in_frame(
                     &self.device,
+                    &mut self.frame_rects,
                     pass,
                     &screen.rect_globals,
                     std::slice::from_ref(tint),
@@ -1135,6 +1176,8 @@ impl Renderer {
             .collect();
         stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
+        // Before anything submits the encoder: the write goes first.
+        self.frame_rects.write(&self.device, &self.queue);
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.pipelines.atlas.trim();
         (stats, encoder)

@@ -152,8 +152,8 @@ impl RectPipeline {
         self.shapes.lock().unwrap_or_else(PoisonError::into_inner).start();
     }
 
-    /// Draws `rects` into the pass, in order; `globals` is a bind group
-    /// for the pass's target size.
+    /// Draws `rects` into the pass, in order, from a buffer of their own;
+    /// `globals` is a bind group for the pass's target size.
     pub fn draw(
         &self,
         device: &wgpu::Device,
@@ -170,8 +170,40 @@ impl RectPipeline {
             contents: bytemuck::cast_slice(rects),
             usage: wgpu::BufferUsages::VERTEX,
         });
+        self.record(pass, globals, rects, blend, buffer.slice(..));
+    }
+
+    /// As [`RectPipeline::draw`], with the rects put in the frame's buffer
+    /// (`frame`, written before the frame is submitted) when it has room.
+    pub fn draw_in_frame(
+        &self,
+        device: &wgpu::Device,
+        frame: &mut FrameRects,
+        pass: &mut wgpu::RenderPass<'_>,
+        globals: &wgpu::BindGroup,
+        rects: &[Rect],
+        blend: Blend,
+    ) {
+        if rects.is_empty() {
+            return;
+        }
+        match frame.place(rects) {
+            Some(vertices) => self.record(pass, globals, rects, blend, vertices),
+            None => self.draw(device, pass, globals, rects, blend),
+        }
+    }
+
+    /// The draws of `rects`, whose instances `vertices` holds.
+    fn record(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        globals: &wgpu::BindGroup,
+        rects: &[Rect],
+        blend: Blend,
+        vertices: wgpu::BufferSlice<'_>,
+    ) {
         pass.set_bind_group(0, globals, &[]);
-        pass.set_vertex_buffer(0, buffer.slice(..));
+        pass.set_vertex_buffer(0, vertices);
         let solid = |r: &Rect| r.kind == Kind::Solid as u32;
         let mut start = 0;
         // Runs of solid rects and of shapes, each with its pipeline.
@@ -185,6 +217,59 @@ impl RectPipeline {
             let end = start + run.len() as u32;
             pass.draw(0..6, start..end);
             start = end;
+        }
+    }
+}
+
+/// The rects of one frame's draws in one vertex buffer, written once
+/// ([`FrameRects::write`]) before the frame's commands are submitted. A
+/// buffer made for each draw costs wgpu and the driver a buffer, memory
+/// bound to it and their release once the frame is done, several times a
+/// frame.
+#[derive(Default)]
+pub struct FrameRects {
+    buffer: Option<wgpu::Buffer>,
+    /// The instances placed in `buffer` this frame, in order.
+    bytes: Vec<u8>,
+    /// The bytes all of this frame's draws had: the buffer's size for the
+    /// next frame when this one's was too small.
+    wanted: u64,
+}
+
+/// The largest buffer `FrameRects` keeps (6553 rects). A frame with more
+/// (a whole screen of colour runs) draws the rest from buffers of their
+/// own, as every draw did before.
+const FRAME_RECT_BYTES: u64 = 256 * 1024;
+
+impl FrameRects {
+    /// Where `rects` lie in this frame's buffer, or `None` when it has no
+    /// room for them.
+    fn place(&mut self, rects: &[Rect]) -> Option<wgpu::BufferSlice<'_>> {
+        let data: &[u8] = bytemuck::cast_slice(rects);
+        self.wanted += data.len() as u64;
+        let start = self.bytes.len() as u64;
+        let end = start + data.len() as u64;
+        let buffer = self.buffer.as_ref().filter(|b| end <= b.size())?;
+        self.bytes.extend_from_slice(data);
+        Some(buffer.slice(start..end))
+    }
+
+    /// Writes the frame's rects into the buffer, before the commands that
+    /// draw them are submitted (the write comes first in the queue), and
+    /// makes a larger buffer for the next frame when this one lacked room.
+    pub fn write(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        if let Some(buffer) = self.buffer.as_ref().filter(|_| !self.bytes.is_empty()) {
+            queue.write_buffer(buffer, 0, &self.bytes);
+        }
+        self.bytes.clear();
+        let wanted = std::mem::take(&mut self.wanted).min(FRAME_RECT_BYTES);
+        if self.buffer.as_ref().map_or(0, wgpu::Buffer::size) < wanted {
+            self.buffer = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("frame rects"),
+                size: wanted.next_power_of_two().clamp(4096, FRAME_RECT_BYTES),
+                usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
         }
     }
 }
