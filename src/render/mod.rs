@@ -1594,9 +1594,7 @@ impl Renderer {
         let m = self.fonts.metrics();
         let (x, y, _, ch) = self.cursor_area(frame)?;
         let fg = frame.defaults.fg;
-        let mut buffer = glyphon::Buffer::new(&mut self.fonts.system, glyphon::Metrics::new(m.font_px, ch));
-        buffer.set_monospace_width(Some(m.width as f32));
-        buffer.set_size(None, Some(ch));
+        let mut buffer = text::new_buffer(m, ch);
         let attrs = self.fonts.attrs(false, false).color(text::color(fg));
         buffer.set_text(text, &attrs, glyphon::Shaping::Advanced, None);
         buffer.shape_until_scroll(&mut self.fonts.system, false);
@@ -1617,9 +1615,7 @@ impl Renderer {
         let m = self.fonts.metrics();
         let glyph = geometry::cursor(frame, m, out)?;
         let ch = m.height as f32;
-        let mut buffer = glyphon::Buffer::new(&mut self.fonts.system, glyphon::Metrics::new(m.font_px, ch));
-        buffer.set_monospace_width(Some(m.width as f32));
-        buffer.set_size(None, Some(ch));
+        let mut buffer = text::new_buffer(m, ch);
         let attr = frame.hl.get(glyph.hl);
         let attrs = self.fonts.attrs(attr.bold, attr.italic).color(text::color(glyph.fg));
         buffer.set_text(&glyph.text, &attrs, glyphon::Shaping::Advanced, None);

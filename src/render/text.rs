@@ -258,7 +258,7 @@ fn shape_piece(
     defaults: &DefaultColors,
 ) -> Piece {
     let m = fonts.metrics();
-    let mut buffer = new_buffer(m);
+    let mut buffer = new_buffer(m, m.height as f32);
     {
         let fonts: &Fonts = fonts;
         let mut start = 0;
@@ -279,7 +279,7 @@ fn shape_piece(
         // The span the cluster is in.
         let span = key.spans.iter().find(|s| s.0 > cluster.byte).copied();
         let Some((_, id, face, fg)) = span else { continue };
-        let mut b = new_buffer(m);
+        let mut b = new_buffer(m, m.height as f32);
         let attrs = attrs_of(fonts, hl, defaults, id, face, fg);
         b.set_text(piece, &attrs, Shaping::Advanced, None);
         b.shape_until_scroll(&mut fonts.system, false);
@@ -288,12 +288,13 @@ fn shape_piece(
     Piece { buffers }
 }
 
-/// An empty buffer for one row of cells (`Buffer::new` would shape its
-/// empty text, an ellipsis included: a cost per piece).
-fn new_buffer(m: CellMetrics) -> Buffer {
-    let mut buffer = Buffer::new_empty(Metrics::new(m.font_px, m.height as f32));
+/// An empty buffer for one row of cells `height` pixels tall
+/// (`Buffer::new` would shape its empty text, an ellipsis included: a
+/// cost per piece, and per frame for the cursor's glyph).
+pub fn new_buffer(m: CellMetrics, height: f32) -> Buffer {
+    let mut buffer = Buffer::new_empty(Metrics::new(m.font_px, height));
     buffer.set_monospace_width(Some(m.width as f32));
-    buffer.set_size(None, Some(m.height as f32));
+    buffer.set_size(None, Some(height));
     buffer
 }
 
