@@ -733,22 +733,10 @@ impl Renderer {
             };
             // Only where the rows change: the rest keeps its pixels.
             pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-            self.pipelines.rects.draw_in_frame(
-                &self.device,
-                &mut self.frame_rects,
-                &mut pass,
-                &layer.globals,
-                &update.replace,
-                Blend::Replace,
-            );
-            self.pipelines.rects.draw_in_frame(
-                &self.device,
-                &mut self.frame_rects,
-                &mut pass,
-                &layer.globals,
-                &update.over,
-                Blend::Over,
-            );
+            for (rects, blend) in [(&update.replace, Blend::Replace), (&update.over, Blend::Over)] {
+                let frame_rects = Some(&mut self.frame_rects);
+                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
+            }
             if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
             }
@@ -963,9 +951,9 @@ impl Renderer {
                 let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
                 for &region in &regions {
                     inside(&mut pass, region);
-                    self.pipelines.rects.draw_in_frame(
+                    self.pipelines.rects.draw(
                         &self.device,
-                        &mut self.frame_rects,
+                        Some(&mut self.frame_rects),
                         &mut pass,
                         rect_globals,
                         &bg,
@@ -1009,9 +997,9 @@ impl Renderer {
                     let mut pass = open.as_mut().expect("opened above");
                     inside(pass, [x0, y0, x1, y1]);
                     // Separators sit under the message grid but over the rest.
-                    self.pipelines.rects.draw_in_frame(
+                    self.pipelines.rects.draw(
                         &self.device,
-                        &mut self.frame_rects,
+                        Some(&mut self.frame_rects),
                         pass,
                         rect_globals,
                         separators,
@@ -1079,27 +1067,17 @@ impl Renderer {
                 open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
             }
             let pass = open.as_mut().expect("opened above");
+            let mut draw = |pass: &mut wgpu::RenderPass<'_>, globals, rects: &[Rect], blend| {
+                let frame_rects = Some(&mut self.frame_rects);
+                self.pipelines.rects.draw(&self.device, frame_rects, pass, globals, rects, blend);
+            };
             // The padding in target coordinates, the rest inside it.
             pass.set_viewport(0.0, 0.0, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
             pass.set_scissor_rect(0, 0, target_size.0, target_size.1);
-            self.pipelines.rects.draw_in_frame(
-                &self.device,
-                &mut self.frame_rects,
-                pass,
-                &screen.target_globals,
-                &strips,
-                Blend::Replace,
-            );
+            draw(pass, &screen.target_globals, &strips, Blend::Replace);
             // The cursor in screen coordinates, inside the padding.
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            self.pipelines.rects.draw_in_frame(
-                &self.device,
-                &mut self.frame_rects,
-                pass,
-                &screen.rect_globals,
-                &cursor_rects,
-                Blend::Over,
-            );
+            draw(pass, &screen.rect_globals, &cursor_rects, Blend::Over);
             if let Some(quad) = &smear_quad {
                 self.pipelines.smear.get().draw(&self.device, pass, &screen.rect_globals, quad);
             }
@@ -1142,23 +1120,9 @@ impl Renderer {
                     Err(e) => log::error!("cursor text failed: {e}"),
                 }
             }
-            self.pipelines.rects.draw_in_frame(
-                &self.device,
-                &mut self.frame_rects,
-                pass,
-                &screen.rect_globals,
-                &self.cursor_vfx,
-                Blend::Over,
-            );
+            draw(pass, &screen.rect_globals, &self.cursor_vfx, Blend::Over);
             if let Some(tint) = &tint {
-                self.pipelines.rects.draw_in_frame(
-                    &self.device,
-                    &mut self.frame_rects,
-                    pass,
-                    &screen.rect_globals,
-                    std::slice::from_ref(tint),
-                    Blend::Over,
-                );
+                draw(pass, &screen.rect_globals, std::slice::from_ref(tint), Blend::Over);
             }
         }
         drop(open);

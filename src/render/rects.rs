@@ -152,11 +152,14 @@ impl RectPipeline {
         self.shapes.lock().unwrap_or_else(PoisonError::into_inner).start();
     }
 
-    /// Draws `rects` into the pass, in order, from a buffer of their own;
-    /// `globals` is a bind group for the pass's target size.
+    /// Draws `rects` into the pass, in order; `globals` is a bind group
+    /// for the pass's target size. The rects go in the frame's buffer
+    /// (`frame`, written before the frame is submitted) when it has room,
+    /// else in a buffer of their own.
     pub fn draw(
         &self,
         device: &wgpu::Device,
+        frame: Option<&mut FrameRects>,
         pass: &mut wgpu::RenderPass<'_>,
         globals: &wgpu::BindGroup,
         rects: &[Rect],
@@ -164,6 +167,9 @@ impl RectPipeline {
     ) {
         if rects.is_empty() {
             return;
+        }
+        if let Some(vertices) = frame.and_then(|f| f.place(rects)) {
+            return self.record(pass, globals, rects, blend, vertices);
         }
         let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("rects"),
@@ -171,26 +177,6 @@ impl RectPipeline {
             usage: wgpu::BufferUsages::VERTEX,
         });
         self.record(pass, globals, rects, blend, buffer.slice(..));
-    }
-
-    /// As [`RectPipeline::draw`], with the rects put in the frame's buffer
-    /// (`frame`, written before the frame is submitted) when it has room.
-    pub fn draw_in_frame(
-        &self,
-        device: &wgpu::Device,
-        frame: &mut FrameRects,
-        pass: &mut wgpu::RenderPass<'_>,
-        globals: &wgpu::BindGroup,
-        rects: &[Rect],
-        blend: Blend,
-    ) {
-        if rects.is_empty() {
-            return;
-        }
-        match frame.place(rects) {
-            Some(vertices) => self.record(pass, globals, rects, blend, vertices),
-            None => self.draw(device, pass, globals, rects, blend),
-        }
     }
 
     /// The draws of `rects`, whose instances `vertices` holds.

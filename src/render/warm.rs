@@ -121,8 +121,8 @@ impl FirstFrame<'_> {
                 wgpu::LoadOp::Clear(wgpu::Color::BLACK),
                 "warm-up layer",
             );
-            rects.draw(device, &mut pass, &globals, &rect, Blend::Replace);
-            rects.draw(device, &mut pass, &globals, &rect, Blend::Over);
+            rects.draw(device, None, &mut pass, &globals, &rect, Blend::Replace);
+            rects.draw(device, None, &mut pass, &globals, &rect, Blend::Over);
             text.render(&atlas, &viewport, &mut pass).map_err(|e| e.to_string())?;
         }
         {
@@ -131,7 +131,7 @@ impl FirstFrame<'_> {
             pass.set_scissor_rect(0, 0, SIDE, SIDE);
             composite.draw(&mut pass, &composite_globals, &layer_group, Blend::Replace);
             composite.draw(&mut pass, &composite_globals, &layer_group, Blend::Over);
-            rects.draw(device, &mut pass, &globals, &rect, Blend::Over);
+            rects.draw(device, None, &mut pass, &globals, &rect, Blend::Over);
         }
         queue.submit([encoder.finish()]);
         Ok(())
