@@ -463,12 +463,36 @@ fn an_input_method_composes_inline_and_commits_to_nvim() {
     wait_event("input method: Disabled", 1);
     s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
-    s.xdotool(&["key", "i"]);
-    wait_for("insert mode", Duration::from_secs(30), || {
-        (remote_expr(&socket, "mode()") == "i").then_some(())
-    });
+    let insert = || {
+        s.xdotool(&["key", "i"]);
+        wait_for("insert mode", Duration::from_secs(30), || {
+            (remote_expr(&socket, "mode()") == "i").then_some(())
+        });
+    };
+    insert();
     // Insert mode turns the input method on; keys typed before it is on
-    // would arrive as they are.
+    // would arrive as they are. Now and then (twice in some twenty runs on
+    // a 2-core machine) fcitx5, just started, never answers that first
+    // switch: vireo's watchdog ends the wait after 5 s and goes on without
+    // the input method until the next mode change, as it must. That
+    // recovery is what a user gets, so the test takes it once: back to
+    // normal mode and into insert mode again. (The silence itself could not
+    // be brought on at will: an fcitx5 stopped until the watchdog fires,
+    // then let go, answers late and the first switch works.)
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut retried = false;
+    while times("input method: Enabled") == 0 {
+        if !retried && times("not answering") > 0 {
+            retried = true;
+            s.xdotool(&["key", "Escape"]);
+            wait_for("normal mode", Duration::from_secs(30), || {
+                (remote_expr(&socket, "mode()") == "n").then_some(())
+            });
+            insert();
+        }
+        assert!(Instant::now() < deadline, "no \"input method: Enabled\"; events:\n{}", ime_log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
     wait_event("input method: Enabled", 1);
     // Dubeolsik: g k = 하, drawn at the cursor but not yet in the buffer.
     s.xdotool(&["key", "--delay", "200", "g", "k"]);
