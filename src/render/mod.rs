@@ -389,6 +389,10 @@ pub struct Renderer {
     shapes: text::ShapeCache,
     /// The rects of the frame being encoded (see `rects::FrameRects`).
     frame_rects: rects::FrameRects,
+    /// A kept target (see `Keep`) and its view, for the next frame to the
+    /// same target (a view made per frame is a wgpu and driver object
+    /// made and destroyed per frame).
+    target_view: Option<(wgpu::Texture, wgpu::TextureView)>,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -535,6 +539,7 @@ impl Renderer {
             opacity: Opacity::default(),
             shapes: text::ShapeCache::default(),
             frame_rects: rects::FrameRects::default(),
+            target_view: None,
             drawn_with: None,
             placed_with: None,
             font_options: (String::new(), String::new(), 0),
@@ -926,7 +931,21 @@ impl Renderer {
         self.last_covered = covered;
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
-        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+        // A target that holds nothing (a swapchain's image, a first
+        // frame) is not kept: its view is the frame's own.
+        if keep == Keep::Nothing {
+            self.target_view = None;
+        }
+        let view = match &self.target_view {
+            Some((kept, view)) if kept == target => view.clone(),
+            _ => {
+                let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+                if keep != Keep::Nothing {
+                    self.target_view = Some((target.clone(), view.clone()));
+                }
+                view
+            }
+        };
         // Screen coordinates are drawn inside the padding.
         let inside = |pass: &mut wgpu::RenderPass<'_>, [x0, y0, x1, y1]: [u32; 4]| {
             pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
