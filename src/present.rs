@@ -46,7 +46,22 @@ pub enum Drawn {
 /// do, unless `VIREO_PRESENT` (`shared` or `surface`) says otherwise.
 pub fn wants_shared(adapter: &wgpu::Adapter) -> bool {
     let cpu = adapter.get_info().device_type == wgpu::DeviceType::Cpu;
-    std::env::var("VIREO_PRESENT").ok().map_or(cpu, |f| f == "shared")
+    forced_shared().unwrap_or(cpu)
+}
+
+/// What `VIREO_PRESENT` forces: `Some(true)` shared memory, `Some(false)`
+/// the swapchain, `None` nothing.
+fn forced_shared() -> Option<bool> {
+    std::env::var("VIREO_PRESENT").ok().map(|f| f == "shared")
+}
+
+/// Whether the window is made with an alpha channel (for `opacity`).
+/// Not where the swapchain is forced: Mesa's software Vulkan (22.3,
+/// Debian 12's) presents nothing at all into an X11 window with an alpha
+/// channel, so the window stayed black; the window is known before the
+/// adapter is, so the forced swapchain gets an opaque window on any.
+pub fn transparent_window() -> bool {
+    forced_shared() != Some(false)
 }
 
 impl Presenter {

@@ -123,6 +123,31 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
 /// lavapipe's queue thread, with no rasteriser threads to wake, unless the
 /// user sets `LP_NUM_THREADS`; nvim gets the environment vireo was
 /// started with.
+/// `VIREO_PRESENT=surface` (the README's advice for garbled frames on a
+/// machine without a GPU) shows nvim's screen through the swapchain: on
+/// lavapipe a window with an alpha channel stayed black.
+#[test]
+fn a_forced_swapchain_shows_the_screen() {
+    let socket = temp("surface.sock");
+    let args = listening_args(&socket, &["--grid", "40x8"]);
+    let s = Session::launch_with_env("surface", &args, &[("VIREO_PRESENT", Path::new("surface"))], false);
+    wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+    remote_expr(&socket, "setline(1, repeat('swapchain ', 3))");
+    // Text on nvim's background: pixels of more than one colour, and
+    // the background's among them.
+    let bg = remote_expr(&socket, "synIDattr(hlID('Normal'), 'bg#')");
+    let bg = u32::from_str_radix(bg.trim().trim_start_matches('#'), 16).expect("Normal has a background");
+    let bg = [(bg >> 16) as u8, (bg >> 8) as u8, bg as u8];
+    wait_for("the screen in the window", Duration::from_secs(60), || {
+        let shot = window_shot(&s);
+        let pixels = || (0..shot.height).flat_map(|y| (0..shot.width).map(move |x| (x, y)));
+        let background = pixels().filter(|&(x, y)| shot.pixel(x, y)[..3] == bg).count();
+        let ink = pixels().filter(|&(x, y)| shot.pixel(x, y)[..3] != bg).count();
+        (background > ink && ink > 0).then_some(())
+    });
+    std::fs::remove_file(socket).ok();
+}
+
 #[test]
 fn lavapipe_draws_without_rasteriser_threads_unless_the_user_asks_for_them() {
     for (name, user) in [("lp-default", None), ("lp-user", Some("2"))] {

@@ -152,7 +152,7 @@ impl Display {
             .with_decorations(s.frame == WindowFrame::Full)
             // Lets `opacity` show the desktop through where a compositor
             // supports it; opaque frames look the same either way.
-            .with_transparent(true)
+            .with_transparent(crate::present::transparent_window())
             .with_window_icon(load_icon());
         let monitors: Vec<_> = event_loop
             .available_monitors()
