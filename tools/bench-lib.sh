@@ -1,5 +1,5 @@
 # What the benchmark scripts share (compare-peers, memory-scaling,
-# page-redraw, scroll-steps): sourced by them from the repository's root,
+# memory-windows, page-redraw, scroll-steps): sourced by them from the repository's root,
 # not run.
 
 # bench_target: `target`, cargo's target directory, wherever
@@ -86,4 +86,21 @@ bench_c_file() {
             printf "    return total;\n"
             printf "}\n"
         } }' >"$code"
+}
+
+# bench_anim_env on|off: `anim_env`, the environment that starts vireo
+# with its default animations (on) or with them off.
+bench_anim_env() {
+    anim_env=()
+    if [ "$1" = off ]; then
+        anim_env=(VIREO_SCROLL_ANIMATION_LENGTH=0 VIREO_CURSOR_ANIMATION_LENGTH=0
+            VIREO_POSITION_ANIMATION_LENGTH=0)
+    fi
+}
+
+# bench_med FILE KEY [FIELD]: the median of the FIELDth value (default 1)
+# of FILE's lines that begin with KEY.
+bench_med() {
+    awk -v k="$2" -v f="${3:-1}" '$1 == k { print $(f + 1) }' "$1" | sort -g |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

@@ -28,22 +28,12 @@ for i in $(seq "$runs"); do
     for anim in on off; do
         for grid in "${grids[@]}"; do
             echo "memory-scaling: run $i/$runs, $grid, animations $anim" >&2
-            env=()
-            if [ "$anim" = off ]; then
-                env=(VIREO_SCROLL_ANIMATION_LENGTH=0 VIREO_CURSOR_ANIMATION_LENGTH=0
-                    VIREO_POSITION_ANIMATION_LENGTH=0)
-            fi
-            timeout 90 "$probe" start vireo 0 -- env "${env[@]}" "$vireo" --nvim "$nvim_bin" \
+            bench_anim_env "$anim"
+            timeout 90 "$probe" start vireo 0 -- env "${anim_env[@]}" "$vireo" --nvim "$nvim_bin" \
                 --grid "$grid" -- -u NONE -i NONE -n >>"$work/$anim.$grid"
         done
     done
 done
-
-# med FILE KEY [FIELD]: the median of KEY's FIELDth value (default 1).
-med() {
-    awk -v k="$2" -v f="${3:-1}" '$1 == k { print $(f + 1) }' "$1" | sort -g |
-        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $("$vireo" --version), median of $runs runs"
@@ -52,17 +42,17 @@ echo "| animations | grid | window, px | resident, MiB | anonymous, MiB | anonym
 echo "|---|---|---|---|---|---|"
 for anim in on off; do
     base=$work/$anim.100x30
-    base_px=$(( $(med "$base" window_px 1) * $(med "$base" window_px 2) ))
-    base_anon=$(med "$base" anon_kb)
+    base_px=$(( $(bench_med "$base" window_px 1) * $(bench_med "$base" window_px 2) ))
+    base_anon=$(bench_med "$base" anon_kb)
     for grid in "${grids[@]}"; do
         f=$work/$anim.$grid
-        w=$(med "$f" window_px 1)
-        h=$(med "$f" window_px 2)
-        anon=$(med "$f" anon_kb)
+        w=$(bench_med "$f" window_px 1)
+        h=$(bench_med "$f" window_px 2)
+        anon=$(bench_med "$f" anon_kb)
         per=$(awk -v a="$anon" -v b="$base_anon" -v p=$((w * h)) -v q="$base_px" \
             'BEGIN { if (p > q) printf "%.1f", (a - b) * 1024 / (p - q); else print "-" }')
         printf '| %s | %s | %sx%s | %.0f | %.1f | %s |\n' "$anim" "$grid" "$w" "$h" \
-            "$(awk -v k="$(med "$f" rss_kb)" 'BEGIN { print k / 1024 }')" \
+            "$(awk -v k="$(bench_med "$f" rss_kb)" 'BEGIN { print k / 1024 }')" \
             "$(awk -v k="$anon" 'BEGIN { print k / 1024 }')" "$per"
     done
 done

@@ -55,13 +55,9 @@ close_floats() {
 # nvim listening at $sock; `pid`, its process; `geometry`, its window's
 # size in pixels; returns after its first screen and 5 s of rest.
 start_vireo() {
-    local env=()
-    if [ "$1" = off ]; then
-        env=(VIREO_SCROLL_ANIMATION_LENGTH=0 VIREO_CURSOR_ANIMATION_LENGTH=0
-            VIREO_POSITION_ANIMATION_LENGTH=0)
-    fi
+    bench_anim_env "$1"
     sock=$work/nvim-$2.sock
-    env "${env[@]}" "$vireo" --nvim "$nvim_bin" --grid 100x30 -- -u NONE -i NONE -n \
+    env "${anim_env[@]}" "$vireo" --nvim "$nvim_bin" --grid 100x30 -- -u NONE -i NONE -n \
         --listen "$sock" >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do
@@ -112,11 +108,6 @@ for i in $(seq "$runs"); do
     done
 done
 
-# med FILE KEY: the median of KEY's values.
-med() {
-    awk -v k="$2" '$1 == k { print $2 }' "$1" | sort -g |
-        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 cell_w=$(( ${geometry%x*} / 100 ))
@@ -131,8 +122,8 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for anim in on off; do
     f=$work/$anim
     row="| $anim"
-    for step in "${steps[@]}"; do row="$row | $(mib "$(med "$f" "$step")")"; done
-    per=$(awk -v a="$(med "$f" thirty)" -v b="$(med "$f" one)" 'BEGIN { printf "%.0f", (a - b) / 29 }')
+    for step in "${steps[@]}"; do row="$row | $(mib "$(bench_med "$f" "$step")")"; done
+    per=$(awk -v a="$(bench_med "$f" thirty)" -v b="$(bench_med "$f" one)" 'BEGIN { printf "%.0f", (a - b) / 29 }')
     per_px=$(awk -v k="$per" -v p="$float_px" 'BEGIN { printf "%.1f", k * 1024 / p }')
     echo "$row | $per | $per_px |"
 done
