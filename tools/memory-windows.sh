@@ -17,15 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/bench-lib.sh
 runs=${1:-3}
-
-bench_vireo
-bench_home
-bench_xvfb 1920x1080x24
-
 # Float size in cells.
 float=${FLOAT:-30x8}
 fw=${float%x*}
 fh=${float#*x}
+
+bench_vireo
+bench_home
+bench_xvfb 1920x1080x24
 steps=(start splits only start_floats one thirty closed again closed_again)
 
 # lua CODE: runs CODE in the nvim at $sock, then waits for vireo to draw.
