@@ -323,11 +323,8 @@ impl ActionContext for Actions<'_> {
     fn open_url(&mut self, url: &str) {
         let session = self.conn.map(|c| c.session.clone());
         crate::input::links::open(url, self.settings.url_opener.as_deref(), move |message| {
-            if let Some(session) = session
-                && let Err(e) =
-                    session.notify(Lane::Query, "nvim_echo", crate::input::links::echo_args(&message))
-            {
-                log::warn!("could not tell nvim: {e}");
+            if let Some(session) = session {
+                tell_nvim(&session, &message);
             }
         });
     }
@@ -357,15 +354,24 @@ impl ActionContext for Actions<'_> {
     }
 }
 
+/// Shows `message` in nvim as a warning (kept in `:messages`).
+fn tell_nvim(session: &Session, message: &str) {
+    if let Err(e) = session.notify(Lane::Query, "nvim_echo", crate::input::links::echo_args(message)) {
+        log::warn!("could not tell nvim: {e}");
+    }
+}
+
 /// Streams the clipboard into nvim with `nvim_paste`, in phases, so a
 /// paste of any size arrives whole and undoes as one change. The transfer
-/// runs on the clipboard thread: a slow owner never freezes the window.
+/// runs on the clipboard thread: a slow owner never freezes the window,
+/// and one that stops sending is reported in nvim, nothing half pasted.
 fn paste(clipboard: &ClipboardWorker, session: Session) {
     let queued = clipboard.submit(move |clipboard| {
         let (lines, regtype) = match clipboard.get("+") {
             Ok(v) => v,
             Err(e) => {
                 log::warn!("paste: {e}");
+                tell_nvim(&session, &format!("paste: {e}"));
                 return;
             }
         };

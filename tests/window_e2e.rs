@@ -202,30 +202,156 @@ fn plus_and_star_registers_use_the_system_clipboard() {
 }
 
 #[test]
+fn a_yank_bigger_than_x_carries_comes_back_whole_from_vireos_own_clipboard() {
+    let (_s, socket) = Session::start_listening("own-yank", "40x8");
+    // ~21 MB: more than Xvfb takes in one request (16 MiB), so the text
+    // cannot make a round trip through X while vireo owns the clipboard.
+    let fill = r#"setline(1, map(range(330000), {i -> printf("%06d own yank line with some text, long enough %d", i, i % 97)}))"#;
+    remote_expr(&socket, &format!("execute('call {fill}')"));
+    remote_expr(&socket, r#"execute('normal! gg"+yG')"#);
+    assert_eq!(remote_expr(&socket, "getregtype('+') .. ' ' .. len(getreg('+', 1, 1))"), "V 330000");
+    let same = r#"sha256(join(getreg('+', 1, 1), "\n")) ==# sha256(join(getline(1, '$'), "\n"))"#;
+    assert_eq!(remote_expr(&socket, same), "1");
+    std::fs::remove_file(socket).ok();
+}
+
+#[test]
 fn a_five_megabyte_paste_arrives_whole() {
     let (s, socket) = Session::start_listening("paste", "60x10");
     let text: String = (0..80_000)
         .map(|i| format!("{i:06} <tag> | \\ pasted line with some text, long enough to add up {}\n", i % 97))
         .collect();
     assert!(text.len() > 5_000_000, "{}", text.len());
-    let expected = temp("paste-expected.txt");
-    std::fs::write(&expected, &text).unwrap();
     set_x_clipboard(&s.display, &text);
+    paste_whole(&s, &socket, &text);
+}
+
+#[test]
+fn a_clipboard_owner_that_pauses_between_pieces_still_pastes_whole() {
+    let (s, socket) = Session::start_listening("slow-owner", "60x10");
+    // Multi-byte characters, so pieces end inside them.
+    let text: String = (0..40_000).map(|i| format!("{i:05} ünïcödé → ✓ {}\n", i % 89)).collect();
+    // 50 ms before each of its 64 KiB pieces: five times longer than the
+    // 10 ms arboard's reader waits before calling the clipboard empty.
+    let owner = slow_owner(&s.display, text.clone().into_bytes(), 64 * 1024, Duration::from_millis(50), None);
+    paste_whole(&s, &socket, &text);
+    owner.join().unwrap();
+}
+
+#[test]
+fn a_clipboard_owner_that_goes_silent_is_reported_and_nothing_is_pasted() {
+    let (s, socket) = Session::start_listening("silent-owner", "80x10");
+    let text = "silent owner line\n".repeat(20_000);
+    let owner = slow_owner(&s.display, text.into_bytes(), 64 * 1024, Duration::ZERO, Some(2));
     s.xdotool(&["windowfocus", "--sync", &s.window]);
     std::thread::sleep(Duration::from_millis(300));
     s.xdotool(&["key", "i", "ctrl+shift+v"]);
-    let lines = wait_for("the pasted lines", Duration::from_secs(60), || {
-        let n = remote_expr(&socket, "line('$')");
-        (n == "80001").then_some(n)
+    // The error is on screen (with nvim's hit-enter prompt under it, as
+    // for any message that does not fit beside "-- INSERT --").
+    wait_for("the paste's error on screen", Duration::from_secs(60), || {
+        s.screen().filter(|t| {
+            t.lines().any(|l| l == "vireo: paste: the clipboard's owner stopped sending after 131072 bytes")
+        })
     });
-    assert_eq!(lines, "80001");
-    let ours = remote_expr(&socket, r#"sha256(join(getline(1, '$'), "\n"))"#);
-    let want =
-        remote_expr(&socket, &format!(r#"sha256(join(readfile('{}', 'b'), "\n"))"#, expected.display()));
+    s.xdotool(&["key", "Return"]);
+    let messages = remote_expr(&socket, "execute('messages')");
+    assert!(messages.contains("stopped sending after 131072 bytes"), "{messages}");
+    assert_eq!(remote_expr(&socket, "line('$') .. ':' .. getline(1)"), "1:");
+    owner.join().unwrap();
+    std::fs::remove_file(socket).ok();
+}
+
+/// Pastes the clipboard into the window with Ctrl+Shift+V in insert mode
+/// and checks that nvim's buffer is then exactly `text`.
+fn paste_whole(s: &Session, socket: &Path, text: &str) {
+    let expected = temp(&format!("{}-expected.txt", s.display.trim_start_matches(':')));
+    std::fs::write(&expected, text).unwrap();
+    s.xdotool(&["windowfocus", "--sync", &s.window]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.xdotool(&["key", "i", "ctrl+shift+v"]);
+    let want = (text.lines().count() + 1).to_string();
+    wait_for("the pasted lines", Duration::from_secs(60), || {
+        (remote_expr(socket, "line('$')") == want).then_some(())
+    });
+    let ours = remote_expr(socket, r#"sha256(join(getline(1, '$'), "\n"))"#);
+    let theirs =
+        remote_expr(socket, &format!(r#"sha256(join(readfile('{}', 'b'), "\n"))"#, expected.display()));
     assert_eq!(ours.len(), 64);
-    assert_eq!(ours, want, "the buffer differs from what was pasted");
+    assert_eq!(ours, theirs, "the buffer differs from what was pasted");
     std::fs::remove_file(expected).ok();
     std::fs::remove_file(socket).ok();
+}
+
+/// Owns the clipboard on `display` and serves one request for `text` the
+/// way large selections travel (ICCCM's INCR): in pieces of `piece` bytes,
+/// `pause` before each, going silent for good after `pieces` of them when
+/// that is set. Returns once it owns the clipboard; the thread ends with
+/// the transfer.
+fn slow_owner(
+    display: &str,
+    text: Vec<u8>,
+    piece: usize,
+    pause: Duration,
+    pieces: Option<usize>,
+) -> std::thread::JoinHandle<()> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::*;
+    use x11rb::wrapper::ConnectionExt as _;
+    let (conn, screen) = x11rb::connect(Some(display)).expect("an X connection");
+    let root = conn.setup().roots[screen].root;
+    let atom = |name: &str| conn.intern_atom(false, name.as_bytes()).unwrap().reply().unwrap().atom;
+    let (clipboard, incr, utf8) = (atom("CLIPBOARD"), atom("INCR"), atom("UTF8_STRING"));
+    let owner = conn.generate_id().unwrap();
+    let aux = CreateWindowAux::new();
+    conn.create_window(0, owner, root, 0, 0, 1, 1, 0, WindowClass::INPUT_OUTPUT, 0, &aux).unwrap();
+    conn.set_selection_owner(owner, clipboard, x11rb::CURRENT_TIME).unwrap();
+    assert_eq!(conn.get_selection_owner(clipboard).unwrap().reply().unwrap().owner, owner);
+    std::thread::spawn(move || {
+        let answer = |request: &SelectionRequestEvent, property: Atom| {
+            let notify = SelectionNotifyEvent {
+                response_type: SELECTION_NOTIFY_EVENT,
+                sequence: 0,
+                time: request.time,
+                requestor: request.requestor,
+                selection: request.selection,
+                target: request.target,
+                property,
+            };
+            conn.send_event(false, request.requestor, EventMask::NO_EVENT, notify).unwrap();
+            conn.flush().unwrap();
+        };
+        let request = loop {
+            match conn.wait_for_event().unwrap() {
+                Event::SelectionRequest(r) if r.target == utf8 => break r,
+                Event::SelectionRequest(r) => answer(&r, x11rb::NONE),
+                _ => {}
+            }
+        };
+        let (to, property) = (request.requestor, request.property);
+        let watch = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
+        conn.change_window_attributes(to, &watch).unwrap();
+        conn.change_property32(PropMode::REPLACE, to, property, incr, &[text.len() as u32]).unwrap();
+        answer(&request, property);
+        let all = text.chunks(piece).chain([&[][..]]);
+        for chunk in all.take(pieces.unwrap_or(usize::MAX)) {
+            // The requestor deleting the property asks for the next piece.
+            loop {
+                if let Event::PropertyNotify(e) = conn.wait_for_event().unwrap()
+                    && (e.window, e.atom, e.state) == (to, property, Property::DELETE)
+                {
+                    break;
+                }
+            }
+            std::thread::sleep(pause);
+            conn.change_property8(PropMode::REPLACE, to, property, utf8, chunk).unwrap();
+            conn.flush().unwrap();
+        }
+        if pieces.is_some() {
+            // Silent but alive: the selection stays owned.
+            std::thread::sleep(vireo::input::selection::SILENCE + Duration::from_secs(2));
+        }
+    })
 }
 
 /// Asks the window to close the way a window manager's close button does:

@@ -1,6 +1,7 @@
 //! The `+` and `*` registers without any external tool: vireo installs a
 //! `g:clipboard` provider whose functions call back into vireo with
-//! `rpcrequest`, and vireo answers from the system clipboard (arboard).
+//! `rpcrequest`, and vireo answers from the system clipboard: arboard sets
+//! it, and on X vireo's own reader (`selection.rs`) gets it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -46,6 +47,16 @@ pub struct Clipboard {
     system: Option<arboard::Clipboard>,
     /// Per register: the text vireo set and nvim's regtype for it.
     last: HashMap<String, (String, String)>,
+    /// Reads where there is an X display; `Some(None)` once connecting
+    /// failed (arboard reads then).
+    #[cfg(all(unix, not(target_os = "macos")))]
+    x: Option<Option<super::selection::SelectionReader>>,
+    /// Per register: arboard's window, seen owning the selection after
+    /// vireo set it. While it still owns it, the text is [`Self::last`]:
+    /// arboard serves a selection whole, which X refuses beyond its
+    /// request size, so big yanks must not travel through X.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    own: HashMap<String, u32>,
 }
 
 impl Clipboard {
@@ -60,6 +71,8 @@ impl Clipboard {
     /// trailing empty line, so the text ends with a newline).
     pub fn set(&mut self, reg: &str, lines: &[String], regtype: &str) -> Result<(), String> {
         let text = lines.join("\n");
+        #[cfg(all(unix, not(target_os = "macos")))]
+        let before = self.x11().and_then(|x| x.owner(reg).ok().flatten());
         let system = self.system()?;
         let result = match reg {
             #[cfg(all(unix, not(target_os = "macos")))]
@@ -71,11 +84,54 @@ impl Clipboard {
         };
         result.map_err(|e| format!("setting the clipboard failed: {e}"))?;
         self.last.insert(reg.to_owned(), (text, regtype.to_owned()));
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if let Some(after) = self.x11().and_then(|x| x.owner(reg).ok().flatten()) {
+            // A new owner is arboard's window; so is the one seen before.
+            if Some(after) != before || self.own.get(reg) == Some(&after) {
+                self.own.insert(reg.to_owned(), after);
+            }
+        }
         Ok(())
+    }
+
+    /// The X selection reader, connected on first use.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn x11(&mut self) -> Option<&super::selection::SelectionReader> {
+        if self.x.is_none() {
+            let reader = super::selection::SelectionReader::connect(None);
+            self.x = Some(reader.inspect_err(|e| log::info!("clipboard read through arboard: {e}")).ok());
+        }
+        self.x.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The selection read through vireo's X reader: `None` where there is
+    /// no X display.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn get_x11(&mut self, reg: &str) -> Option<Result<String, String>> {
+        let own = self.own.get(reg).copied();
+        let last = self.last.get(reg).map(|(text, _)| text.clone());
+        let x = self.x11()?;
+        let read = || -> Result<String, super::selection::SelectionError> {
+            if let (Some(own), Some(last)) = (own, last)
+                && x.owner(reg)? == Some(own)
+            {
+                return Ok(last);
+            }
+            Ok(x.read_text(reg)?.unwrap_or_default())
+        };
+        let result = read();
+        if let Err(super::selection::SelectionError::X(_)) = &result {
+            self.x = None; // connect again next time
+        }
+        Some(result.map_err(|e| e.to_string()))
     }
 
     /// The clipboard as nvim wants it: lines and a register type.
     pub fn get(&mut self, reg: &str) -> Result<(Vec<String>, String), String> {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if let Some(text) = self.get_x11(reg) {
+            return Ok(split(&text?, self.last.get(reg)));
+        }
         let system = self.system()?;
         let text = match reg {
             #[cfg(all(unix, not(target_os = "macos")))]
@@ -108,9 +164,9 @@ fn split(text: &str, last: Option<&(String, String)>) -> (Vec<String>, String) {
 }
 
 /// How long nvim waits for a clipboard answer before it gets an error.
-/// Longer than arboard's own 4 s wait for a silent selection owner, so that
-/// case reports arboard's clearer message; a transfer still running after
-/// this is abandoned.
+/// Longer than the 4 s a selection owner may stay silent
+/// ([`super::selection::SILENCE`]), so that case reports its clearer
+/// message; a transfer still running after this is abandoned.
 pub const CLIPBOARD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Work for the clipboard thread.

@@ -3,6 +3,8 @@
 pub mod keys;
 pub mod links;
 pub mod mouse;
+#[cfg(all(unix, not(target_os = "macos")))]
+pub mod selection;
 #[cfg(unix)]
 pub mod xim;
 
