@@ -198,6 +198,11 @@ fn plus_and_star_registers_use_the_system_clipboard() {
     set_x_clipboard(&s.display, "from <x11> | \\ ok");
     assert_eq!(remote_expr(&socket, "getreg('+')"), "from <x11> | \\ ok");
     assert_eq!(remote_expr(&socket, "getregtype('+')"), "v");
+    xclip(&s.display, &["-selection", "primary", "-i"], Some("primary\nlines\n"));
+    wait_for("xclip to own the primary selection", Duration::from_secs(30), || {
+        (xclip(&s.display, &["-selection", "primary", "-o"], None) == "primary\nlines\n").then_some(())
+    });
+    assert_eq!(remote_expr(&socket, "getreg('*') .. getregtype('*')"), "primary\nlines\nV");
     std::fs::remove_file(socket).ok();
 }
 
