@@ -213,7 +213,10 @@ fn a_clipboard_owner_that_never_answers_stalls_nothing() {
     let asked = Instant::now();
     let expr = format!("luaeval(\"select(2, pcall(vim.rpcrequest, {chan}, 'vireo_clipboard_get', '+'))\")");
     let error = remote_expr(&socket, &expr);
-    assert!(error.contains("no answer for 'vireo_clipboard_get'"), "nvim was told why: {error:?}");
+    assert!(
+        error.contains("the clipboard's owner did not answer within 4 s"),
+        "nvim was told why: {error:?}"
+    );
     assert!(asked.elapsed() < Duration::from_secs(30), "nvim waited {:?}", asked.elapsed());
     // The window still takes keys and draws.
     // --sync: a key typed before the focus arrives goes nowhere.

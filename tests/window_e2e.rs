@@ -338,16 +338,17 @@ fn slow_owner(
         conn.change_window_attributes(to, &watch).unwrap();
         conn.change_property32(PropMode::REPLACE, to, property, incr, &[text.len() as u32]).unwrap();
         answer(&request, property);
+        // The requestor deleting the property asks for the next piece.
+        let deleted = || loop {
+            if let Event::PropertyNotify(e) = conn.wait_for_event().unwrap()
+                && (e.window, e.atom, e.state) == (to, property, Property::DELETE)
+            {
+                break;
+            }
+        };
         let all = text.chunks(piece).chain([&[][..]]);
         for chunk in all.take(pieces.unwrap_or(usize::MAX)) {
-            // The requestor deleting the property asks for the next piece.
-            loop {
-                if let Event::PropertyNotify(e) = conn.wait_for_event().unwrap()
-                    && (e.window, e.atom, e.state) == (to, property, Property::DELETE)
-                {
-                    break;
-                }
-            }
+            deleted();
             std::thread::sleep(pause);
             conn.change_property8(PropMode::REPLACE, to, property, utf8, chunk).unwrap();
             conn.flush().unwrap();
@@ -355,6 +356,10 @@ fn slow_owner(
         if pieces.is_some() {
             // Silent but alive: the selection stays owned.
             std::thread::sleep(vireo::input::selection::SILENCE + Duration::from_secs(2));
+        } else {
+            // Until the requestor has read the empty piece: an X server
+            // may drop the last requests of a client that hangs up at once.
+            deleted();
         }
     })
 }

@@ -85,13 +85,32 @@ impl Clipboard {
         result.map_err(|e| format!("setting the clipboard failed: {e}"))?;
         self.last.insert(reg.to_owned(), (text, regtype.to_owned()));
         #[cfg(all(unix, not(target_os = "macos")))]
-        if let Some(after) = self.x11().and_then(|x| x.owner(reg).ok().flatten()) {
-            // A new owner is arboard's window; so is the one seen before.
-            if Some(after) != before || self.own.get(reg) == Some(&after) {
-                self.own.insert(reg.to_owned(), after);
-            }
+        if let Some(window) = self.arboards_window(reg, before) {
+            self.own.insert(reg.to_owned(), window);
         }
         Ok(())
+    }
+
+    /// The window arboard just made `reg`'s owner: the owner once it
+    /// differs from `before`, or one already known as arboard's. arboard
+    /// takes the selection on its own connection, which X may serve after
+    /// this one, so this looks again for up to 200 ms.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn arboards_window(&mut self, reg: &str, before: Option<u32>) -> Option<u32> {
+        let known = self.own.get(reg).copied();
+        let x = self.x11()?;
+        let deadline = std::time::Instant::now() + Duration::from_millis(200);
+        loop {
+            let owner = x.owner(reg).ok().flatten();
+            if owner.is_some() && (owner != before || owner == known) {
+                return owner;
+            }
+            if std::time::Instant::now() >= deadline {
+                log::debug!("clipboard: arboard's window not seen owning {reg:?}");
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// The X selection reader, connected on first use.

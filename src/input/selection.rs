@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ConnectionExt, CreateWindowAux, EventMask, Property, Window, WindowClass,
+    Atom, AtomEnum, ConnectionExt, CreateWindowAux, EventMask, GetPropertyReply, Property, Window,
+    WindowClass,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::{COPY_DEPTH_FROM_PARENT, COPY_FROM_PARENT, CURRENT_TIME, NONE};
@@ -142,37 +143,44 @@ impl SelectionReader {
             return Ok(None);
         }
         // Deleting what we read tells an INCR owner to send the first piece.
-        let reply =
-            self.conn.get_property(true, w, self.property, AtomEnum::ANY, 0, u32::MAX / 4)?.reply()?;
-        if reply.type_ != self.incr {
-            return Ok(Some(reply.value));
+        let first = self.take_property(w)?;
+        if first.type_ != self.incr {
+            return Ok(Some(first.value));
         }
         let mut data = Vec::new();
         loop {
-            let deadline = Instant::now() + SILENCE;
-            let piece = loop {
-                match self.next_event(deadline)? {
-                    None => return Err(SelectionError::Stalled { got: data.len() }),
-                    Some(Event::PropertyNotify(e))
-                        if e.window == w && e.atom == self.property && e.state == Property::NEW_VALUE =>
-                    {
-                        let reply = self
-                            .conn
-                            .get_property(true, w, self.property, AtomEnum::ANY, 0, u32::MAX / 4)?
-                            .reply()?;
-                        // A notice whose property is already gone is no piece.
-                        if reply.type_ != u32::from(AtomEnum::NONE) {
-                            break reply.value;
-                        }
-                    }
-                    Some(_) => {}
-                }
-            };
+            let piece = self.next_piece(w, data.len())?;
             if piece.is_empty() {
                 return Ok(Some(data));
             }
             data.extend_from_slice(&piece);
         }
+    }
+
+    /// The next piece of an INCR transfer to window `w` (empty: the end),
+    /// `got` bytes into it.
+    fn next_piece(&self, w: Window, got: usize) -> Result<Vec<u8>, SelectionError> {
+        let deadline = Instant::now() + SILENCE;
+        loop {
+            match self.next_event(deadline)? {
+                None => return Err(SelectionError::Stalled { got }),
+                Some(Event::PropertyNotify(e))
+                    if e.window == w && e.atom == self.property && e.state == Property::NEW_VALUE =>
+                {
+                    let piece = self.take_property(w)?;
+                    // A notice whose property is already gone is no piece.
+                    if piece.type_ != u32::from(AtomEnum::NONE) {
+                        return Ok(piece.value);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Reads and deletes window `w`'s property, whole.
+    fn take_property(&self, w: Window) -> Result<GetPropertyReply, SelectionError> {
+        Ok(self.conn.get_property(true, w, self.property, AtomEnum::ANY, 0, u32::MAX / 4)?.reply()?)
     }
 
     /// The next event, or `None` once `deadline` passes with none.
