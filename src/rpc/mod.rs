@@ -480,7 +480,15 @@ where
         }
         buf.drain(..start);
         buf.reserve(READ_CHUNK);
-        let n = reader.read_buf(&mut buf).await?;
+        let n = match reader.read_buf(&mut buf).await {
+            Ok(n) => n,
+            // The peer closed its end with bytes of ours unread (a server
+            // killed, or quitting while a request was on its way): a Unix
+            // or TCP socket then reports a reset where a pipe reports its
+            // end. Either way nothing more will come.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+            Err(e) => return Err(e.into()),
+        };
         if n == 0 {
             return if buf.is_empty() { Ok(()) } else { Err(SessionError::Truncated(buf.len())) };
         }

@@ -190,6 +190,32 @@ fn a_truncated_stream_ends_the_session_and_fails_pending_calls() {
     });
 }
 
+/// A server that goes away with bytes of ours unread (killed, or quitting
+/// while a request was on its way) resets a Unix socket instead of ending
+/// it: the session ends as at the end of the stream, not with an error.
+#[cfg(unix)]
+#[test]
+fn a_peer_that_hangs_up_without_reading_ends_the_session_cleanly() {
+    rt().block_on(async {
+        let (ours, theirs) = tokio::net::UnixStream::pair().unwrap();
+        let (r, w) = tokio::io::split(ours);
+        let sink = |_: &str, _: &[ValueRef<'_>]| {};
+        let (session, task) =
+            Session::start(r, w, Dispatch { sink, requests: RequestTable::default(), recorder: None });
+        let call = tokio::spawn({
+            let s = session.clone();
+            async move { s.call("never_read", vec![]).await }
+        });
+        // The request reaches the peer's socket; the peer never reads it.
+        theirs.readable().await.unwrap();
+        drop(theirs);
+        let ended = tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+        assert!(matches!(ended, Ok(())), "{ended:?}");
+        assert_eq!(call.await.unwrap(), Err(RpcError::Closed));
+        assert!(session.is_closed());
+    });
+}
+
 #[test]
 fn garbage_ends_the_session_with_a_clear_error() {
     let cases: Vec<(&[u8], &str)> = vec![
