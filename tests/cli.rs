@@ -24,7 +24,7 @@ fn stderr(out: &Output) -> String {
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("vireo-cli-{}-{name}", std::process::id()))
+    common::scratch(&format!("cli-{name}"))
 }
 
 #[test]

@@ -13,7 +13,7 @@ use vireo::render::offscreen::Image;
 use vireo::render::vfx::{Shape, Vfx, VfxKnobs, VfxMode};
 
 fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("vireo-vfx-{}-{name}", std::process::id()))
+    common::scratch(&format!("vfx-{name}"))
 }
 
 /// A PNG snapshot of a 30x12 grid of 40 lines after `<C-End>` (one key: the

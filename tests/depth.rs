@@ -242,7 +242,7 @@ fn a_change_under_the_shadow_draws_what_drawing_from_scratch_does() {
 /// shadow under the float, `VIREO_FLOATING_SHADOW=false` none.
 #[test]
 fn floating_shadow_false_removes_the_shadow_from_a_snapshot() {
-    let dir = std::env::temp_dir().join(format!("vireo-depth-{}", std::process::id()));
+    let dir = common::scratch("depth");
     std::fs::create_dir_all(&dir).unwrap();
     let snapshot = |name: &str, vars: &[(&str, &str)]| {
         let out = dir.join(name);

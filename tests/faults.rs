@@ -15,7 +15,7 @@ use vireo::nvim::{self, Exit, StartOptions, Target};
 use vireo::rpc::{Lane, RequestTable};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vireo-faults-{}-{name}", std::process::id()));
+    let dir = common::scratch(&format!("faults-{name}"));
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).unwrap();
     dir

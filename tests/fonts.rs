@@ -16,7 +16,7 @@ use vireo::render::offscreen::Image;
 
 /// A folder of this test's own.
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vireo-fonts-{}-{name}", std::process::id()));
+    let dir = common::scratch(&format!("fonts-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -157,7 +157,7 @@ fn nvim_errors_come_back_typed() {
 fn scrolling_refills_every_vacated_row_before_flush() {
     // Vacated rows start as a sentinel; nvim must overwrite them all.
     let sentinel = "\u{e000}";
-    let file = std::env::temp_dir().join(format!("vireo-scroll-{}.txt", std::process::id()));
+    let file = common::scratch("scroll.txt");
     let text: String = (1..=300).map(|i| format!("line {i}\n")).collect();
     std::fs::write(&file, text).unwrap();
     let conn = start_with(40, 12, &[file.to_str().unwrap()], RequestTable::default(), Some(sentinel));
@@ -207,7 +207,7 @@ fn a_killed_nvim_is_reported_as_a_crash() {
 
 #[test]
 fn dropped_files_open_whatever_their_names() {
-    let dir = std::env::temp_dir().join(format!("vireo-drop-{}", std::process::id()));
+    let dir = common::scratch("drop");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("a file with spaces % # 'quotes' [x].txt");
     std::fs::write(&path, "dropped content\n").unwrap();

@@ -19,7 +19,7 @@ use vireo::render::offscreen::{Image, Offscreen};
 use vireo::rpc::RequestTable;
 
 fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("vireo-scale-{}-{name}", std::process::id()))
+    common::scratch(&format!("scale-{name}"))
 }
 
 /// One run of the `vireo` binary.

@@ -15,7 +15,7 @@ use vireo::settings::live::{INIT_LUA, Live, THEME_LUA};
 use vireo::settings::{AltIsMeta, Settings};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vireo-live-{}-{name}", std::process::id()));
+    let dir = common::scratch(&format!("live-{name}"));
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -53,7 +53,7 @@ struct Tui {
 
 impl Tui {
     fn start(s: &Scenario) -> Tui {
-        let dir = std::env::temp_dir().join(format!("vireo-tui-{}-{}", s.name, std::process::id()));
+        let dir = common::scratch(&format!("tui-{}", s.name));
         std::fs::create_dir_all(&dir).unwrap();
         let conf = dir.join("tmux.conf");
         std::fs::write(&conf, "set -g status off\nset -g escape-time 0\n").unwrap();

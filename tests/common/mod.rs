@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use vireo::model::{Frame, compose};
@@ -15,6 +17,42 @@ pub fn nvim_binary() -> PathBuf {
 }
 
 pub mod window;
+
+/// `name` in this test process's scratch folder (not created). The folder
+/// is removed when the process exits if no test failed; when one did it is
+/// kept, and named on stderr, for the logs in it.
+pub fn scratch(name: &str) -> PathBuf {
+    scratch_folder().join(name)
+}
+
+/// Set by any panic: a test failed (or a thread of one panicked).
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn scratch_folder() -> &'static Path {
+    static FOLDER: OnceLock<PathBuf> = OnceLock::new();
+    FOLDER.get_or_init(|| {
+        let folder = std::env::temp_dir().join(format!("vireo-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("a scratch folder in the temp dir");
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            report(info);
+        }));
+        // SAFETY: the handler is a plain function; it runs once, at exit.
+        unsafe { libc::atexit(remove_scratch_folder) };
+        folder
+    })
+}
+
+/// Registered by `scratch_folder` once the folder exists.
+extern "C" fn remove_scratch_folder() {
+    let folder = scratch_folder();
+    if PANICKED.load(Ordering::SeqCst) {
+        eprintln!("the tests' scratch files are kept in {}", folder.display());
+    } else {
+        std::fs::remove_dir_all(folder).ok();
+    }
+}
 
 pub fn settle() -> Settle {
     Settle { quiet: Duration::from_millis(300), max_wait: Duration::from_secs(15) }

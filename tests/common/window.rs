@@ -165,7 +165,7 @@ pub fn listening_args(socket: &std::path::Path, extra: &[&str]) -> Vec<std::ffi:
 }
 
 pub fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("vireo-e2e-{}-{name}", std::process::id()))
+    super::scratch(&format!("e2e-{name}"))
 }
 
 /// vireo in a fresh Xvfb, recording its stream so the test can read the
