@@ -104,6 +104,9 @@ pub struct Display {
     /// IME state last given to the window: allowed, and the cursor area.
     ime_allowed: Option<bool>,
     ime_area: Option<(f32, f32, f32, f32)>,
+    /// The cursor area moved and winit's X11 backend has not applied it:
+    /// nudged once the frame is drawn (see [`Display::update_ime`]).
+    ime_nudge: bool,
     /// The grid size last asked of nvim and not yet seen.
     requested: Option<(usize, usize)>,
     /// The global grid's size in the frame last taken.
@@ -222,6 +225,7 @@ impl Display {
             title: String::new(),
             ime_allowed: None,
             ime_area: None,
+            ime_nudge: false,
             requested: None,
             grid_seen: None,
             zoomed: false,
@@ -308,6 +312,7 @@ impl Display {
             window.pre_present_notify();
             present_start = Instant::now();
         });
+        self.nudge_ime();
         match drawn {
             Ok(Drawn::Frame(stats)) => {
                 self.renderer.make_the_rest();
@@ -512,12 +517,30 @@ impl Display {
             }
             self.ime_area = area;
         }
-        if (changed || moved) && self.is_x11() {
-            // winit's X11 backend applies input-method requests only when
-            // the next X event arrives: without one, the key that follows
-            // `i` would reach the old (off) input context and bypass the
-            // input method. Setting the title again makes the server send
-            // us a PropertyNotify at once.
+        if !self.is_x11() {
+            return;
+        }
+        // winit's X11 backend applies input-method requests only when the
+        // next X event arrives: without one, the key that follows `i`
+        // would reach the old (off) input context and bypass the input
+        // method, and the candidate window would open where the cursor
+        // was. Setting the title again makes the server send us a
+        // PropertyNotify. A mode change is nudged at once; a cursor that
+        // moved (every typed key) after the frame is drawn, so that the
+        // request and the event it brings stay off the key's way to the
+        // screen.
+        if changed {
+            self.window.set_title(&self.title);
+            self.ime_nudge = false;
+        } else if moved {
+            self.ime_nudge = true;
+        }
+    }
+
+    /// Applies an input-method request [`Display::update_ime`] left for
+    /// after the frame.
+    fn nudge_ime(&mut self) {
+        if std::mem::take(&mut self.ime_nudge) {
             self.window.set_title(&self.title);
         }
     }
