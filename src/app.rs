@@ -170,7 +170,6 @@ pub fn run(
         display: None,
         latest: None,
         latest_drawn: false,
-        latest_at: None,
         drawn_cursor: None,
         exit: None,
         error: None,
@@ -210,12 +209,6 @@ enum FontScan {
 /// How long the first frame waits for the system fonts it needs; after
 /// that it is drawn with what there is, and again when they come.
 const FONT_WAIT: Duration = Duration::from_millis(250);
-
-/// How long a frame showing only a typed command ('showcmd') waits for
-/// the command's own flush, which nvim sends 0.03 to 0.3 ms after it: the
-/// two are drawn as one frame, and the second is not put off by the
-/// frame-rate cap after a frame drawn for the first.
-const COMMAND_HOLD: Duration = Duration::from_millis(2);
 
 struct App {
     starting: Option<nvim::Starting>,
@@ -258,8 +251,6 @@ struct App {
     latest: Option<Frame>,
     /// Whether `latest` has been drawn (its damage is spent).
     latest_drawn: bool,
-    /// When `latest` came.
-    latest_at: Option<Instant>,
     /// The cursor of the frame last drawn.
     drawn_cursor: Option<crate::model::Cursor>,
     exit: Option<Exit>,
@@ -429,7 +420,6 @@ impl App {
             got = true;
         }
         if got {
-            self.latest_at = Some(Instant::now());
             crate::trace::mark(crate::trace::Stage::FrameReceived);
             if self.font_scan == FontScan::NotBegun && self.frame_needs_system_fonts() {
                 self.start_font_scan();
@@ -528,12 +518,12 @@ impl App {
     }
 
     /// Whether the frame waits for the command it shows being typed (see
-    /// [`COMMAND_HOLD`]); it is then put off until the hold is over.
+    /// [`nvim::COMMAND_HOLD`]); it is then put off until the hold is over.
     fn waits_for_command(&mut self, now: Instant) -> bool {
-        let (Some(frame), Some(at), Some(drawn)) = (&self.latest, self.latest_at, self.drawn_cursor) else {
+        let (Some(frame), Some(drawn)) = (&self.latest, self.drawn_cursor) else {
             return false;
         };
-        let until = at + COMMAND_HOLD;
+        let until = frame.flushed_at + nvim::COMMAND_HOLD;
         if now >= until || !frame.only_typed_command(drawn) {
             return false;
         }

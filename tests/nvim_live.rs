@@ -2,12 +2,13 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::{lines, settled, start, start_with};
 use rmpv::Value;
 use vireo::model::{GLOBAL_GRID, Placement, compose};
-use vireo::nvim::Exit;
+use vireo::nvim::{self, Exit, StartOptions, Target};
 use vireo::rpc::{RequestTable, RpcError};
 
 #[test]
@@ -219,4 +220,47 @@ fn dropped_files_open_whatever_their_names() {
     assert_eq!(line, Value::from("dropped content"));
     conn.shutdown();
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A frame that shows only a typed command ('showcmd', here a count with
+/// nothing after it yet) is published at once, but the window is woken
+/// only by the command's own flush or when the hold is over: with no flush
+/// after it, the wake comes `COMMAND_HOLD` after the frame, not never.
+/// Insert mode holds nothing: each frame wakes the window as it comes.
+#[test]
+fn a_typed_command_alone_wakes_the_window_when_the_hold_ends() {
+    let (tx, wakes) = crossbeam_channel::unbounded();
+    let opts = StartOptions {
+        target: Target::Embed { binary: common::nvim_binary(), args: vec!["--clean".into(), "-n".into()] },
+        cols: 40,
+        rows: 8,
+        record: None,
+        requests: RequestTable::default(),
+        init_lua: Vec::new(),
+        scroll_fill: None,
+        wake: Some(Arc::new(move || {
+            tx.send(Instant::now()).ok();
+        })),
+    };
+    let conn = nvim::start(opts).expect("nvim starts");
+    let mut latest = None;
+    settled(&conn, &mut latest, None);
+    wakes.try_iter().count();
+
+    conn.session.input("2").unwrap();
+    let woken = wakes.recv_timeout(Duration::from_secs(10)).expect("the window is woken");
+    let frames: Vec<_> = conn.frames.try_iter().collect();
+    let [frame] = &frames[..] else { panic!("one flush for the count, not {}", frames.len()) };
+    assert!(lines(frame)[7].contains('2'), "the count shows: {:?}", lines(frame));
+    let held = woken - frame.flushed_at;
+    assert!(held >= nvim::COMMAND_HOLD, "woken {held:?} after the flush");
+
+    // The count's own flush never came: insert mode's frames wake at once.
+    settled(&conn, &mut latest, Some("<Esc>"));
+    wakes.try_iter().count();
+    let frame = settled(&conn, &mut latest, Some("iabc"));
+    assert_eq!(lines(&frame)[0], "abc");
+    let woken: Vec<_> = wakes.try_iter().collect();
+    assert!(!woken.is_empty() && woken.iter().all(|w| *w < frame.flushed_at + nvim::COMMAND_HOLD));
+    conn.shutdown();
 }

@@ -43,6 +43,7 @@ mod stacking;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use event::{Anchor, CellUpdate, CursorShape, GridId, ModeInfo, OptionValue, RedrawEvent};
 pub use grid::{Cell, Grid, OutOfRange, Row};
@@ -205,6 +206,8 @@ pub struct Frame {
     pub visual_bells: u64,
     /// Set when nvim reported `error_exit` with this status.
     pub error_exit: Option<i64>,
+    /// When the model published this frame, at nvim's flush.
+    pub flushed_at: Instant,
 }
 
 impl Frame {
@@ -632,6 +635,7 @@ impl Model {
             bells: self.bells,
             visual_bells: self.visual_bells,
             error_exit: self.error_exit,
+            flushed_at: Instant::now(),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use rmpv::{Value, ValueRef};
 
-use crate::model::Frame;
+use crate::model::{Cursor, Frame};
 use crate::rpc::transport::{self, BoxReader, BoxWriter, ConnectError};
 use crate::rpc::{Dispatch, Recorder, RequestTable, RpcError, Session, SessionError};
 pub use redraw::ExtTypes;
@@ -357,7 +357,22 @@ struct Sink {
     dropped: u64,
     /// nvim said it is quitting ([`LEAVING`]).
     leaving: Arc<AtomicBool>,
+    /// The cursor of the frame last published.
+    published_cursor: Option<Cursor>,
+    /// A held frame's wake is owed (see [`COMMAND_HOLD`]): the next
+    /// frame's wake pays it, or else a timer does.
+    wake_owed: Arc<AtomicBool>,
 }
+
+/// How long a frame that shows only a typed command ('showcmd') waits for
+/// the command's own flush, which nvim sends 0.03 to 0.3 ms after it. The
+/// IO thread publishes it at once but wakes the window only with the next
+/// frame, or when the hold is over: in normal mode a key then costs the
+/// window one wake-up instead of two, and the two flushes are drawn as one
+/// frame, so the second is not put off by the frame-rate cap after a frame
+/// drawn for the first. The window holds such a frame as well, until the
+/// same instant, when something else woke it.
+pub const COMMAND_HOLD: Duration = Duration::from_millis(2);
 
 impl crate::rpc::NotificationSink for Sink {
     fn notification(&mut self, method: &str, params: &[ValueRef<'_>]) {
@@ -365,13 +380,26 @@ impl crate::rpc::NotificationSink for Sink {
             if let Some(ext) = self.ext.get() {
                 self.ui.set_ext_types(*ext);
             }
-            let (frames, wake) = (&self.frames, &self.wake);
+            let (frames, wake, owed) = (&self.frames, &self.wake, &self.wake_owed);
+            let published = &mut self.published_cursor;
             self.ui.handle_redraw(params, |frame| {
-                // The receiver is gone only while shutting down.
                 crate::trace::mark(crate::trace::Stage::Flush);
+                let held = published.is_some_and(|c| frame.only_typed_command(c));
+                *published = Some(frame.cursor);
+                // The receiver is gone only while shutting down.
                 frames.send(frame).ok();
-                if let Some(wake) = wake {
+                let Some(wake) = wake else { return };
+                if !held {
+                    owed.store(false, Ordering::Release);
                     wake();
+                } else if !owed.swap(true, Ordering::AcqRel) {
+                    let (owed, wake) = (owed.clone(), wake.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(COMMAND_HOLD).await;
+                        if owed.swap(false, Ordering::AcqRel) {
+                            wake();
+                        }
+                    });
                 }
             });
             return;
@@ -466,6 +494,8 @@ async fn io_main(
         notes: ch.notes,
         dropped: 0,
         leaving: leaving.clone(),
+        published_cursor: None,
+        wake_owed: Arc::new(AtomicBool::new(false)),
     };
     let dispatch = Dispatch { sink, requests: opts.requests, recorder };
     let (session, task) = Session::start(reader, writer, dispatch);
