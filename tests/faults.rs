@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::window::*;
 use rmpv::Value;
-use vireo::nvim::{self, Exit, StartOptions, Target};
-use vireo::rpc::{Lane, RequestTable};
+use vireo::nvim::{self, Exit};
+use vireo::rpc::Lane;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = common::scratch(&format!("faults-{name}"));
@@ -44,17 +44,7 @@ fn an_unsaved_edit_survives_a_protocol_error() {
     std::fs::write(&file, "original\n").unwrap();
     let swap_dir = format!("set directory={}//", dir.display());
     let args = ["--clean", "--cmd", &swap_dir, file.to_str().unwrap()].map(str::to_owned).to_vec();
-    let opts = StartOptions {
-        target: Target::Embed { binary: common::nvim_binary(), args },
-        cols: 40,
-        rows: 8,
-        record: None,
-        requests: RequestTable::default(),
-        init_lua: Vec::new(),
-        scroll_fill: None,
-        wake: None,
-    };
-    let conn = nvim::start(opts).expect("nvim starts");
+    let conn = nvim::start(common::options(40, 8, args)).expect("nvim starts");
     let mut latest = None;
     let frame = common::settled(&conn, &mut latest, Some("ccedited<Esc>"));
     assert_eq!(common::lines(&frame)[0], "edited");

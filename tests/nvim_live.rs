@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::{lines, settled, start, start_with};
 use rmpv::Value;
 use vireo::model::{GLOBAL_GRID, Placement, compose};
-use vireo::nvim::{self, Exit, StartOptions, Target};
+use vireo::nvim::{self, Exit, StartOptions};
 use vireo::rpc::{RequestTable, RpcError};
 
 #[test]
@@ -231,16 +231,10 @@ fn dropped_files_open_whatever_their_names() {
 fn a_typed_command_alone_wakes_the_window_when_the_hold_ends() {
     let (tx, wakes) = crossbeam_channel::unbounded();
     let opts = StartOptions {
-        target: Target::Embed { binary: common::nvim_binary(), args: vec!["--clean".into(), "-n".into()] },
-        cols: 40,
-        rows: 8,
-        record: None,
-        requests: RequestTable::default(),
-        init_lua: Vec::new(),
-        scroll_fill: None,
         wake: Some(Arc::new(move || {
             tx.send(Instant::now()).ok();
         })),
+        ..common::options(40, 8, vec!["--clean".into(), "-n".into()])
     };
     let conn = nvim::start(opts).expect("nvim starts");
     let mut latest = None;

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use rmpv::Value;
 use vireo::input::ImePolicy;
-use vireo::nvim::{self, Connection, LuaChunk, StartOptions, Target};
-use vireo::rpc::RequestTable;
+use vireo::nvim::{self, Connection, LuaChunk, StartOptions};
 use vireo::settings::live::{INIT_LUA, Live, THEME_LUA};
 use vireo::settings::{AltIsMeta, Settings};
 
@@ -42,14 +41,8 @@ fn start_with(
     let settings_args =
         vec!["9.9.9".into(), config.to_str().unwrap().into(), "# template\n# ligatures = true".into()];
     let opts = StartOptions {
-        target: Target::Embed { binary: common::nvim_binary(), args },
-        cols: 60,
-        rows: 8,
-        record: None,
-        requests: RequestTable::default(),
         init_lua: std::iter::once(LuaChunk::new(INIT_LUA, settings_args)).chain(more).collect(),
-        scroll_fill: None,
-        wake: None,
+        ..common::options(60, 8, args)
     };
     nvim::start(opts).expect("nvim starts")
 }

@@ -72,17 +72,23 @@ pub fn start_with(
 ) -> Connection {
     let mut all = vec!["--clean".to_owned(), "-n".to_owned()];
     all.extend(args.iter().map(|a| a.to_string()));
-    let opts = StartOptions {
-        target: Target::Embed { binary: nvim_binary(), args: all },
+    let opts =
+        StartOptions { requests, scroll_fill: scroll_fill.map(str::to_owned), ..options(cols, rows, all) };
+    nvim::start(opts).expect("nvim starts")
+}
+
+/// Options for `nvim --embed ARGS` at `cols`x`rows`, with nothing else.
+pub fn options(cols: usize, rows: usize, args: Vec<String>) -> StartOptions {
+    StartOptions {
+        target: Target::Embed { binary: nvim_binary(), args },
         cols,
         rows,
         record: None,
-        requests,
+        requests: RequestTable::default(),
         init_lua: Vec::new(),
-        scroll_fill: scroll_fill.map(str::to_owned),
+        scroll_fill: None,
         wake: None,
-    };
-    nvim::start(opts).expect("nvim starts")
+    }
 }
 
 /// Sends keys (if any) and returns the settled frame.
