@@ -4,6 +4,7 @@
 //! ```text
 //!   peer_probe start  CLASS KEYS -- GUI ARGS...
 //!   peer_probe scroll CLASS SOCKET LINES HZ -- GUI ARGS...
+//!   peer_probe repeat CLASS SOCKET LINES HZ -- GUI ARGS...
 //! ```
 //!
 //! The probe starts the GUI (its own process group), waits for the first
@@ -26,6 +27,11 @@
 //!   as `nvim_input` notifications through nvim's SOCKET at HZ a second; the GUI's CPU time over the run (until
 //!   its window is quiet for a second) divided by LINES, and how long after
 //!   the last key its last drawing came.
+//! - Scrolling by key repeat (`repeat`): the same, with `<C-e>` held down
+//!   (XTEST) and repeated by the X server at HZ a second after a 250 ms
+//!   delay, for as long as LINES repeats take; the lines scrolled are
+//!   counted from nvim's top line (`line('w0')` through SOCKET), and the
+//!   last drawing is timed from the key's release.
 //!
 //! Output: `key value` lines for the script to read. Needs an X server
 //! with DAMAGE and XTEST in `DISPLAY` (Xvfb has both).
@@ -98,13 +104,14 @@ fn run() -> Result<(), Error> {
     let (opts, gui) = (&args[..split], &args[split + 1..]);
     match opts {
         [mode, class, keys] if mode == "start" => start(class, keys.parse()?, gui),
-        [mode, class, socket, lines, hz] if mode == "scroll" => {
-            scroll(class, socket, lines.parse()?, hz.parse()?, gui)
+        [mode, class, socket, lines, hz] if mode == "scroll" || mode == "repeat" => {
+            let keys = if mode == "scroll" { Keys::Input } else { Keys::Repeat };
+            scroll(class, socket, lines.parse()?, hz.parse()?, keys, gui)
         }
-        _ => {
-            Err("usage: peer_probe start CLASS KEYS -- GUI... | scroll CLASS SOCKET LINES HZ -- GUI..."
-                .into())
-        }
+        _ => Err(
+            "usage: peer_probe start CLASS KEYS -- GUI... | scroll|repeat CLASS SOCKET LINES HZ -- GUI..."
+                .into(),
+        ),
     }
 }
 
@@ -143,7 +150,22 @@ fn start(class: &str, keys: usize, gui: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-fn scroll(class: &str, socket: &str, lines: usize, hz: u32, gui: &[String]) -> Result<(), Error> {
+/// How a scroll's `<C-e>` keys reach nvim.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    /// `nvim_input` notifications through nvim's socket.
+    Input,
+    /// Held down, repeated by the X server.
+    Repeat,
+}
+
+/// Keycodes of Control_L and e in X's default (US) map.
+const KEY_CONTROL: u8 = 37;
+const KEY_E: u8 = 26;
+/// How long a held key waits before the X server repeats it.
+const REPEAT_DELAY: Duration = Duration::from_millis(250);
+
+fn scroll(class: &str, socket: &str, lines: usize, hz: u32, keys: Keys, gui: &[String]) -> Result<(), Error> {
     let (probe, child, first) = launch(class, gui)?;
     println!("first_frame_ms {:.1}", first.as_secs_f64() * 1e3);
     let pid = child.0.id();
@@ -165,18 +187,40 @@ fn scroll(class: &str, socket: &str, lines: usize, hz: u32, gui: &[String]) -> R
     let msg =
         rmpv::Value::Array(vec![2.into(), "nvim_input".into(), vec![rmpv::Value::from("<C-e>")].into()]);
     rmpv::encode::write_value(&mut note, &msg)?;
-    let before = cpu_ticks(pid)?;
     let period = Duration::from_secs(1) / hz;
+    let top = if keys == Keys::Repeat {
+        probe.set_repeat(period)?;
+        top_line(&mut stream)?
+    } else {
+        0
+    };
+    let before = cpu_ticks(pid)?;
     let begun = Instant::now();
     let mut last_draw = None;
-    for i in 0..lines {
-        stream.write_all(&note)?;
-        let next = begun + period * (i as u32 + 1);
-        while let Some(at) = probe.damage_until(next)? {
-            last_draw = Some(at);
+    let last_key = match keys {
+        Keys::Input => {
+            for i in 0..lines {
+                stream.write_all(&note)?;
+                let next = begun + period * (i as u32 + 1);
+                while let Some(at) = probe.damage_until(next)? {
+                    last_draw = Some(at);
+                }
+            }
+            begun + period * (lines as u32 - 1)
         }
-    }
-    let last_key = begun + period * (lines as u32 - 1);
+        Keys::Repeat => {
+            probe.press(KEY_CONTROL, true)?;
+            probe.press(KEY_E, true)?;
+            // Released half a period after the last repeat is due.
+            let release = begun + REPEAT_DELAY + period * (lines as u32 - 1) + period / 2;
+            while let Some(at) = probe.damage_until(release)? {
+                last_draw = Some(at);
+            }
+            probe.press(KEY_E, false)?;
+            probe.press(KEY_CONTROL, false)?;
+            Instant::now()
+        }
+    };
     // Until the window has been quiet for a second (at most 20 s more).
     let give_up = Instant::now() + Duration::from_secs(20);
     loop {
@@ -187,6 +231,14 @@ fn scroll(class: &str, socket: &str, lines: usize, hz: u32, gui: &[String]) -> R
         }
     }
     let ticks = cpu_ticks(pid)? - before;
+    let lines = match keys {
+        Keys::Input => lines,
+        Keys::Repeat => {
+            let scrolled = top_line(&mut stream)?.saturating_sub(top);
+            println!("lines_scrolled {scrolled}");
+            scrolled.max(1)
+        }
+    };
     let tick_ms = 1e3 / clock_ticks_per_second();
     println!("cpu_ticks {ticks}");
     println!("cpu_ms_per_line {:.2}", ticks as f64 * tick_ms / lines as f64);
@@ -244,9 +296,42 @@ fn launch(class: &str, gui: &[String]) -> Result<(Probe, Gui, Duration), Error> 
 
 impl Probe {
     fn key(&self, code: u8) -> Result<(), Error> {
-        self.conn.xtest_fake_input(KEY_PRESS_EVENT, code, 0, self.root, 0, 0, 0)?;
-        self.conn.xtest_fake_input(KEY_RELEASE_EVENT, code, 0, self.root, 0, 0, 0)?;
+        self.press(code, true)?;
+        self.press(code, false)
+    }
+
+    /// Presses (`down`) or releases the key `code`.
+    fn press(&self, code: u8, down: bool) -> Result<(), Error> {
+        let kind = if down { KEY_PRESS_EVENT } else { KEY_RELEASE_EVENT };
+        self.conn.xtest_fake_input(kind, code, 0, self.root, 0, 0, 0)?;
         self.conn.flush()?;
+        Ok(())
+    }
+
+    /// Makes the X server repeat a held key every `interval`, after
+    /// [`REPEAT_DELAY`].
+    fn set_repeat(&self, interval: Duration) -> Result<(), Error> {
+        use x11rb::protocol::xkb::{self, ConnectionExt as _};
+        use x11rb::protocol::xproto::{AutoRepeatMode, ChangeKeyboardControlAux};
+        let on = ChangeKeyboardControlAux::new().auto_repeat_mode(AutoRepeatMode::ON);
+        self.conn.change_keyboard_control(&on)?.check()?;
+        self.conn.xkb_use_extension(1, 0)?.reply()?;
+        let ms = |d: Duration| u16::try_from(d.as_millis()).unwrap_or(u16::MAX);
+        let none = x11rb::protocol::xproto::ModMask::from(0u16);
+        #[rustfmt::skip]
+        self.conn.xkb_set_controls(
+            xkb::ID::USE_CORE_KBD.into(),
+            none, none, none, none,
+            0u16.into(), 0u16.into(), 0u16.into(), 0u16.into(),
+            0, 0, 0u16.into(),
+            xkb::BoolCtrl::REPEAT_KEYS, xkb::BoolCtrl::REPEAT_KEYS,
+            xkb::Control::from(xkb::BoolCtrl::REPEAT_KEYS.bits()),
+            ms(REPEAT_DELAY), ms(interval),
+            0, 0, 0, 0, 0, 0, 0, 0,
+            0u32.into(), 0u32.into(), 0u16.into(), 0u16.into(),
+            &[0; 32],
+        )?
+        .check()?;
         Ok(())
     }
 
@@ -371,6 +456,31 @@ fn next_event(conn: &RustConnection, deadline: Instant) -> Result<Option<(Event,
 fn has_class(conn: &RustConnection, window: Window, class: &str) -> Result<bool, Error> {
     let reply = conn.get_property(false, window, AtomEnum::WM_CLASS, AtomEnum::STRING, 0, 256)?.reply()?;
     Ok(String::from_utf8_lossy(&reply.value).to_lowercase().contains(&class.to_lowercase()))
+}
+
+/// The buffer line at the top of nvim's current window, asked through
+/// nvim's socket. Notifications broadcast to every channel (nvim-qt's
+/// `Gui` events) are passed over.
+fn top_line(stream: &mut std::os::unix::net::UnixStream) -> Result<usize, Error> {
+    let request = rmpv::Value::Array(vec![
+        0.into(),
+        1.into(),
+        "nvim_eval".into(),
+        vec![rmpv::Value::from("line('w0')")].into(),
+    ]);
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, &request)?;
+    stream.write_all(&bytes)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    loop {
+        let reply = rmpv::decode::read_value(stream)?;
+        let answer = match reply.as_array().map(Vec::as_slice) {
+            Some([kind, ..]) if kind.as_u64() == Some(2) => continue,
+            Some([_, _, error, line]) if error.is_nil() => line.as_u64().map(|l| l as usize),
+            _ => None,
+        };
+        return answer.ok_or_else(|| format!("nvim_eval(\"line('w0')\") answered {reply}").into());
+    }
 }
 
 /// utime + stime of the whole process (every thread), in clock ticks.

@@ -15,8 +15,9 @@
 #
 # Per run and GUI: a start at 100x30 (first frame showing nvim's text,
 # memory after start-up, idle CPU over 5 s, KEYS keypresses in insert
-# mode) and a scroll run (a 4000-line C file, `syntax on`, `number`,
-# `nowrap`, a 900x600 px window, 300 <C-e> through nvim_input at 50 Hz).
+# mode) and two scroll runs (a 4000-line C file, `syntax on`, `number`,
+# `nowrap`, a 900x600 px window): 300 <C-e> through nvim_input at 50 Hz,
+# and <C-e> held for 300 of the X server's key repeats at 50 Hz.
 # A few minutes in all. Installs nvim-qt (Debian's neovim-qt) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,12 +52,12 @@ gui() {
     local name=$1 mode=$2 socket=$work/$1.sock
     case $name/$mode in
         vireo/start) echo "$vireo" --nvim "$nvim_bin" --grid 100x30 -- "${nvim_args[@]}" ;;
-        vireo/scroll) echo "$vireo" --nvim "$nvim_bin" --size 900x600 -- "${nvim_args[@]}" --listen "$socket" ;;
+        vireo/scroll | vireo/repeat) echo "$vireo" --nvim "$nvim_bin" --size 900x600 -- "${nvim_args[@]}" --listen "$socket" ;;
         # env execs vireo: the probe's child is vireo itself.
         vireo-still/*) echo "${still[@]}" "$(gui vireo "$mode" | sed "s|$work/vireo.sock|$socket|")" ;;
         # 9x22 px cells with Qt's default monospace font: 900x660 is 100x30.
         nvim-qt/start) echo nvim-qt --nofork --geometry 900x660 --nvim "$nvim_bin" -- "${nvim_args[@]}" ;;
-        nvim-qt/scroll) echo nvim-qt --nofork --geometry 900x600 --nvim "$nvim_bin" -- "${nvim_args[@]}" --listen "$socket" ;;
+        nvim-qt/scroll | nvim-qt/repeat) echo nvim-qt --nofork --geometry 900x600 --nvim "$nvim_bin" -- "${nvim_args[@]}" --listen "$socket" ;;
     esac
 }
 class() { [ "$1" = nvim-qt ] && echo nvim-qt || echo vireo; }
@@ -69,7 +70,7 @@ run() {
         timeout 90 "$probe" start "$(class "$name")" "$keys" -- "${cmd[@]}" >>"$out"
     else
         rm -f "$work/$name.sock"
-        timeout 90 "$probe" scroll "$(class "$name")" "$work/$name.sock" "$lines" 50 -- \
+        timeout 90 "$probe" "$mode" "$(class "$name")" "$work/$name.sock" "$lines" 50 -- \
             "${cmd[@]}" "${scroll_args[@]}" "$code" >>"$out"
     fi
 }
@@ -88,6 +89,7 @@ for i in $(seq "$runs"); do
         echo "compare-peers: run $i/$runs, $name" >&2
         run "$name" start
         run "$name" scroll
+        run "$name" repeat
     done
 done
 
@@ -131,3 +133,6 @@ both "idle CPU over 5 s, clock ticks" start idle_ticks
 both "CPU time per scrolled line, ms" scroll cpu_ms_per_line
 both "last scroll frame after the last key, ms" scroll last_frame_after_last_key_ms
 both "first frame of the scroll file (900x600), ms" scroll first_frame_ms
+both "lines scrolled by <C-e> held, X key repeat at 50 Hz" repeat lines_scrolled
+both "CPU time per line scrolled by key repeat, ms" repeat cpu_ms_per_line
+both "last scroll frame after the key's release, ms" repeat last_frame_after_last_key_ms
