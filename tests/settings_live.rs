@@ -56,7 +56,24 @@ fn call(conn: &Connection, method: &str, args: Vec<Value>) -> Result<Value, vire
         args,
         Some(Duration::from_secs(30)),
     );
-    Ok(answer?.unwrap_or_else(|| panic!("nvim did not answer {method} within 30 s")))
+    Ok(answer?.unwrap_or_else(|| panic!("nvim did not answer {method} within 30 s; {}", nvim_state(conn))))
+}
+
+/// What nvim says of its state when a request goes unanswered:
+/// `nvim_get_mode` is answered even while nvim waits at a prompt, when
+/// it holds other requests back (`blocking`).
+fn nvim_state(conn: &Connection) -> String {
+    let mode = conn.session.call_blocking_timeout(
+        vireo::rpc::Lane::Query,
+        "nvim_get_mode",
+        vec![],
+        Some(Duration::from_secs(5)),
+    );
+    match mode {
+        Ok(Some(mode)) => format!("nvim_get_mode says {mode}"),
+        Ok(None) => "nor nvim_get_mode within 5 s".into(),
+        Err(e) => format!("nvim_get_mode failed: {e}"),
+    }
 }
 
 /// Feeds every waiting notification to `live`; returns the problems.
