@@ -191,6 +191,40 @@ fn nvim_exit_status_is_reported() {
     assert_eq!(exit.message().unwrap(), "nvim exited with status 5");
 }
 
+/// nvim serving at a socket of the test's own, after `setup` (keys typed
+/// with the screen then settled; nvim then waiting at a prompt or not, as
+/// `at_prompt` says), shut down: the socket must be gone. Each `setup`
+/// leaves a change unsaved, which `:qall!` must not stop at.
+/// Killed, nvim would leave its socket, and in $XDG_RUNTIME_DIR a later
+/// nvim given the same PID would start with no server.
+fn shut_down_after(name: &str, setup: &str, at_prompt: bool) {
+    let dir = common::scratch(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("nvim.sock");
+    let conn = start(40, 10, &["--listen", socket.to_str().unwrap()], RequestTable::default());
+    let servername = conn.session.call_blocking("nvim_get_vvar", vec!["servername".into()]).unwrap();
+    assert_eq!(servername.as_str(), socket.to_str());
+    settled(&conn, &mut None, Some(setup));
+    let mode = conn.session.call_blocking("nvim_get_mode", vec![]).unwrap();
+    let blocking = mode.as_map().unwrap().iter().find(|(k, _)| k.as_str() == Some("blocking"));
+    assert_eq!(blocking.and_then(|(_, v)| v.as_bool()), Some(at_prompt), "{mode}");
+    assert!(socket.exists());
+    conn.shutdown();
+    assert!(!socket.exists(), "{socket:?} is left behind after {setup:?}");
+}
+
+#[test]
+fn a_shut_down_nvim_leaves_no_server_socket_behind() {
+    shut_down_after("shutdown", "ichanged<Esc>", false);
+}
+
+#[test]
+fn a_shut_down_nvim_waiting_at_a_prompt_leaves_no_server_socket_behind() {
+    // Eleven lines of message on a ten-row screen: nvim waits at its
+    // more-prompt, and holds requests back until a key ends it.
+    shut_down_after("shutdown-prompt", "ichanged<Esc>:echo join(range(11), \"\\n\")<CR>", true);
+}
+
 #[test]
 fn a_killed_nvim_is_reported_as_a_crash() {
     let conn = start(40, 10, &[], RequestTable::default());

@@ -212,8 +212,9 @@ impl Connection {
         }
     }
 
-    /// Ends the session now: an embedded nvim is killed (only for tools such
-    /// as snapshots that own the whole session).
+    /// Ends the session now: an embedded nvim is told to quit, its changes
+    /// dropped, and killed if it has not within a second (only for tools
+    /// such as snapshots that own the whole session).
     pub fn shutdown(mut self) {
         self.stop_recording();
         if let Some(tx) = self.shutdown.take() {
@@ -522,7 +523,7 @@ async fn io_main(
     match result {
         Ok(api) => {
             crate::trace::mark(crate::trace::Stage::NvimAttached);
-            ch.ready.send(Ok((session, api))).ok();
+            ch.ready.send(Ok((session.clone(), api))).ok();
         }
         Err(e) => {
             ch.ready.send(Err(e)).ok();
@@ -532,11 +533,11 @@ async fn io_main(
     let ended = tokio::select! {
         r = &mut task => r,
         _ = shutdown => {
-            task.abort();
+            // Only tools that own the whole session shut it down.
             if let Some(child) = child.as_mut() {
-                // Only tools that own the whole session shut it down.
-                child.start_kill().ok();
+                quit_or_kill(&session, child).await;
             }
+            task.abort();
             return;
         }
     };
@@ -578,6 +579,26 @@ fn server_address(target: &Target) -> &str {
     match target {
         Target::Server(addr) => addr,
         Target::Embed { .. } => "(embedded)",
+    }
+}
+
+/// How long an embedded nvim told to quit by [`Connection::shutdown`] gets
+/// before it is killed.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Ends an embedded nvim now, its changes dropped: told to `:qall!`, it
+/// removes its server socket from `$XDG_RUNTIME_DIR` and its swap files
+/// as it exits; killed, it would leave them, and a later nvim given the
+/// same PID would start with no server (`v:servername` empty). nvim holds
+/// the command back while it waits at a prompt (hit-enter, more, a
+/// confirmation), which an `<Esc>` typed after it ends. One that has not
+/// quit within [`QUIT_TIMEOUT`] is killed.
+async fn quit_or_kill(session: &Session, child: &mut tokio::process::Child) {
+    let asked = session
+        .notify(crate::rpc::Lane::Query, "nvim_command", vec!["qall!".into()])
+        .and_then(|()| session.input("<Esc>"));
+    if asked.is_err() || tokio::time::timeout(QUIT_TIMEOUT, child.wait()).await.is_err() {
+        child.start_kill().ok();
     }
 }
 
