@@ -594,9 +594,9 @@ const QUIT_TIMEOUT: Duration = Duration::from_secs(1);
 /// confirmation), which an `<Esc>` typed after it ends. One that has not
 /// quit within [`QUIT_TIMEOUT`] is killed.
 async fn quit_or_kill(session: &Session, child: &mut tokio::process::Child) {
-    let asked = session
-        .notify(crate::rpc::Lane::Query, "nvim_command", vec!["qall!".into()])
-        .and_then(|()| session.input("<Esc>"));
+    let asked = session.notify(crate::rpc::Lane::Query, "nvim_command", vec!["qall!".into()]);
+    // nvim may be gone already, having quit at once.
+    session.input("<Esc>").ok();
     if asked.is_err() || tokio::time::timeout(QUIT_TIMEOUT, child.wait()).await.is_err() {
         child.start_kill().ok();
     }
