@@ -157,7 +157,7 @@ impl StyleFace {
 }
 
 /// Index into [`Fonts::faces`].
-fn style_index(bold: bool, italic: bool) -> usize {
+pub fn style_index(bold: bool, italic: bool) -> usize {
     usize::from(bold) | usize::from(italic) << 1
 }
 

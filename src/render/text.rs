@@ -9,7 +9,10 @@
 //! cluster), the piece is shaped again cell by cell, each cell placed at
 //! exactly column × cell width, so nothing ever shifts the rest of the row.
 //! Pieces are kept across frames (`ShapeCache`): a new row's words were
-//! mostly shaped before.
+//! mostly shaped before. A run of digits (with `,` and `%`: a line number,
+//! the ruler) is shaped a cell at a time when the font shapes those
+//! characters the same alone as beside each other: scrolling or typing
+//! makes a new number at every step, and its digits were all shaped before.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use glyphon::{Attrs, Buffer, CacheKey, Color, Metrics, Shaping, SwashCache};
 
 use super::boxdraw;
-use super::font::{CellMetrics, Fonts};
+use super::font::{CellMetrics, Fonts, style_index};
 use super::geometry::Mixed;
 use crate::model::{Cell, DefaultColors, HlTable, Row};
 
@@ -66,7 +69,19 @@ pub struct ShapeCache {
     /// The key and clusters of the piece being looked up, kept between
     /// rows: a piece shaped before is found without an allocation.
     scratch: (PieceKey, Vec<Cluster>),
+    /// The key of one cell of a number shaped cell by cell, kept likewise.
+    cell: PieceKey,
+    /// Per style (bold, italic: [`style_index`]), whether its face shapes
+    /// [`CONTEXT_FREE`]'s characters the same alone as in any pair, found
+    /// the first time a number in that style is shaped.
+    context_free: [Option<bool>; 4],
 }
+
+/// Characters shaped a cell at a time when a piece holds nothing else (a
+/// line number, the ruler's `123,45` and `67%`), if the font lets them:
+/// its contextual alternates may not (JetBrains Mono raises a `:` between
+/// digits, so `:` is not here; a font may have digit ligatures).
+const CONTEXT_FREE: &str = "0123456789,%";
 
 /// Pieces a generation of the cache holds: about 6 kB each (cosmic-text's
 /// shaped and laid-out glyphs), so at most some 3 MB, less what rows on
@@ -110,6 +125,7 @@ impl ShapeCache {
         self.newer.clear();
         self.older.clear();
         self.ink.clear();
+        self.context_free = [None; 4];
     }
 
     /// The glyphs of `piece` with ink, drawn at `(x, top)` as the layer
@@ -240,11 +256,75 @@ pub fn shape_row_mixed(
         if key.text.is_empty() {
             continue;
         }
+        if let [(_, id, Face::Normal, fg)] = key.spans[..]
+            && key.text.len() > 1
+            && key.text.bytes().all(|b| CONTEXT_FREE.as_bytes().contains(&b))
+            && cache.context_free(fonts, hl, defaults, id)
+        {
+            // One ASCII character a cell (a continuation or a longer
+            // cell's text would have failed the test above).
+            let mut cell = std::mem::take(&mut cache.cell);
+            for (i, ch) in key.text.char_indices() {
+                cell.text.clear();
+                cell.text.push(ch);
+                cell.spans.clear();
+                cell.spans.push((1, id, Face::Normal, fg));
+                let one = [Cluster { byte: 0, col: 0, text_len: 1 }];
+                let piece = cache.get_or_shape(&cell, || shape_piece(fonts, &cell, &one, hl, defaults));
+                pieces.push((((first + i) as u32 * m.width) as f32, piece));
+            }
+            cache.cell = cell;
+            continue;
+        }
         let piece = cache.get_or_shape(&key, || shape_piece(fonts, &key, &clusters, hl, defaults));
         pieces.push(((first as u32 * m.width) as f32, piece));
     }
     cache.scratch = (key, clusters);
     ShapedRow { pieces }
+}
+
+impl ShapeCache {
+    /// Whether highlight `id`'s face shapes [`CONTEXT_FREE`]'s characters
+    /// the same alone as beside each other (found once per style).
+    fn context_free(&mut self, fonts: &mut Fonts, hl: &HlTable, defaults: &DefaultColors, id: u32) -> bool {
+        let attr = hl.get(id);
+        let slot = style_index(attr.bold, attr.italic);
+        *self.context_free[slot].get_or_insert_with(|| shapes_alone(fonts, hl, defaults, id, CONTEXT_FREE))
+    }
+}
+
+/// True when highlight `id`'s face gives each character of `chars` the
+/// same single glyph (of the same font), on its own cell, alone and in every ordered pair:
+/// then a run of them shaped a cell at a time is drawn as shaping it
+/// whole would draw it (a contextual alternate or a ligature of three
+/// that two of them do not start is not ruled out, and no font is known
+/// to have one among digits).
+fn shapes_alone(fonts: &mut Fonts, hl: &HlTable, defaults: &DefaultColors, id: u32, chars: &str) -> bool {
+    let m = fonts.metrics();
+    let mut shape = |text: &str| -> Vec<((glyphon::fontdb::ID, u16), f32)> {
+        let mut buffer = new_buffer(m, m.height as f32);
+        let attrs = attrs_of(fonts, hl, defaults, id, Face::Normal, None);
+        buffer.set_text(text, &attrs, Shaping::Advanced, None);
+        buffer.shape_until_scroll(&mut fonts.system, false);
+        buffer
+            .layout_runs()
+            .flat_map(|run| run.glyphs.iter().map(|g| ((g.font_id, g.glyph_id), g.x)))
+            .collect()
+    };
+    let mut alone = Vec::new();
+    for ch in chars.chars() {
+        match shape(ch.encode_utf8(&mut [0; 4]))[..] {
+            [(glyph, _)] => alone.push(glyph),
+            _ => return false,
+        }
+    }
+    let pairs: String = chars.chars().flat_map(|a| chars.chars().flat_map(move |b| [a, b])).collect();
+    let expected = pairs.chars().map(|ch| alone[chars.chars().position(|c| c == ch).unwrap_or(0)]);
+    let shaped = shape(&pairs);
+    shaped.len() == pairs.chars().count()
+        && shaped.iter().zip(expected).enumerate().all(|(col, (&(glyph, x), want))| {
+            glyph == want && (x - (col as u32 * m.width) as f32).abs() < 0.5
+        })
 }
 
 /// Shapes one piece as one buffer, or when a glyph of it is off its cell
@@ -407,6 +487,46 @@ mod tests {
         let later = shape(&mut fonts, &mut cache, &frame(&[("x", 0), ("  ", 0), ("let", 1), (" y", 0)]));
         assert!(Arc::ptr_eq(&later.pieces[1].1, piece(0)));
         assert_eq!(cache.len(), 5, "y is new");
+    }
+
+    /// The glyphs `row` draws, as a layer draws them.
+    fn drawn(fonts: &mut Fonts, cache: &mut ShapeCache, row: &ShapedRow) -> Vec<DrawnGlyph> {
+        let mut swash = SwashCache::new();
+        let mut out = Vec::new();
+        for (x, piece) in &row.pieces {
+            cache.glyphs(fonts, &mut swash, (*x, 0.0), piece, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_number_is_shaped_a_cell_at_a_time_and_draws_what_it_draws_shaped_whole() {
+        let mut fonts = Fonts::bundled(1.0);
+        let mut cache = ShapeCache::default();
+        let words = [("  1234", 1), (" ", 0), ("int", 0), ("  ", 0), ("56,7", 0), ("  ", 0), ("89%", 0)];
+        let row = shape(&mut fonts, &mut cache, &frame(&words));
+        let cw = fonts.metrics().width as f32;
+        let at: Vec<f32> = row.pieces.iter().map(|(x, _)| x / cw).collect();
+        assert_eq!(at, [2.0, 3.0, 4.0, 5.0, 7.0, 12.0, 13.0, 14.0, 15.0, 18.0, 19.0, 20.0]);
+        let cell_by_cell = drawn(&mut fonts, &mut cache, &row);
+        // The same row with every piece shaped whole.
+        let mut whole = ShapeCache { context_free: [Some(false); 4], ..ShapeCache::default() };
+        let row_whole = shape(&mut fonts, &mut whole, &frame(&words));
+        assert_eq!(row_whole.pieces.len(), 4);
+        assert_eq!(cell_by_cell, drawn(&mut fonts, &mut whole, &row_whole));
+        // The next line's number: every digit was shaped before.
+        let held = cache.len();
+        shape(&mut fonts, &mut cache, &frame(&[("  4321", 1), (" ", 0), ("int", 0), ("  ", 0), ("7,65", 0)]));
+        assert_eq!(cache.len(), held, "nothing new to shape");
+    }
+
+    #[test]
+    fn characters_that_a_font_shapes_by_their_neighbours_are_shaped_whole() {
+        let mut fonts = Fonts::bundled(1.0);
+        let f = frame(&[("1", 0)]);
+        assert!(shapes_alone(&mut fonts, &f.hl, &f.defaults, 0, CONTEXT_FREE));
+        // JetBrains Mono raises a colon between digits (12:30).
+        assert!(!shapes_alone(&mut fonts, &f.hl, &f.defaults, 0, "0123456789:"));
     }
 
     #[test]
