@@ -882,6 +882,9 @@ fn remote_brings_the_window_to_the_front() {
     let rt = Runtime::new("raise");
     let s = plain_window_on(&rt, "raise", "50x8", true);
     let active = || s.xdotool(&["getactivewindow"]);
+    // openbox focuses a window mapped once it runs, but adopts one mapped
+    // while it is still starting without focusing it: activate it here.
+    s.xdotool(&["windowactivate", "--sync", &s.window]);
     wait_for("the window to be active", Duration::from_secs(30), || (active() == s.window).then_some(()));
     // Another window takes the focus.
     let other = Proc(

@@ -61,7 +61,8 @@ fn call(conn: &Connection, method: &str, args: Vec<Value>) -> Result<Value, vire
 
 /// What nvim says of its state when a request goes unanswered:
 /// `nvim_get_mode` is answered even while nvim waits at a prompt, when
-/// it holds other requests back (`blocking`).
+/// it holds other requests back (`blocking`); then `q` ends such a
+/// prompt, and `:messages` says what filled the screen.
 fn nvim_state(conn: &Connection) -> String {
     let mode = conn.session.call_blocking_timeout(
         vireo::rpc::Lane::Query,
@@ -69,11 +70,20 @@ fn nvim_state(conn: &Connection) -> String {
         vec![],
         Some(Duration::from_secs(5)),
     );
-    match mode {
+    let mode = match mode {
         Ok(Some(mode)) => format!("nvim_get_mode says {mode}"),
-        Ok(None) => "nor nvim_get_mode within 5 s".into(),
-        Err(e) => format!("nvim_get_mode failed: {e}"),
-    }
+        Ok(None) => return "nor nvim_get_mode within 5 s".into(),
+        Err(e) => return format!("nvim_get_mode failed: {e}"),
+    };
+    // At a prompt: `q` ends it, and then nvim says what it printed.
+    conn.session.input("q").ok();
+    let messages = conn.session.call_blocking_timeout(
+        vireo::rpc::Lane::Query,
+        "nvim_exec2",
+        vec!["messages".into(), Value::Map(vec![("output".into(), true.into())])],
+        Some(Duration::from_secs(5)),
+    );
+    format!("{mode}; after `q`, :messages says {messages:?}")
 }
 
 /// Feeds every waiting notification to `live`; returns the problems.
@@ -90,7 +100,20 @@ fn take(conn: &Connection, live: &mut Live) -> Vec<String> {
 fn started_live(dir: &std::path::Path, init: &str) -> (Connection, Live) {
     let conn = start(dir, init, &dir.join("config.toml"));
     let mut latest = None;
-    common::settled(&conn, &mut latest, None);
+    let frame = common::settled(&conn, &mut latest, None);
+    // Settling ends at a prompt too; nothing here prints, so a prompt is
+    // a fault, and the screen says what filled it.
+    let mode = call(&conn, "nvim_get_mode", vec![]).unwrap();
+    let blocking = mode
+        .as_map()
+        .into_iter()
+        .flatten()
+        .any(|(k, v)| k.as_str() == Some("blocking") && v == &Value::Boolean(true));
+    assert!(
+        !blocking,
+        "nvim waits at a prompt after start-up ({mode}):\n{}",
+        common::lines(&frame).join("\n")
+    );
     let mut live = Live::new(Settings::default());
     let problems = take(&conn, &mut live);
     assert!(problems.is_empty(), "{problems:?}");
