@@ -29,12 +29,14 @@ use crate::model::Row;
 /// `new_text`, over a texture row that holds `old`, shaped as `old_text`,
 /// changes pixels; `None` when it changes none. The first `cols` cells
 /// are drawn, `cell_width` pixels each. `glyphs` adds the glyphs of a
-/// piece drawn at an x to a list (see `ShapeCache::glyphs`).
+/// piece drawn at an x to a list (see `ShapeCache::glyphs`); `scratch`
+/// holds the two lists, kept between calls.
 pub fn changed(
     (old, old_text): (&Row, &ShapedRow),
     (new, new_text): (&Row, &ShapedRow),
     cols: usize,
     cell_width: u32,
+    scratch: &mut [Vec<DrawnGlyph>; 2],
     mut glyphs: impl FnMut(f32, &Piece, &mut Vec<DrawnGlyph>),
 ) -> Option<(u32, u32)> {
     let cw = i64::from(cell_width);
@@ -53,8 +55,9 @@ pub fn changed(
             add((px(first.saturating_sub(1)), px(last + 1)));
         }
     }
-    let [mut gone, mut came] = [Vec::new(), Vec::new()];
-    for (text, other, out) in [(old_text, new_text, &mut gone), (new_text, old_text, &mut came)] {
+    let [gone, came] = scratch;
+    for (text, other, out) in [(old_text, new_text, &mut *gone), (new_text, old_text, &mut *came)] {
+        out.clear();
         for (x, piece) in &text.pieces {
             if !holds(other, *x, piece) {
                 glyphs(*x, piece, out);
@@ -116,7 +119,7 @@ mod tests {
     }
 
     fn piece() -> Arc<Piece> {
-        Arc::new(Piece { buffers: Vec::new() })
+        Arc::new(Piece::new(Vec::new()))
     }
 
     /// Each piece's glyphs: one covering `width` pixels from its x.
@@ -127,15 +130,43 @@ mod tests {
     #[test]
     fn only_the_changed_cells_and_their_left_neighbour_change_without_new_glyphs() {
         let text = ShapedRow { pieces: vec![(0.0, piece())] };
-        let span = changed((&row("abcdef"), &text), (&row("abXdef"), &text), 6, 10, inked(60));
+        let span = changed(
+            (&row("abcdef"), &text),
+            (&row("abXdef"), &text),
+            6,
+            10,
+            &mut Default::default(),
+            inked(60),
+        );
         assert_eq!(span, Some((10, 30)));
-        let span = changed((&row("abcdef"), &text), (&row("Xbcdef"), &text), 6, 10, inked(60));
+        let span = changed(
+            (&row("abcdef"), &text),
+            (&row("Xbcdef"), &text),
+            6,
+            10,
+            &mut Default::default(),
+            inked(60),
+        );
         assert_eq!(span, Some((0, 10)));
         // Two changes far apart: everything between them too.
-        let span = changed((&row("abcdef"), &text), (&row("aXcdeY"), &text), 6, 10, inked(60));
+        let span = changed(
+            (&row("abcdef"), &text),
+            (&row("aXcdeY"), &text),
+            6,
+            10,
+            &mut Default::default(),
+            inked(60),
+        );
         assert_eq!(span, Some((0, 60)));
         // A double-width cell's continuation changes its left neighbour.
-        let span = changed((&row("ab--ef"), &text), (&row("ab-_ef"), &text), 6, 10, inked(60));
+        let span = changed(
+            (&row("ab--ef"), &text),
+            (&row("ab-_ef"), &text),
+            6,
+            10,
+            &mut Default::default(),
+            inked(60),
+        );
         assert_eq!(span, Some((20, 40)));
     }
 
@@ -153,7 +184,14 @@ mod tests {
             out.push(DrawnGlyph::stand_in((41, 49), 7));
             out.push(DrawnGlyph::stand_in((51, 65), second));
         };
-        let span = changed((&row("ab  cd  "), &before), (&row("ab  cX  "), &after), 8, 10, glyphs);
+        let span = changed(
+            (&row("ab  cd  "), &before),
+            (&row("ab  cX  "), &after),
+            8,
+            10,
+            &mut Default::default(),
+            glyphs,
+        );
         assert_eq!(
             span,
             Some((40, 65)),
@@ -166,21 +204,31 @@ mod tests {
         let glyphs = |x: f32, _: &Piece, out: &mut Vec<DrawnGlyph>| {
             out.push(DrawnGlyph::stand_in((x as i32 + 1, x as i32 + 9), 3));
         };
-        let span = changed((&row(" a  "), &moved), (&row("a   "), &at_0), 4, 10, glyphs);
+        let span =
+            changed((&row(" a  "), &moved), (&row("a   "), &at_0), 4, 10, &mut Default::default(), glyphs);
         assert_eq!(span, Some((0, 20)));
     }
 
     #[test]
     fn nothing_changes_for_the_same_row_and_a_new_width_changes_all() {
         let text = ShapedRow { pieces: vec![(0.0, piece())] };
-        assert_eq!(changed((&row("abc"), &text), (&row("abc"), &text), 3, 10, inked(30)), None);
-        let span = changed((&row("abc"), &text), (&row("abcd"), &text), 4, 10, inked(30));
+        assert_eq!(
+            changed((&row("abc"), &text), (&row("abc"), &text), 3, 10, &mut Default::default(), inked(30)),
+            None
+        );
+        let span =
+            changed((&row("abc"), &text), (&row("abcd"), &text), 4, 10, &mut Default::default(), inked(30));
         assert_eq!(span, Some((0, 40)));
         // Ink past the row's ends is cut to the drawn columns.
         let shifted = ShapedRow { pieces: vec![(10.0, piece())] };
-        let span = changed((&row("abc"), &text), (&row("abc"), &shifted), 3, 10, |x, _, out| {
-            out.push(DrawnGlyph::stand_in((x as i32 - 15, x as i32 + 40), 0))
-        });
+        let span = changed(
+            (&row("abc"), &text),
+            (&row("abc"), &shifted),
+            3,
+            10,
+            &mut Default::default(),
+            |x, _, out| out.push(DrawnGlyph::stand_in((x as i32 - 15, x as i32 + 40), 0)),
+        );
         assert_eq!(span, Some((0, 30)));
     }
 }

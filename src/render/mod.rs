@@ -387,6 +387,8 @@ pub struct Renderer {
     pub depth: Depth,
     /// Pieces of rows shaped before (valid for `drawn_with` and the fonts).
     shapes: text::ShapeCache,
+    /// The two lists of glyphs `columns::changed` compares, kept.
+    changed_glyphs: [Vec<text::DrawnGlyph>; 2],
     /// The rects of the frame being encoded (see `rects::FrameRects`).
     frame_rects: rects::FrameRects,
     /// A kept target (see `Keep`) and its view, for the next frame to the
@@ -538,6 +540,7 @@ impl Renderer {
             padding: Padding::default(),
             opacity: Opacity::default(),
             shapes: text::ShapeCache::default(),
+            changed_glyphs: Default::default(),
             frame_rects: rects::FrameRects::default(),
             target_view: None,
             drawn_with: None,
@@ -1446,6 +1449,7 @@ impl Renderer {
                     (&grid.rows[r], now),
                     visible_cols,
                     m.width,
+                    &mut self.changed_glyphs,
                     |x, piece, out| {
                         self.shapes.glyphs(&mut self.fonts, &mut self.swash, (x, top as f32), piece, out)
                     },

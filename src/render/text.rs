@@ -15,7 +15,7 @@
 //! makes a new number at every step, and its digits were all shaped before.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use glyphon::{Attrs, Buffer, CacheKey, Color, Metrics, Shaping, SwashCache};
 
@@ -41,6 +41,17 @@ impl ShapedRow {
 /// first cell.
 pub struct Piece {
     pub buffers: Vec<(f32, Buffer)>,
+    /// Its glyphs with ink as drawn at (0, 0), found the first time they
+    /// are asked for (see [`ShapeCache::glyphs`]); `None` when a glyph
+    /// sits between pixels, so that drawn elsewhere it could fall in
+    /// another subpixel bin.
+    at_origin: OnceLock<Option<Vec<DrawnGlyph>>>,
+}
+
+impl Piece {
+    pub fn new(buffers: Vec<(f32, Buffer)>) -> Piece {
+        Piece { buffers, at_origin: OnceLock::new() }
+    }
 }
 
 /// What a piece is shaped from: its text, its highlight spans (each one's
@@ -120,6 +131,10 @@ impl DrawnGlyph {
 /// the extents are forgotten and found again as glyphs are drawn.
 const INK_GLYPHS: usize = 4096;
 
+/// Offsets below this are whole pixels exactly in an `f32`, and so are
+/// sums of two of them.
+const WHOLE_PIXELS: f32 = (1 << 22) as f32;
+
 impl ShapeCache {
     pub fn clear(&mut self) {
         self.newer.clear();
@@ -132,6 +147,9 @@ impl ShapeCache {
     /// draws it, added to `out`. A glyph may reach past its cell (an
     /// italic's overhang, a fallback font's wide glyph): each says where
     /// it really draws, from its image, rasterised once per glyph and size.
+    /// A piece's glyphs are found once, at (0, 0), and moved to `(x, top)`
+    /// when both are whole pixels and so are the glyphs' places (a piece
+    /// on the grid): adding whole pixels changes no glyph's subpixel bin.
     pub fn glyphs(
         &mut self,
         fonts: &mut Fonts,
@@ -140,13 +158,49 @@ impl ShapeCache {
         piece: &Piece,
         out: &mut Vec<DrawnGlyph>,
     ) {
+        let whole = |v: f32| v.fract() == 0.0 && v.abs() < WHOLE_PIXELS;
+        if whole(x) && whole(top) {
+            let at_origin = piece.at_origin.get_or_init(|| {
+                let mut glyphs = Vec::new();
+                self.find_glyphs(fonts, swash, (0.0, 0.0), piece, &mut glyphs).then_some(glyphs)
+            });
+            if let Some(glyphs) = at_origin {
+                let (dx, dy) = (x as i32, top as i32);
+                out.extend(glyphs.iter().map(|g| DrawnGlyph {
+                    ink: (g.ink.0 + dx, g.ink.1 + dx),
+                    at: (g.at.0 + dx, g.at.1 + dy),
+                    ..*g
+                }));
+                return;
+            }
+        }
+        self.find_glyphs(fonts, swash, (x, top), piece, out);
+    }
+
+    /// [`ShapeCache::glyphs`] found glyph by glyph; true when every glyph
+    /// sits on whole pixels (its subpixel bin and place then move with it).
+    fn find_glyphs(
+        &mut self,
+        fonts: &mut Fonts,
+        swash: &mut SwashCache,
+        (x, top): (f32, f32),
+        piece: &Piece,
+        out: &mut Vec<DrawnGlyph>,
+    ) -> bool {
         if self.ink.len() >= INK_GLYPHS {
             self.ink.clear();
         }
+        let mut whole = true;
         for (dx, buffer) in &piece.buffers {
             for run in buffer.layout_runs() {
                 for glyph in run.glyphs {
                     let physical = glyph.physical((x + dx, top), 1.0);
+                    // Its place in the buffer, as `physical` adds it to the offset.
+                    let own_x = glyph.x + glyph.font_size * glyph.x_offset;
+                    let own_y = glyph.y - glyph.font_size * glyph.y_offset;
+                    whole &= [own_x, own_y, x + dx, top]
+                        .iter()
+                        .all(|v| v.fract() == 0.0 && v.abs() < WHOLE_PIXELS);
                     let (left, width) = *self.ink.entry(physical.cache_key).or_insert_with(|| {
                         swash
                             .get_image_uncached(&mut fonts.system, physical.cache_key)
@@ -163,6 +217,7 @@ impl ShapeCache {
                 }
             }
         }
+        whole
     }
 
     /// Pieces held.
@@ -351,7 +406,7 @@ fn shape_piece(
     }
     buffer.shape_until_scroll(&mut fonts.system, false);
     if on_grid(&buffer, clusters, m) {
-        return Piece { buffers: vec![(0.0, buffer)] };
+        return Piece::new(vec![(0.0, buffer)]);
     }
     let mut buffers = Vec::new();
     for cluster in clusters {
@@ -365,7 +420,7 @@ fn shape_piece(
         b.shape_until_scroll(&mut fonts.system, false);
         buffers.push(((cluster.col as u32 * m.width) as f32, b));
     }
-    Piece { buffers }
+    Piece::new(buffers)
 }
 
 /// An empty buffer for one row of cells `height` pixels tall
@@ -518,6 +573,46 @@ mod tests {
         let held = cache.len();
         shape(&mut fonts, &mut cache, &frame(&[("  4321", 1), (" ", 0), ("int", 0), ("  ", 0), ("7,65", 0)]));
         assert_eq!(cache.len(), held, "nothing new to shape");
+    }
+
+    #[test]
+    fn a_pieces_glyphs_found_once_are_the_glyphs_found_where_it_is_drawn() {
+        let mut fonts = Fonts::bundled(1.0);
+        let mut cache = ShapeCache::default();
+        let mut swash = SwashCache::new();
+        let words = [("fn", 1), (" ", 0), ("main()", 0), (" ", 0), ("->", 0), (" ", 0), ("i32", 1)];
+        let row = shape(&mut fonts, &mut cache, &frame(&words));
+        // The glyphs drawn at `place` equal those found one by one there;
+        // true when they sit on whole pixels.
+        let mut found = |fonts: &mut Fonts, cache: &mut ShapeCache, place: (f32, f32), piece: &Piece| {
+            let (mut moved, mut one_by_one) = (Vec::new(), Vec::new());
+            cache.glyphs(fonts, &mut swash, place, piece, &mut moved);
+            let whole = cache.find_glyphs(fonts, &mut swash, place, piece, &mut one_by_one);
+            assert!(!moved.is_empty());
+            assert_eq!(moved, one_by_one, "at {place:?}");
+            whole
+        };
+        for (x, piece) in &row.pieces {
+            for place in [(*x, 0.0), (*x + 900.0, 17.0), (*x + 0.5, 3.0), (*x + 3.25, 40.0)] {
+                let whole = found(&mut fonts, &mut cache, place, piece);
+                assert_eq!(whole, place.0.fract() == 0.0, "at {place:?}");
+            }
+            assert!(
+                piece.at_origin.get().is_some_and(|g| g.is_some()),
+                "a piece on the grid keeps its glyphs"
+            );
+        }
+        // Glyphs between pixels (no monospace width: advances of 0.6 em, at
+        // 13.7 px 8.22 px).
+        let m = fonts.metrics();
+        let mut buffer = Buffer::new_empty(Metrics::new(13.7, m.height as f32));
+        buffer.set_size(None, Some(m.height as f32));
+        buffer.set_text("iwiwi", &fonts.attrs(false, false), Shaping::Advanced, None);
+        buffer.shape_until_scroll(&mut fonts.system, false);
+        let between = Piece::new(vec![(0.0, buffer)]);
+        assert!(!found(&mut fonts, &mut cache, (20.0, 17.0), &between));
+        assert!(between.at_origin.get().is_some_and(|g| g.is_none()), "found where drawn, every time");
+        assert!(!found(&mut fonts, &mut cache, (0.0, 0.0), &between));
     }
 
     #[test]
