@@ -402,7 +402,11 @@ fn shape_piece(
             start = end;
             (text, attrs_of(fonts, hl, defaults, id, face, fg))
         });
-        buffer.set_rich_text(spans_attrs, &fonts.attrs(false, false), Shaping::Advanced, None);
+        // The first span's attributes as the line's own: cosmic-text keeps
+        // a span (an allocation or two) only where they differ.
+        let first = key.spans.first().map(|&(_, id, face, fg)| attrs_of(fonts, hl, defaults, id, face, fg));
+        let line = first.unwrap_or_else(|| fonts.attrs(false, false));
+        buffer.set_rich_text(spans_attrs, &line, Shaping::Advanced, None);
     }
     buffer.shape_until_scroll(&mut fonts.system, false);
     if on_grid(&buffer, clusters, m) {
