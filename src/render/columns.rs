@@ -122,6 +122,18 @@ mod tests {
         Arc::new(Piece::new(Vec::new()))
     }
 
+    /// `changed` for rows `old` and `new` (as `row` reads them) shaped
+    /// as given, cells 10 px wide.
+    fn changed_px(
+        (old, old_text): (&str, &ShapedRow),
+        (new, new_text): (&str, &ShapedRow),
+        cols: usize,
+        glyphs: impl FnMut(f32, &Piece, &mut Vec<DrawnGlyph>),
+    ) -> Option<(u32, u32)> {
+        let mut scratch = Default::default();
+        changed((&row(old), old_text), (&row(new), new_text), cols, 10, &mut scratch, glyphs)
+    }
+
     /// Each piece's glyphs: one covering `width` pixels from its x.
     fn inked(width: i32) -> impl FnMut(f32, &Piece, &mut Vec<DrawnGlyph>) {
         move |x, _, out| out.push(DrawnGlyph::stand_in((x as i32, x as i32 + width), 0))
@@ -130,43 +142,15 @@ mod tests {
     #[test]
     fn only_the_changed_cells_and_their_left_neighbour_change_without_new_glyphs() {
         let text = ShapedRow { pieces: vec![(0.0, piece())] };
-        let span = changed(
-            (&row("abcdef"), &text),
-            (&row("abXdef"), &text),
-            6,
-            10,
-            &mut Default::default(),
-            inked(60),
-        );
+        let span = changed_px(("abcdef", &text), ("abXdef", &text), 6, inked(60));
         assert_eq!(span, Some((10, 30)));
-        let span = changed(
-            (&row("abcdef"), &text),
-            (&row("Xbcdef"), &text),
-            6,
-            10,
-            &mut Default::default(),
-            inked(60),
-        );
+        let span = changed_px(("abcdef", &text), ("Xbcdef", &text), 6, inked(60));
         assert_eq!(span, Some((0, 10)));
         // Two changes far apart: everything between them too.
-        let span = changed(
-            (&row("abcdef"), &text),
-            (&row("aXcdeY"), &text),
-            6,
-            10,
-            &mut Default::default(),
-            inked(60),
-        );
+        let span = changed_px(("abcdef", &text), ("aXcdeY", &text), 6, inked(60));
         assert_eq!(span, Some((0, 60)));
         // A double-width cell's continuation changes its left neighbour.
-        let span = changed(
-            (&row("ab--ef"), &text),
-            (&row("ab-_ef"), &text),
-            6,
-            10,
-            &mut Default::default(),
-            inked(60),
-        );
+        let span = changed_px(("ab--ef", &text), ("ab-_ef", &text), 6, inked(60));
         assert_eq!(span, Some((20, 40)));
     }
 
@@ -184,14 +168,7 @@ mod tests {
             out.push(DrawnGlyph::stand_in((41, 49), 7));
             out.push(DrawnGlyph::stand_in((51, 65), second));
         };
-        let span = changed(
-            (&row("ab  cd  "), &before),
-            (&row("ab  cX  "), &after),
-            8,
-            10,
-            &mut Default::default(),
-            glyphs,
-        );
+        let span = changed_px(("ab  cd  ", &before), ("ab  cX  ", &after), 8, glyphs);
         assert_eq!(
             span,
             Some((40, 65)),
@@ -204,31 +181,21 @@ mod tests {
         let glyphs = |x: f32, _: &Piece, out: &mut Vec<DrawnGlyph>| {
             out.push(DrawnGlyph::stand_in((x as i32 + 1, x as i32 + 9), 3));
         };
-        let span =
-            changed((&row(" a  "), &moved), (&row("a   "), &at_0), 4, 10, &mut Default::default(), glyphs);
+        let span = changed_px((" a  ", &moved), ("a   ", &at_0), 4, glyphs);
         assert_eq!(span, Some((0, 20)));
     }
 
     #[test]
     fn nothing_changes_for_the_same_row_and_a_new_width_changes_all() {
         let text = ShapedRow { pieces: vec![(0.0, piece())] };
-        assert_eq!(
-            changed((&row("abc"), &text), (&row("abc"), &text), 3, 10, &mut Default::default(), inked(30)),
-            None
-        );
-        let span =
-            changed((&row("abc"), &text), (&row("abcd"), &text), 4, 10, &mut Default::default(), inked(30));
+        assert_eq!(changed_px(("abc", &text), ("abc", &text), 3, inked(30)), None);
+        let span = changed_px(("abc", &text), ("abcd", &text), 4, inked(30));
         assert_eq!(span, Some((0, 40)));
         // Ink past the row's ends is cut to the drawn columns.
         let shifted = ShapedRow { pieces: vec![(10.0, piece())] };
-        let span = changed(
-            (&row("abc"), &text),
-            (&row("abc"), &shifted),
-            3,
-            10,
-            &mut Default::default(),
-            |x, _, out| out.push(DrawnGlyph::stand_in((x as i32 - 15, x as i32 + 40), 0)),
-        );
+        let span = changed_px(("abc", &text), ("abc", &shifted), 3, |x, _, out| {
+            out.push(DrawnGlyph::stand_in((x as i32 - 15, x as i32 + 40), 0))
+        });
         assert_eq!(span, Some((0, 30)));
     }
 }
