@@ -28,6 +28,7 @@ pub mod offscreen;
 pub mod rects;
 pub mod reuse;
 pub mod ring;
+pub mod rows;
 pub mod slide;
 mod smear;
 pub mod text;

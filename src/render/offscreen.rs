@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
+use super::rows::Rows;
 use super::warm::FirstFrame;
-use super::{CursorState, Keep, Pipelines, RenderStats, Renderer, reuse};
+use super::{CursorState, Keep, Pipelines, RenderStats, Renderer};
 use crate::model::Frame;
 
 /// An RGBA8 image.
@@ -63,6 +64,9 @@ pub struct Offscreen {
     pub renderer: Renderer,
     /// The target `render_and_wait` reuses.
     kept: Option<wgpu::Texture>,
+    /// `render_moved`'s buffer of the shown frame, its rows placed as
+    /// the X11 presenter places them.
+    placed: Option<(Rows, Vec<u32>)>,
 }
 
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -71,7 +75,7 @@ impl Offscreen {
     pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
         let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None })
+        Ok(Offscreen { gpu, renderer, kept: None, placed: None })
     }
 
     /// Like `new`, with the first frame's draws made ahead as a window on a
@@ -84,7 +88,7 @@ impl Offscreen {
         first.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
         let renderer =
             Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None })
+        Ok(Offscreen { gpu, renderer, kept: None, placed: None })
     }
 
     /// Renders `frame` at exactly columns × cell width by rows × cell height
@@ -118,9 +122,11 @@ impl Offscreen {
     }
 
     /// Like [`Offscreen::render_kept`], shown as a window on a CPU adapter
-    /// shows frames (see `Keep::Moving`): `shown` holds the last frame
-    /// shown; the rows this frame moved are moved in it, and only the rest
-    /// is taken from the target. A `shown` of another size is replaced.
+    /// shows frames (see `Keep::Moving`): the shown frame is kept in a
+    /// buffer whose rows are placed as the X11 presenter places them; the
+    /// rows this frame moved are moved (or renamed) there, only the rest is
+    /// taken from the target, and `shown` gets the frame in screen order.
+    /// A `shown` of another size starts again from a whole frame.
     pub fn render_moved(
         &mut self,
         frame: &Frame,
@@ -130,23 +136,32 @@ impl Offscreen {
         let size = self.target_size(self.renderer.target_pixels(frame));
         let fits =
             |t: &&wgpu::Texture| (t.width(), t.height()) == size && (shown.width, shown.height) == size;
-        let Some(target) = self.kept.as_ref().filter(fits) else {
+        let (Some(target), true) = (self.kept.as_ref().filter(fits), self.placed.is_some()) else {
             let (image, stats) = self.render_kept(frame, cursor)?;
+            let pixels =
+                image.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
+            self.placed = Some((Rows::new(image.height), pixels));
             *shown = image;
             return Ok(stats);
         };
         let (stats, commands) = self.renderer.encode(frame, target, cursor, Keep::Moving);
         self.gpu.queue.submit([commands.finish()]);
         let drawn = self.read_back(target)?;
-        let mut pixels: Vec<u32> =
-            shown.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
-        reuse::apply(&stats.moves, &mut pixels, size.0 as usize);
-        shown.rgba = pixels.iter().flat_map(|p| p.to_ne_bytes()).collect();
-        let row = (size.0 * 4) as usize;
+        let (rows, pixels) = self.placed.as_mut().expect("checked above");
+        let width = size.0 as usize;
+        rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
         for &(y0, y1) in &stats.fresh {
-            let rows = y0 as usize * row..y1 as usize * row;
-            shown.rgba[rows.clone()].copy_from_slice(&drawn.rgba[rows]);
+            for y in y0..y1 {
+                let row = &drawn.rgba[y as usize * width * 4..][..width * 4];
+                let placed = rows.row_mut(pixels, width, y);
+                for (out, p) in placed.iter_mut().zip(row.chunks_exact(4)) {
+                    *out = u32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
+                }
+            }
         }
+        shown.rgba = (0..size.1)
+            .flat_map(|y| rows.row(pixels, width, y).iter().flat_map(|p| p.to_ne_bytes()))
+            .collect();
         Ok(stats)
     }
 

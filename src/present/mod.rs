@@ -14,8 +14,12 @@ use std::sync::Arc;
 
 use winit::window::Window;
 
+#[cfg(target_os = "linux")]
+mod x11;
+
 use crate::model::Frame;
 use crate::render::gpu::Gpu;
+use crate::render::rows::Rows;
 use crate::render::{CursorState, Keep, RenderStats, Renderer, merge_bands};
 
 /// Why a frame did not reach the window.
@@ -25,6 +29,9 @@ pub enum PresentError {
     Shared(#[from] softbuffer::SoftBufferError),
     #[error("reading the frame back failed: {0}")]
     ReadBack(String),
+    #[cfg(target_os = "linux")]
+    #[error("presenting through X11 shared memory failed: {0}")]
+    X11(#[from] x11::X11Error),
 }
 
 /// How frames reach the window.
@@ -123,7 +130,7 @@ impl Presenter {
     pub fn size(&self) -> (u32, u32) {
         match self {
             Presenter::Swapchain { config, .. } => (config.width, config.height),
-            Presenter::Shared(s) => s.size,
+            Presenter::Shared(s) => s.kept.size,
         }
     }
 
@@ -202,7 +209,22 @@ pub const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 /// Frames kept in a texture of our own; changed rows go to the display
 /// through a shared-memory buffer.
 pub struct Shared {
-    surface: softbuffer::Surface<Arc<Window>, Arc<Window>>,
+    sink: Sink,
+    kept: Kept,
+}
+
+/// The shared-memory buffer the display reads.
+enum Sink {
+    /// X11 with MIT-SHM: rows anywhere in the buffer, so a scroll renames
+    /// them instead of moving them.
+    #[cfg(target_os = "linux")]
+    X11(Box<x11::X11Frames>),
+    /// Wayland, and X servers that cannot share memory with vireo.
+    Soft(softbuffer::Surface<Arc<Window>, Arc<Window>>),
+}
+
+/// What is kept between frames besides the buffer.
+struct Kept {
     size: (u32, u32),
     /// Holds the previous frame, so only changed bands are drawn into it.
     target: Option<wgpu::Texture>,
@@ -215,27 +237,52 @@ pub struct Shared {
     exact: bool,
 }
 
+/// What [`Kept::fill`] did: the frame's stats, the bands to show (none:
+/// nothing changed on screen) and how many pixels of each row are drawn.
+struct Filled {
+    stats: RenderStats,
+    bands: Vec<(u32, u32)>,
+    width: u32,
+}
+
+/// The display's buffer for one frame.
+struct Canvas<'a> {
+    pixels: &'a mut [u32],
+    /// Where its rows are; in screen order where `None`.
+    rows: Option<&'a mut Rows>,
+    /// How many frames ago it was shown (0: never, or unknown).
+    age: u8,
+}
+
 impl Shared {
-    fn new(window: &Arc<Window>, width: u32, height: u32) -> Result<Shared, softbuffer::SoftBufferError> {
-        let context = softbuffer::Context::new(window.clone())?;
-        let surface = softbuffer::Surface::new(&context, window.clone())?;
-        let mut shared =
-            Shared { surface, size: (0, 0), target: None, readback: None, recent: Vec::new(), exact: false };
+    fn new(window: &Arc<Window>, width: u32, height: u32) -> Result<Shared, PresentError> {
+        let sink = match x11_frames(window, width, height) {
+            Some(frames) => frames,
+            None => {
+                let context = softbuffer::Context::new(window.clone())?;
+                Sink::Soft(softbuffer::Surface::new(&context, window.clone())?)
+            }
+        };
+        let kept = Kept { size: (0, 0), target: None, readback: None, recent: Vec::new(), exact: false };
+        let mut shared = Shared { sink, kept };
         shared.resize(width, height)?;
         Ok(shared)
     }
 
-    fn resize(&mut self, width: u32, height: u32) -> Result<(), softbuffer::SoftBufferError> {
-        if self.size == (width, height) {
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError> {
+        if self.kept.size == (width, height) {
             return Ok(());
         }
-        let nonzero = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
-        self.surface.resize(nonzero(width), nonzero(height))?;
-        self.size = (width, height);
-        self.target = None;
-        self.readback = None;
-        self.recent.clear();
-        self.exact = false;
+        match &mut self.sink {
+            #[cfg(target_os = "linux")]
+            Sink::X11(frames) => frames.resize(width, height)?,
+            Sink::Soft(surface) => {
+                let nonzero = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
+                surface.resize(nonzero(width), nonzero(height))?;
+            }
+        }
+        self.kept =
+            Kept { size: (width, height), target: None, readback: None, recent: Vec::new(), exact: false };
         Ok(())
     }
 
@@ -247,6 +294,78 @@ impl Shared {
         cursor: CursorState,
         before_present: impl FnOnce(),
     ) -> Result<RenderStats, PresentError> {
+        match &mut self.sink {
+            #[cfg(target_os = "linux")]
+            Sink::X11(frames) => {
+                let age = frames.age();
+                let (pixels, rows) = frames.buffer()?;
+                let canvas = Canvas { pixels, rows: Some(rows), age };
+                let Filled { stats, bands, width } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                if !bands.is_empty() {
+                    before_present();
+                    frames.present(&bands, width)?;
+                    self.kept.shown();
+                }
+                Ok(stats)
+            }
+            Sink::Soft(surface) => {
+                let mut buffer = surface.buffer_mut()?;
+                let canvas = Canvas { age: buffer.age(), pixels: &mut buffer, rows: None };
+                let Filled { stats, bands, width } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                if !bands.is_empty() {
+                    let damage: Vec<softbuffer::Rect> = bands
+                        .iter()
+                        .filter_map(|&(y0, y1)| {
+                            Some(softbuffer::Rect {
+                                x: 0,
+                                y: y0,
+                                width: NonZeroU32::new(width)?,
+                                height: NonZeroU32::new(y1 - y0)?,
+                            })
+                        })
+                        .collect();
+                    before_present();
+                    buffer.present_with_damage(&damage)?;
+                    self.kept.shown();
+                }
+                Ok(stats)
+            }
+        }
+    }
+}
+
+/// Frames through vireo's own MIT-SHM connection, where `window` is an
+/// X11 one and the server shares memory.
+#[cfg(target_os = "linux")]
+fn x11_frames(window: &Window, width: u32, height: u32) -> Option<Sink> {
+    use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    let id = match window.window_handle().ok()?.as_raw() {
+        RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok()?,
+        RawWindowHandle::Xcb(h) => h.window.get(),
+        _ => return None,
+    };
+    x11::X11Frames::new(id, width, height)
+        .inspect_err(|e| log::info!("frames through softbuffer: {e}"))
+        .ok()
+        .map(|frames| Sink::X11(Box::new(frames)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn x11_frames(_: &Window, _: u32, _: u32) -> Option<Sink> {
+    None
+}
+
+impl Kept {
+    /// Renders `frame` into the target and the rows to show into `canvas`.
+    fn fill(
+        &mut self,
+        gpu: &Gpu,
+        renderer: &mut Renderer,
+        frame: &Frame,
+        cursor: CursorState,
+        canvas: Canvas,
+    ) -> Result<Filled, PresentError> {
+        let Canvas { pixels, mut rows, age } = canvas;
         let (width, height) = self.size;
         // X allows windows up to 32767 pixels a side, more than a texture
         // may have: draw as much as a texture holds, from the top left.
@@ -258,11 +377,10 @@ impl Shared {
         let target = self.target.get_or_insert_with(|| {
             gpu.render_target("presented frame", drawn_width, drawn_height, SHARED_FORMAT)
         });
-        let mut buffer = self.surface.buffer_mut()?;
         // A buffer last shown `age` frames ago lacks the changes of those
         // frames; a new one (age 0) needs every row. One that holds the
         // last frame takes the rows this frame moves from where it has them.
-        let age = usize::from(buffer.age());
+        let age = usize::from(age);
         let exact = std::mem::replace(&mut self.exact, false);
         let moving = kept && age == 1 && exact;
         let keep = match (kept, moving) {
@@ -295,13 +413,16 @@ impl Shared {
             gpu.queue.submit([encoder.finish()]);
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
             self.exact = exact;
-            return Ok(stats);
+            return Ok(Filled { stats, bands, width: drawn_width });
         }
         let mut frame_encoder = Some(encoder);
-        // The rows that moved are moved in the buffer; the rest of the
-        // damage is read back.
+        // The rows that moved are moved in the buffer (renamed, where it
+        // places its rows); the rest of the damage is read back.
         let read = if moving {
-            crate::render::reuse::apply(&stats.moves, &mut buffer, width as usize);
+            match rows.as_deref_mut() {
+                Some(rows) => rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width),
+                None => crate::render::reuse::apply(&stats.moves, pixels, width as usize),
+            }
             stats.fresh.clone()
         } else {
             bands.clone()
@@ -351,8 +472,10 @@ impl Shared {
                 let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
                 for piece in &round {
                     for row in 0..piece.rows {
+                        let y = piece.y + row;
                         let src = &data[((piece.at + row) * stride) as usize..][..(drawn_width * 4) as usize];
-                        let dst = &mut buffer[((piece.y + row) * width) as usize..][..drawn_width as usize];
+                        let at = rows.as_deref().map_or(y, |rows| rows.at(y));
+                        let dst = &mut pixels[(at * width) as usize..][..drawn_width as usize];
                         copy_row(src, dst);
                     }
                 }
@@ -366,23 +489,13 @@ impl Shared {
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
         }
         crate::trace::mark(crate::trace::Stage::GpuDone);
+        Ok(Filled { stats, bands, width: drawn_width })
+    }
 
-        let damage: Vec<softbuffer::Rect> = bands
-            .iter()
-            .filter_map(|&(y0, y1)| {
-                Some(softbuffer::Rect {
-                    x: 0,
-                    y: y0,
-                    width: NonZeroU32::new(drawn_width)?,
-                    height: NonZeroU32::new(y1 - y0)?,
-                })
-            })
-            .collect();
-        before_present();
-        buffer.present_with_damage(&damage)?;
+    /// The frame filled in reached the display.
+    fn shown(&mut self) {
         self.exact = true;
         crate::trace::mark(crate::trace::Stage::Presented);
-        Ok(stats)
     }
 }
 
