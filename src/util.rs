@@ -44,6 +44,26 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// `From` x11rb's connection and reply errors for `$error`, whose
+/// `$variant` takes the message.
+#[cfg(unix)]
+macro_rules! from_x11_errors {
+    ($error:ty, $variant:path) => {
+        $crate::util::from_x11_errors!(@one $error, $variant, x11rb::errors::ConnectionError);
+        $crate::util::from_x11_errors!(@one $error, $variant, x11rb::errors::ReplyError);
+        $crate::util::from_x11_errors!(@one $error, $variant, x11rb::errors::ReplyOrIdError);
+    };
+    (@one $error:ty, $variant:path, $from:ty) => {
+        impl From<$from> for $error {
+            fn from(e: $from) -> $error {
+                $variant(e.to_string())
+            }
+        }
+    };
+}
+#[cfg(unix)]
+pub(crate) use from_x11_errors;
+
 #[cfg(test)]
 mod tests {
     use super::*;

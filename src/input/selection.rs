@@ -53,16 +53,7 @@ pub enum SelectionError {
     Stalled { got: usize },
 }
 
-macro_rules! x_error {
-    ($($t:ty),*) => {$(
-        impl From<$t> for SelectionError {
-            fn from(e: $t) -> Self {
-                SelectionError::X(e.to_string())
-            }
-        }
-    )*};
-}
-x_error!(x11rb::errors::ConnectionError, x11rb::errors::ReplyError, x11rb::errors::ReplyOrIdError);
+crate::util::from_x11_errors!(SelectionError, SelectionError::X);
 
 /// The text forms asked for, best first; the last is Latin-1.
 const TARGETS: [&str; 3] = ["UTF8_STRING", "text/plain;charset=utf-8", "STRING"];

@@ -34,16 +34,7 @@ pub enum X11Error {
     Memory(#[from] std::io::Error),
 }
 
-macro_rules! x_error {
-    ($($t:ty),*) => {$(
-        impl From<$t> for X11Error {
-            fn from(e: $t) -> X11Error {
-                X11Error::Connection(e.to_string())
-            }
-        }
-    )*};
-}
-x_error!(x11rb::errors::ConnectionError, x11rb::errors::ReplyError, x11rb::errors::ReplyOrIdError);
+crate::util::from_x11_errors!(X11Error, X11Error::Connection);
 
 /// An X11 window shown from a shared-memory buffer.
 pub struct X11Frames {
