@@ -743,6 +743,66 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
     conn.shutdown();
 }
 
+/// A scroll's moved rows cut in two by the cursor's: with the smooth
+/// scroll sliding and the cursor gliding after it, the cursor's rows are
+/// drawn again and the window's rows above and below them are moved, the
+/// lower part taking rows the upper part is given. Made one after another
+/// in the shown image, the upper part once overwrote what the lower part
+/// reads (a line's glyphs left a few pixel rows under the cursor). Every
+/// frame of `<C-y>` steps in a split of wrapped lines, moved, is what
+/// drawing it whole shows.
+#[test]
+fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
+    use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
+    let conn = common::start(60, 16, &[], vireo::rpc::RequestTable::default());
+    let mut latest = None;
+    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut whole = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
+    let cursor = CursorState { visible: true };
+    let mut motion = CursorMotion::default();
+    let knobs = MotionKnobs::default();
+    for renderer in [&mut moving.renderer, &mut whole.renderer] {
+        renderer.slides = SlideKnobs { scroll_length: 0.3, ..SlideKnobs::default() };
+        // An unfocused window's outlined cursor.
+        renderer.cursor_outline = Some(1.0);
+    }
+    let mut steps = vec![
+        ":call setline(1, map(range(1, 400), 'printf(\"%d the quick brown fox jumps over the lazy dog\", v:val)'))<CR>:set number<CR>30<C-e>",
+        ":vsplit<CR>12<C-e><C-w>l",
+    ];
+    steps.extend(std::iter::repeat_n("<C-y>", 9));
+    let m = moving.renderer.metrics();
+    let mut clock = std::time::Instant::now();
+    let mut moved = 0;
+    for keys in steps {
+        let frame = common::settled(&conn, &mut latest, Some(keys));
+        // Two frames 40 ms apart, the next key 70 ms after the second.
+        for step in [0, 40, 70] {
+            clock += std::time::Duration::from_millis(step);
+            if step == 70 {
+                continue;
+            }
+            motion.retarget(Target::of(&frame, m), clock, &knobs);
+            for renderer in [&mut moving.renderer, &mut whole.renderer] {
+                renderer.now = clock;
+                renderer.cursor_smear = motion.quad(clock);
+            }
+            let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+            let (expected, _) = whole.render(&frame, cursor).expect("renders");
+            moved += stats.moves.len();
+            let differ = (0..expected.height)
+                .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
+            assert_eq!(
+                differ, None,
+                "after {keys:?}: the shown frame differs at pixel row {differ:?} ({stats:?})"
+            );
+        }
+    }
+    assert!(moved > 9, "only {moved} moves");
+    conn.shutdown();
+}
+
 /// A layer draws a changed row only inside the columns where its pixels
 /// change (see `render::columns`): the cells that changed, and where the
 /// glyphs that changed put ink (a ligature formed by the next character

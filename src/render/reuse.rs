@@ -153,6 +153,15 @@ fn row_moves(
     (reach >= Some(width)).then_some(())
 }
 
+/// `moves` (listed top first, as `plan` lists them) in an order in which
+/// making them one after another in the same pixels reads every row before
+/// a move writes it: those taking rows from below top first, those taking
+/// rows from above bottom first. A scroll's move cut in two by the cursor's
+/// rows reads, in its lower part, rows its upper part writes.
+pub fn in_place_order(moves: &[Move]) -> impl Iterator<Item = &Move> {
+    moves.iter().filter(|m| m.by > 0).chain(moves.iter().rev().filter(|m| m.by < 0))
+}
+
 fn within(bands: &[(u32, u32)], y: u32) -> bool {
     bands.iter().any(|&(a, b)| a <= y && y < b)
 }
@@ -160,7 +169,7 @@ fn within(bands: &[(u32, u32)], y: u32) -> bool {
 /// `moves` made in `pixels`, rows of `stride` pixels holding the last
 /// frame: each takes the pixels from where the last frame had them.
 pub fn apply(moves: &[Move], pixels: &mut [u32], stride: usize) {
-    for m in moves {
+    for m in in_place_order(moves) {
         let (x0, x1) = (m.cols.0 as usize, m.cols.1 as usize);
         let copy_row = |pixels: &mut [u32], y: u32| {
             let from = (i64::from(y) + i64::from(m.by)) as usize * stride;

@@ -19,7 +19,7 @@
 //! entered it. Only the columns a move leaves out (those right of the last
 //! cell, another window beside it) are copied.
 
-use super::reuse::Move;
+use super::reuse::{self, Move};
 
 /// Which buffer row holds each screen row.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ impl Rows {
         if moves.iter().any(wide) && self.rename(moves, fresh, wide) {
             // The narrow moves first, where the rows were: the columns
             // a wide move leaves out (theirs among them) go with its rows.
-            for m in moves.iter().filter(|m| !wide(m)) {
+            for m in reuse::in_place_order(moves).filter(|m| !wide(m)) {
                 copy(m, &self.before, pixels, stride);
             }
             for m in moves.iter().filter(|m| wide(m)) {
@@ -91,7 +91,7 @@ impl Rows {
             }
             self.house_homeless();
         } else {
-            moves.iter().for_each(|m| copy(m, &self.at, pixels, stride));
+            reuse::in_place_order(moves).for_each(|m| copy(m, &self.at, pixels, stride));
         }
     }
 
@@ -210,7 +210,6 @@ fn shift(y: u32, by: i32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::reuse;
     use proptest::prelude::*;
 
     const W: usize = 10;
@@ -272,15 +271,16 @@ mod tests {
 
     /// Moves as `reuse::plan` makes them: windows side by side or one
     /// above another, each scrolled by its own amount, the rows that
-    /// entered drawn.
+    /// entered drawn, and a window's moved rows maybe cut in two by rows
+    /// drawn again (the cursor's).
     fn windows() -> impl Strategy<Value = (u32, Vec<Move>, Vec<(u32, u32)>)> {
-        let window = (1u32..4, 2u32..12, 1u32..W as u32, -4i32..5);
+        let window = (1u32..4, 2u32..12, 1u32..W as u32, -4i32..5, any::<Option<(u8, u8)>>());
         (prop::collection::vec(window, 1..4), any::<bool>()).prop_map(|(windows, beside)| {
             let mut moves = Vec::new();
             let mut fresh = Vec::new();
             let (mut top, mut left) = (0, 0);
             let mut height = 0;
-            for (gap, rows, cols, by) in windows {
+            for (gap, rows, cols, by, cut) in windows {
                 let (y0, y1) = (top + gap, top + gap + rows);
                 let (x0, x1) = if beside { (left, (left + cols).min(W as u32)) } else { (0, cols) };
                 height = height.max(y1 + gap);
@@ -298,17 +298,38 @@ mod tests {
                 } else {
                     ((y0 + by.unsigned_abs(), y1), (y0, y0 + by.unsigned_abs()))
                 };
-                moves.push(Move { cols: (x0, x1), rows: kept, by });
                 fresh.push(new);
+                match cut.map(|(at, n)| (kept.0 + u32::from(at) % (kept.1 - kept.0), u32::from(n % 3) + 1)) {
+                    Some((at, n)) if at > kept.0 && at + n < kept.1 => {
+                        moves.push(Move { cols: (x0, x1), rows: (kept.0, at), by });
+                        moves.push(Move { cols: (x0, x1), rows: (at + n, kept.1), by });
+                        fresh.push((at, at + n));
+                    }
+                    _ => moves.push(Move { cols: (x0, x1), rows: kept, by }),
+                }
             }
             fresh.sort_unstable();
             (height, moves, fresh)
         })
     }
 
+    /// Each move's rows take what the frame held where they came from, all
+    /// read before any is written.
+    fn moved_at_once(moves: &[Move], pixels: &mut [u32]) {
+        let old = pixels.to_vec();
+        for m in moves {
+            for y in m.rows.0..m.rows.1 {
+                let from = (i64::from(y) + i64::from(m.by)) as usize * W;
+                for x in m.cols.0 as usize..m.cols.1 as usize {
+                    pixels[y as usize * W + x] = old[from + x];
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
-        fn frames_of_moves_show_what_moving_the_pixels_shows(
+        fn frames_of_moves_show_what_moving_the_pixels_at_once_shows(
             frames in prop::collection::vec(windows(), 1..8)
         ) {
             let height = frames.iter().map(|f| f.0).max().unwrap();
@@ -317,7 +338,10 @@ mod tests {
             let mut expected = frame(height);
             for (stamp, (_, moves, fresh)) in frames.iter().enumerate() {
                 rows.apply(moves, fresh, &mut pixels, W, W as u32);
-                reuse::apply(moves, &mut expected, W);
+                let mut in_order = expected.clone();
+                reuse::apply(moves, &mut in_order, W);
+                moved_at_once(moves, &mut expected);
+                prop_assert_eq!(&in_order, &expected, "reuse::apply");
                 // The fresh rows drawn, the same in both.
                 for &(a, b) in fresh {
                     for y in a..b {
