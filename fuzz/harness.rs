@@ -123,8 +123,11 @@ fn geometry_of(frame: &Frame, m: CellMetrics) {
     if let Some((x, y, w, h)) = geometry::cursor_cell(frame, m) {
         assert_finite(&[x, y], &[w, h], "cursor cell");
     }
-    if let Some((y0, y1)) = geometry::overlay_band(&cursor, glyph.map(|g| g.y), m.height, height) {
-        assert!(y0 < y1 && y1 <= height, "overlay {y0}..{y1} of {height}");
+    if let Some([x0, y0, x1, y1]) =
+        geometry::overlay_spot(&cursor, glyph.map(|g| (g.x, g.y)), m, (width, height))
+    {
+        assert!(x0 < x1 && x1 <= width, "overlay columns {x0}..{x1} of {width}");
+        assert!(y0 < y1 && y1 <= height, "overlay rows {y0}..{y1} of {height}");
     }
     for rect in rects.iter().chain(&cursor) {
         assert_rect(rect);

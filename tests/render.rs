@@ -803,6 +803,80 @@ fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
     conn.shutdown();
 }
 
+/// A frame that moves no rows is composed, read back and shown only in
+/// the columns that changed in its rows (`RenderStats::fresh_spans`): a
+/// typed key's few cells and the ruler's, where the cursor was and is.
+/// Typing and moving in insert, normal and visual mode (italics, wide
+/// characters, `cursorcolumn`, a float, a preedit-free cursor glyph), with
+/// and without padding, every frame shown so is what drawing the frame
+/// whole shows; and most frames were narrower than the screen.
+#[test]
+fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_shows() {
+    let conn = common::start(60, 12, &[], vireo::rpc::RequestTable::default());
+    let mut latest = None;
+    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut whole = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
+    let cursor = CursorState { visible: true };
+    let float = ":lua vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), false, \
+                 {relative='editor', row=3, col=20, width=24, height=3, border='single'})<CR>";
+    let steps = [
+        ":set ruler showcmd<CR>:syntax match Comment '//.*'<CR>:hi Comment gui=italic guifg=#80a0ff<CR>",
+        ":call setline(1, ['fn main() {', '    let x = 1;', '}'])<CR>",
+        "jA",
+        " // typed",
+        "f",
+        "ff",
+        " 漢字",
+        "<BS>",
+        "<Esc>",
+        "0",
+        "w",
+        "$",
+        "k",
+        "<C-v>j",
+        "l",
+        "<Esc>",
+        ":set cursorcolumn<CR>",
+        "j",
+        "h",
+        float,
+        "o under the float",
+        "<Esc>",
+        ":set nocursorcolumn cursorline<CR>",
+        "k",
+        "3x",
+    ];
+    let mut narrow = 0;
+    let padding = Padding { top: 7, bottom: 3, left: 5, right: 2 };
+    for padding in [Padding::default(), padding] {
+        for renderer in [&mut moving.renderer, &mut whole.renderer] {
+            renderer.padding = padding;
+        }
+        for keys in steps {
+            let frame = common::settled(&conn, &mut latest, Some(keys));
+            let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+            let (expected, _) = whole.render(&frame, cursor).expect("renders");
+            narrow += stats.fresh_spans.iter().filter(|s| s[2] - s[0] < expected.width).count();
+            let differ = (0..expected.height)
+                .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
+            if differ.is_some() {
+                let dir = std::env::temp_dir();
+                shown.write_png(&dir.join("vireo-narrow.png")).unwrap();
+                expected.write_png(&dir.join("vireo-whole.png")).unwrap();
+            }
+            assert_eq!(
+                differ, None,
+                "after {keys:?}: the shown frame differs at pixel row {differ:?} ({stats:?})"
+            );
+        }
+        // Out of insert mode, one window, the buffer as typed at first.
+        common::settled(&conn, &mut latest, Some("<Esc>:only<CR>:%d<CR>"));
+    }
+    assert!(narrow > 20, "only {narrow} spans narrower than the screen");
+    conn.shutdown();
+}
+
 /// A layer draws a changed row only inside the columns where its pixels
 /// change (see `render::columns`): the cells that changed, and where the
 /// glyphs that changed put ink (a ligature formed by the next character

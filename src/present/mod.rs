@@ -229,20 +229,19 @@ struct Kept {
     /// Holds the previous frame, so only changed bands are drawn into it.
     target: Option<wgpu::Texture>,
     readback: Option<wgpu::Buffer>,
-    /// The bands changed by the last few frames, newest first: a buffer
+    /// The spans changed by the last few frames, newest first: a buffer
     /// last shown N frames ago (Wayland keeps two) lacks all of them.
-    recent: Vec<Vec<(u32, u32)>>,
+    recent: Vec<Vec<[u32; 4]>>,
     /// The buffers hold what they were last shown with: false at first
     /// and after a failed draw, when every row is read back.
     exact: bool,
 }
 
-/// What [`Kept::fill`] did: the frame's stats, the bands to show (none:
-/// nothing changed on screen) and how many pixels of each row are drawn.
+/// What [`Kept::fill`] did: the frame's stats and the spans to show,
+/// (x0, y0, x1, y1) (none: nothing changed on screen).
 struct Filled {
     stats: RenderStats,
-    bands: Vec<(u32, u32)>,
-    width: u32,
+    spans: Vec<[u32; 4]>,
 }
 
 /// The display's buffer for one frame.
@@ -300,10 +299,10 @@ impl Shared {
                 let age = frames.age();
                 let (pixels, rows) = frames.buffer()?;
                 let canvas = Canvas { pixels, rows: Some(rows), age };
-                let Filled { stats, bands, width } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
-                if !bands.is_empty() {
+                let Filled { stats, spans } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                if !spans.is_empty() {
                     before_present();
-                    frames.present(&bands, width)?;
+                    frames.present(&spans)?;
                     self.kept.shown();
                 }
                 Ok(stats)
@@ -311,15 +310,15 @@ impl Shared {
             Sink::Soft(surface) => {
                 let mut buffer = surface.buffer_mut()?;
                 let canvas = Canvas { age: buffer.age(), pixels: &mut buffer, rows: None };
-                let Filled { stats, bands, width } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
-                if !bands.is_empty() {
-                    let damage: Vec<softbuffer::Rect> = bands
+                let Filled { stats, spans } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                if !spans.is_empty() {
+                    let damage: Vec<softbuffer::Rect> = spans
                         .iter()
-                        .filter_map(|&(y0, y1)| {
+                        .filter_map(|&[x0, y0, x1, y1]| {
                             Some(softbuffer::Rect {
-                                x: 0,
+                                x: x0,
                                 y: y0,
-                                width: NonZeroU32::new(width)?,
+                                width: NonZeroU32::new(x1 - x0)?,
                                 height: NonZeroU32::new(y1 - y0)?,
                             })
                         })
@@ -402,18 +401,23 @@ impl Kept {
             })
         });
 
-        self.recent.insert(0, stats.damage.clone());
+        self.recent.insert(0, stats.damage_spans.clone());
         self.recent.truncate(MAX_AGE);
-        let bands = if age == 0 || age > self.recent.len() || !exact {
-            vec![(0, drawn_height)]
+        let across = |(y0, y1)| [0, y0, drawn_width, y1];
+        let spans = if age == 0 || age > self.recent.len() || !exact {
+            vec![across((0, drawn_height))]
+        } else if age == 1 {
+            self.recent[0].clone()
         } else {
-            merge_bands(self.recent[..age].concat())
+            // The frames' damage in whole rows.
+            let rows = self.recent[..age].iter().flatten().map(|s| (s[1], s[3])).collect();
+            merge_bands(rows).into_iter().map(across).collect()
         };
-        if bands.is_empty() {
+        if spans.is_empty() {
             gpu.queue.submit([encoder.finish()]);
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
             self.exact = exact;
-            return Ok(Filled { stats, bands, width: drawn_width });
+            return Ok(Filled { stats, spans });
         }
         let mut frame_encoder = Some(encoder);
         // The rows that moved are moved in the buffer (renamed, where it
@@ -423,9 +427,9 @@ impl Kept {
                 Some(rows) => rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width),
                 None => crate::render::reuse::apply(&stats.moves, pixels, width as usize),
             }
-            stats.fresh.clone()
+            stats.fresh_spans.clone()
         } else {
-            bands.clone()
+            spans.clone()
         };
 
         for round in read_back_rounds(&read, capacity) {
@@ -437,7 +441,7 @@ impl Kept {
             for piece in &round {
                 encoder.copy_texture_to_buffer(
                     wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: 0, y: piece.y, z: 0 },
+                        origin: wgpu::Origin3d { x: piece.x0, y: piece.y, z: 0 },
                         ..target.as_image_copy()
                     },
                     wgpu::TexelCopyBufferInfo {
@@ -448,7 +452,11 @@ impl Kept {
                             rows_per_image: None,
                         },
                     },
-                    wgpu::Extent3d { width: drawn_width, height: piece.rows, depth_or_array_layers: 1 },
+                    wgpu::Extent3d {
+                        width: piece.x1 - piece.x0,
+                        height: piece.rows,
+                        depth_or_array_layers: 1,
+                    },
                 );
             }
             gpu.queue.submit([encoder.finish()]);
@@ -471,11 +479,12 @@ impl Kept {
             {
                 let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
                 for piece in &round {
+                    let (x0, len) = (piece.x0 as usize, (piece.x1 - piece.x0) as usize);
                     for row in 0..piece.rows {
                         let y = piece.y + row;
-                        let src = &data[((piece.at + row) * stride) as usize..][..(drawn_width * 4) as usize];
+                        let src = &data[((piece.at + row) * stride) as usize..][..len * 4];
                         let at = rows.as_deref().map_or(y, |rows| rows.at(y));
-                        let dst = &mut pixels[(at * width) as usize..][..drawn_width as usize];
+                        let dst = &mut pixels[(at * width) as usize + x0..][..len];
                         copy_row(src, dst);
                     }
                 }
@@ -489,7 +498,7 @@ impl Kept {
             crate::trace::mark(crate::trace::Stage::FrameSubmitted);
         }
         crate::trace::mark(crate::trace::Stage::GpuDone);
-        Ok(Filled { stats, bands, width: drawn_width })
+        Ok(Filled { stats, spans })
     }
 
     /// The frame filled in reached the display.
@@ -499,30 +508,32 @@ impl Kept {
     }
 }
 
-/// Rows `y..y + rows` of the frame, read back into the buffer's rows
-/// `at..at + rows`.
+/// Columns `x0..x1` of rows `y..y + rows` of the frame, read back into
+/// the buffer's rows `at..at + rows` (from their start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Piece {
+    x0: u32,
+    x1: u32,
     y: u32,
     rows: u32,
     at: u32,
 }
 
-/// The bands' rows packed into rounds of at most `capacity` buffer rows,
-/// in order: a band that does not fit in what a round has left is cut.
-fn read_back_rounds(bands: &[(u32, u32)], capacity: u32) -> Vec<Vec<Piece>> {
+/// The spans' rows packed into rounds of at most `capacity` buffer rows,
+/// in order: a span that does not fit in what a round has left is cut.
+fn read_back_rounds(spans: &[[u32; 4]], capacity: u32) -> Vec<Vec<Piece>> {
     let capacity = capacity.max(1);
     let mut rounds = Vec::new();
     let mut round = Vec::new();
     let mut used = 0;
-    for &(mut y, end) in bands {
+    for &[x0, mut y, x1, end] in spans {
         while y < end {
             if used == capacity {
                 rounds.push(std::mem::take(&mut round));
                 used = 0;
             }
             let rows = (end - y).min(capacity - used);
-            round.push(Piece { y, rows, at: used });
+            round.push(Piece { x0, x1, y, rows, at: used });
             used += rows;
             y += rows;
         }
@@ -556,25 +567,29 @@ mod tests {
 
     #[test]
     fn damaged_rows_are_read_back_in_rounds_that_fit_the_buffer() {
-        let p = |y, rows, at| Piece { y, rows, at };
-        // Everything fits: one round, bands packed one after the other.
-        assert_eq!(read_back_rounds(&[(0, 3), (10, 12)], 8), vec![vec![p(0, 3, 0), p(10, 2, 3)]]);
+        let p = |x0, x1, y, rows, at| Piece { x0, x1, y, rows, at };
+        // Everything fits: one round, spans packed one after the other.
+        assert_eq!(
+            read_back_rounds(&[[0, 0, 9, 3], [4, 10, 6, 12]], 8),
+            vec![vec![p(0, 9, 0, 3, 0), p(4, 6, 10, 2, 3)]]
+        );
         // A full frame of 20 rows in a buffer of 8.
         assert_eq!(
-            read_back_rounds(&[(0, 20)], 8),
-            vec![vec![p(0, 8, 0)], vec![p(8, 8, 0)], vec![p(16, 4, 0)]]
+            read_back_rounds(&[[0, 0, 9, 20]], 8),
+            vec![vec![p(0, 9, 0, 8, 0)], vec![p(0, 9, 8, 8, 0)], vec![p(0, 9, 16, 4, 0)]]
         );
-        // A band cut where a round is full, the next round starting with its rest.
+        // A span cut where a round is full, the next round starting with its rest.
         assert_eq!(
-            read_back_rounds(&[(2, 7), (30, 36)], 8),
-            vec![vec![p(2, 5, 0), p(30, 3, 5)], vec![p(33, 3, 0)]]
+            read_back_rounds(&[[0, 2, 9, 7], [3, 30, 5, 36]], 8),
+            vec![vec![p(0, 9, 2, 5, 0), p(3, 5, 30, 3, 5)], vec![p(3, 5, 33, 3, 0)]]
         );
         assert_eq!(read_back_rounds(&[], 8), Vec::<Vec<Piece>>::new());
         // Every row of every band is read back once, and no round
         // overflows the buffer, whatever the bands and the capacity.
         let bands = [(0, 1), (5, 40), (41, 42), (100, 260)];
+        let spans: Vec<[u32; 4]> = bands.iter().map(|&(y0, y1)| [0, y0, 9, y1]).collect();
         for capacity in 1..50 {
-            let rounds = read_back_rounds(&bands, capacity);
+            let rounds = read_back_rounds(&spans, capacity);
             let mut rows: Vec<u32> = Vec::new();
             for round in &rounds {
                 let mut at = 0;

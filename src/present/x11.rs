@@ -138,38 +138,40 @@ impl X11Frames {
         Ok((pixels, &mut self.rows))
     }
 
-    /// Shows `bands` of the window's rows, the first `width` pixels of
-    /// each, from wherever the buffer holds them.
-    pub fn present(&mut self, bands: &[(u32, u32)], width: u32) -> Result<(), X11Error> {
+    /// Shows `spans` (x0, y0, x1, y1) of the window, from wherever the
+    /// buffer holds their rows.
+    pub fn present(&mut self, spans: &[[u32; 4]]) -> Result<(), X11Error> {
         let segment = self.segment.as_ref().expect("made by new and resize").id;
         // X draws windows of at most 32767 pixels a side.
         let side = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
         let (total_width, total_height) = (side(self.size.0), side(self.size.1));
         let mut sent = Ok(());
-        self.rows.runs(bands, |y, at, rows| {
-            if sent.is_ok() {
-                sent = self
-                    .conn
-                    .shm_put_image(
-                        self.window,
-                        self.gc,
-                        total_width,
-                        total_height,
-                        0,
-                        side(at),
-                        side(width),
-                        side(rows),
-                        0,
-                        side(y) as i16,
-                        self.depth,
-                        ImageFormat::Z_PIXMAP.into(),
-                        false,
-                        segment,
-                        0,
-                    )
-                    .map(drop);
-            }
-        });
+        for &[x0, y0, x1, y1] in spans {
+            self.rows.runs(&[(y0, y1)], |y, at, rows| {
+                if sent.is_ok() {
+                    sent = self
+                        .conn
+                        .shm_put_image(
+                            self.window,
+                            self.gc,
+                            total_width,
+                            total_height,
+                            side(x0),
+                            side(at),
+                            side(x1 - x0),
+                            side(rows),
+                            side(x0) as i16,
+                            side(y) as i16,
+                            self.depth,
+                            ImageFormat::Z_PIXMAP.into(),
+                            false,
+                            segment,
+                            0,
+                        )
+                        .map(drop);
+                }
+            });
+        }
         sent?;
         let cookie = self.conn.get_input_focus()?;
         self.pending = Some(cookie.sequence_number());

@@ -414,23 +414,72 @@ pub fn merge_bands(mut bands: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     merged
 }
 
-/// The rows of pixels the cursor (or preedit) covers: its rects and the
-/// glyph drawn from `glyph_top`, one cell high. Glyphs may overhang their
-/// cell, so whole rows are taken.
-pub fn overlay_band(
+/// The pixels the cursor (or preedit) covers, (x0, y0, x1, y1) on a
+/// screen `width` x `height`: its rects and the glyph drawn at `glyph`
+/// (left, top), one cell high. Glyphs may overhang their cell, so whole
+/// rows are taken, and around a glyph a cell on its left and two on its
+/// right (a wide character's second cell, and its overhang).
+pub fn overlay_spot(
     rects: &[Rect],
-    glyph_top: Option<f32>,
-    cell_height: u32,
-    height: u32,
-) -> Option<(u32, u32)> {
+    glyph: Option<(f32, f32)>,
+    m: CellMetrics,
+    (width, height): (u32, u32),
+) -> Option<[u32; 4]> {
+    let (w, h) = (m.width as f32, m.height as f32);
     let spans = rects
         .iter()
-        .map(|r| (r.pos[1], r.pos[1] + r.size[1]))
-        .chain(glyph_top.map(|y| (y, y + cell_height as f32)));
-    let (top, bottom) = spans.fold((f32::MAX, f32::MIN), |(t, b), (y0, y1)| (t.min(y0), b.max(y1)));
+        .map(|r| [r.pos[0], r.pos[1], r.pos[0] + r.size[0], r.pos[1] + r.size[1]])
+        .chain(glyph.map(|(x, y)| [x - w, y, x + 3.0 * w, y + h]));
+    let [left, top, right, bottom] = spans
+        .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |[l, t, r, b], s| {
+            [l.min(s[0]), t.min(s[1]), r.max(s[2]), b.max(s[3])]
+        });
     let y0 = (top.floor().max(0.0) as u32).min(height);
     let y1 = (bottom.ceil().max(0.0) as u32).min(height);
-    (y1 > y0).then_some((y0, y1))
+    // A pixel more each side: rects' edges are blended.
+    let x0 = ((left.floor() - 1.0).max(0.0) as u32).min(width);
+    let x1 = ((right.ceil() + 1.0).max(0.0) as u32).min(width);
+    (y1 > y0 && x1 > x0).then_some([x0, y0, x1, y1])
+}
+
+/// Screen columns `[x0, x1)` of a layer placed at `left` whose texture
+/// changed in its columns `x0..x1`, a pixel more each side, on a screen
+/// `width` wide.
+pub fn columns_at(left: f32, x0: u32, x1: u32, width: u32) -> (u32, u32) {
+    let at = |v: f32| (v.max(0.0) as u32).min(width);
+    (at(left.floor() + x0 as f32 - 1.0), at(left.ceil() + x1 as f32 + 1.0))
+}
+
+/// Regions to compose (x0, y0, x1, y1) on a screen `width` wide, those
+/// across the whole width cut to the columns where `spots` (the pixels
+/// that changed, x0, y0, x1, y1) in their rows lie, and dropped where
+/// none changed. Regions narrower than the screen (beside a blurred
+/// float) stay as they are.
+pub fn narrow_regions(regions: Vec<[u32; 4]>, spots: &[[u32; 4]], width: u32) -> Vec<[u32; 4]> {
+    regions
+        .into_iter()
+        .filter_map(|[x0, y0, x1, y1]| {
+            if x0 > 0 || x1 < width {
+                return Some([x0, y0, x1, y1]);
+            }
+            let inside = spots.iter().filter(|s| s[1] < y1 && y0 < s[3] && s[0] < s[2]);
+            let (left, right) = inside.fold((width, 0), |(l, r), s| (l.min(s[0]), r.max(s[2])));
+            (left < right).then_some([left, y0, right.min(width), y1])
+        })
+        .collect()
+}
+
+/// Per band (y0, y1), the columns its `regions` cover: (x0, y0, x1, y1),
+/// none for a band with no region.
+pub fn band_spans(bands: &[(u32, u32)], regions: &[[u32; 4]]) -> Vec<[u32; 4]> {
+    bands
+        .iter()
+        .filter_map(|&(y0, y1)| {
+            let inside = regions.iter().filter(|r| r[1] < y1 && y0 < r[3]);
+            let (left, right) = inside.fold((u32::MAX, 0), |(l, r), g| (l.min(g[0]), r.max(g[2])));
+            (left < right).then_some([left, y0, right, y1])
+        })
+        .collect()
 }
 
 /// The rects of grid rows: backgrounds, drawn in place of what the layer
@@ -651,5 +700,42 @@ mod tests {
                 ([29.0, 41.0], [1.0, 18.0]),
             ]
         );
+    }
+
+    /// Whole-width regions are cut to the columns the spots in their rows
+    /// cover, and dropped where none; regions beside a blurred float stay;
+    /// each band then spans the columns of its regions.
+    #[test]
+    fn regions_are_cut_to_the_columns_that_changed_in_their_rows() {
+        let spots = [[40, 0, 48, 20], [300, 10, 330, 20], [0, 100, 0, 120], [500, 200, 520, 220]];
+        let regions = vec![[0, 0, 600, 20], [0, 100, 600, 120], [0, 200, 200, 220], [200, 200, 600, 240]];
+        let narrowed = narrow_regions(regions, &spots, 600);
+        // Rows 100..120 were drawn with no pixel changed: not composed.
+        assert_eq!(narrowed, [[40, 0, 330, 20], [0, 200, 200, 220], [200, 200, 600, 240]]);
+        let bands = [(0, 20), (100, 120), (200, 240)];
+        assert_eq!(band_spans(&bands, &narrowed), [[40, 0, 330, 20], [0, 200, 600, 240]]);
+    }
+
+    /// The cursor's spot holds its rects and, around its glyph, a cell to
+    /// the left and two to the right, a pixel more each side, within the
+    /// screen.
+    #[test]
+    fn the_cursor_spot_holds_its_rects_and_its_glyph_overhang() {
+        let m = CellMetrics {
+            width: 10,
+            height: 20,
+            font_px: 16.0,
+            baseline: 15.0,
+            underline_offset: 2.0,
+            stroke: 1.0,
+        };
+        let bar = [Rect::solid(50.0, 20.0, 2.0, 20.0, [1.0; 4])];
+        assert_eq!(overlay_spot(&bar, None, m, (300, 200)), Some([49, 20, 53, 40]));
+        assert_eq!(overlay_spot(&bar, Some((50.0, 20.0)), m, (300, 200)), Some([39, 20, 81, 40]));
+        assert_eq!(overlay_spot(&bar, Some((0.0, 20.0)), m, (300, 200)), Some([0, 20, 53, 40]));
+        assert_eq!(overlay_spot(&[], Some((290.0, 180.0)), m, (300, 200)), Some([279, 180, 300, 200]));
+        assert_eq!(overlay_spot(&[], None, m, (300, 200)), None);
+        assert_eq!(columns_at(30.0, 10, 20, 300), (39, 51));
+        assert_eq!(columns_at(0.0, 0, 300, 300), (0, 300));
     }
 }

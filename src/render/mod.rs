@@ -51,7 +51,7 @@ pub use depth::Depth;
 use font::{CellMetrics, Fonts};
 pub use geometry::Opacity;
 pub(crate) use geometry::merge_bands;
-use geometry::overlay_band;
+use geometry::overlay_spot;
 use rects::{Blend, Rect, RectPipeline, rgba};
 use ring::RowMap;
 use slide::Slide;
@@ -156,6 +156,11 @@ pub struct RenderStats {
     /// The rows of `damage` drawn into the target: all of it, but for
     /// the rows `moves` accounts for.
     pub fresh: Vec<(u32, u32)>,
+    /// `damage` and `fresh` as spans of the target (x0, y0, x1, y1): in
+    /// a frame that moves no rows, each band cut to the columns composed
+    /// in it (and bands where no pixel changed left out); else whole rows.
+    pub damage_spans: Vec<[u32; 4]>,
+    pub fresh_spans: Vec<[u32; 4]>,
 }
 
 /// Rows redrawn in one layer this frame, and what to draw for them.
@@ -279,20 +284,31 @@ fn place_layer(
     placement
 }
 
-/// Screen pixel bands (y0, y1) covering the rows the updates redrew,
-/// merged where they touch.
-fn damaged_bands(
+/// Screen rects (x0, y0, x1, y1) covering the rows the updates redrew,
+/// each as wide as the columns where its layer's pixels changed (see
+/// `LayerUpdate::changes`; none where they changed none).
+fn damaged_spots(
     visible: &[compose::Layer],
+    layers: &HashMap<GridId, Layer>,
     updates: &[LayerUpdate],
     m: CellMetrics,
-    height: u32,
-) -> Vec<(u32, u32)> {
-    let mut bands: Vec<(u32, u32)> = Vec::new();
+    (width, height): (u32, u32),
+) -> Vec<[u32; 4]> {
+    let mut spots = Vec::new();
     for update in updates {
         let Some(placed) = visible.iter().find(|l| l.grid == update.grid) else { continue };
-        bands.extend(update.dirty.iter().filter_map(|&r| geometry::row_band(placed, r, m, height)));
+        let left = layers.get(&update.grid).map_or(0.0, |l| l.placed.pos[0]);
+        let columns = update.changes.map(|[x0, _, x1, _]| geometry::columns_at(left, x0, x1, width));
+        for &r in &update.dirty {
+            if let Some((y0, y1)) = geometry::row_band(placed, r, m, height) {
+                // Rows drawn with no pixel changed still count as damaged
+                // rows (`damage`), with no columns.
+                let (x0, x1) = columns.unwrap_or((0, 0));
+                spots.push([x0, y0, x1, y1]);
+            }
+        }
     }
-    merge_bands(bands)
+    spots
 }
 
 /// A grid's pixels, kept between frames.
@@ -410,8 +426,9 @@ pub struct Renderer {
     /// IME composition text, drawn underlined at the cursor over the grid
     /// (nothing is sent to nvim until it is committed).
     preedit: Option<String>,
-    /// The band of the target the cursor or preedit was last drawn over.
-    overlay: Option<(u32, u32)>,
+    /// The part of the screen (x0, y0, x1, y1) the cursor or preedit was
+    /// last drawn over.
+    overlay: Option<[u32; 4]>,
     /// The last frame's layers as `reuse` sees them: where each was copied
     /// and where something was drawn over them.
     last_shown: Vec<reuse::Shown>,
@@ -832,17 +849,24 @@ impl Renderer {
             .filter(|&a| a > 0.0)
             .map(|a| Rect::solid(0.0, 0.0, width as f32, height as f32, rgba(frame.defaults.fg, a.min(1.0))));
         let overlay = match &tint {
-            Some(_) => Some((0, height)).filter(|_| height > 0),
+            Some(_) => Some([0, 0, width, height]).filter(|_| width > 0 && height > 0),
             None => {
-                let cursor = overlay_band(
+                let cursor = overlay_spot(
                     if smear_bounds.is_empty() { &cursor_rects } else { &smear_bounds },
-                    cursor_glyph.as_ref().map(|g| g.2),
-                    m.height,
-                    height,
-                );
-                // The particles' band too, so the next frame restores it.
-                let particles = overlay_band(&self.cursor_vfx, None, m.height, height);
-                cursor.into_iter().chain(particles).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+                    cursor_glyph.as_ref().map(|g| (g.1, g.2)),
+                    m,
+                    (width, height),
+                )
+                // The text being composed runs on from the cursor.
+                .map(|[x0, y0, x1, y1]| {
+                    if self.preedit.is_some() { [0, y0, width, y1] } else { [x0, y0, x1, y1] }
+                });
+                // The particles' too, so the next frame restores them.
+                let particles = overlay_spot(&self.cursor_vfx, None, m, (width, height));
+                cursor
+                    .into_iter()
+                    .chain(particles)
+                    .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
             }
         };
         // The target keeps what the last frame drew (see `Keep`): it is
@@ -861,15 +885,20 @@ impl Renderer {
         }
         // Rows with new pixels: rows drawn again, and where the cursor was
         // and is. Rows that only moved are damaged too.
-        let mut changed = damaged_bands(&visible, &updates, m, height);
-        changed.extend(self.overlay.into_iter().chain(overlay));
-        let changed = merge_bands(changed);
+        // Where in them: `spots`, (x0, y0, x1, y1).
+        let mut spots = damaged_spots(&visible, &self.layers, &updates, m, (width, height));
+        spots.extend(self.overlay.into_iter().chain(overlay));
+        let changed = merge_bands(spots.iter().map(|s| (s[1], s[3])).collect());
         // Rows left stale in the target (see `Keep::Moving`) are drawn as
         // soon as a frame is not moving rows.
         let stale = match keep {
             Keep::Moving => Vec::new(),
             _ => std::mem::take(&mut self.stale),
         };
+        // Rows that moved, and rows stale in the target (drawn now or
+        // not), are composed across the width.
+        let across = |&(y0, y1): &(u32, u32)| [0, y0, width, y1];
+        spots.extend(moved_bands.iter().chain(&stale).chain(&self.stale).map(across));
         let damaged = if whole {
             self.stale.clear();
             vec![(0, height)]
@@ -885,7 +914,7 @@ impl Renderer {
         // the rest (from visible layer `shaded` on) is drawn over them.
         let (shown, shaded) = self.copied_layers(&visible, &updates, (width, height));
         // Where something is drawn over the copied layers.
-        let mut covered: Vec<(f32, f32)> = overlay.iter().map(|&(y0, y1)| (y0 as f32, y1 as f32)).collect();
+        let mut covered: Vec<(f32, f32)> = overlay.iter().map(|o| (o[1] as f32, o[3] as f32)).collect();
         for (i, placed) in visible.iter().enumerate().skip(shaded) {
             let footprint = match floats.get(i).and_then(|f| f.footprint) {
                 Some([_, y0, _, y1]) => Some((y0 as f32, y1 as f32)),
@@ -919,6 +948,11 @@ impl Renderer {
             true => (bands, regions),
             false => floats.regions(reused.fresh(&bands), width),
         };
+        // A frame that moves no rows composes only the columns that
+        // changed (a typed key: a few cells and the ruler's, not two whole
+        // rows); not beside blurred floats, whose regions are their own.
+        let narrow = !whole && reused.kept.is_empty() && !floats.blurs();
+        let regions = if narrow { geometry::narrow_regions(regions, &spots, width) } else { regions };
         if keep == Keep::Moving {
             let left = reuse::subtract(&self.stale, &bands);
             self.stale = merge_bands(left.into_iter().chain(reused.kept.iter().copied()).collect());
@@ -1152,6 +1186,14 @@ impl Renderer {
         stats.bands = bands.len();
         stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
         stats.fresh = damage.clone();
+        let across = |&(y0, y1): &(u32, u32)| [0, y0, target_size.0, y1];
+        stats.fresh_spans = match narrow {
+            true => geometry::band_spans(&bands, &regions)
+                .into_iter()
+                .map(|[x0, y0, x1, y1]| [x0 + pad.left, y0 + pad.top, x1 + pad.left, y1 + pad.top])
+                .collect(),
+            false => damage.iter().map(across).collect(),
+        };
         stats.moves = reused
             .moves
             .into_iter()
@@ -1161,6 +1203,11 @@ impl Renderer {
                 by: mv.by,
             })
             .collect();
+        stats.damage_spans = match narrow {
+            // Nothing moved: the damage is what was composed.
+            true => stats.fresh_spans.clone(),
+            false => all_damage.iter().map(across).collect(),
+        };
         stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
         // Before anything submits the encoder: the write goes first.

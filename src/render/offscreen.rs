@@ -150,10 +150,11 @@ impl Offscreen {
         let (rows, pixels) = self.placed.as_mut().expect("checked above");
         let width = size.0 as usize;
         rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
-        for &(y0, y1) in &stats.fresh {
+        for &[x0, y0, x1, y1] in &stats.fresh_spans {
+            let (x0, x1) = (x0 as usize, x1 as usize);
             for y in y0..y1 {
-                let row = &drawn.rgba[y as usize * width * 4..][..width * 4];
-                let placed = rows.row_mut(pixels, width, y);
+                let row = &drawn.rgba[y as usize * width * 4..][x0 * 4..x1 * 4];
+                let placed = &mut rows.row_mut(pixels, width, y)[x0..x1];
                 for (out, p) in placed.iter_mut().zip(row.chunks_exact(4)) {
                     *out = u32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
                 }
