@@ -296,10 +296,36 @@ fn flattened(frame: &Frame) -> Image {
     plain.render(&frame, no_cursor()).unwrap().0
 }
 
+/// Fails where `a` and `b` differ, leaving both in the temp dir
+/// (`vireo-a.png`, `vireo-b.png`).
 fn assert_same(a: &Image, b: &Image, what: &str) {
     assert_eq!((a.width, a.height), (b.width, b.height), "{what}");
     let differ = (0..a.height).find(|&y| (0..a.width).any(|x| a.pixel(x, y) != b.pixel(x, y)));
+    if differ.is_some() {
+        let dir = std::env::temp_dir();
+        a.write_png(&dir.join("vireo-a.png")).expect("writes");
+        b.write_png(&dir.join("vireo-b.png")).expect("writes");
+    }
     assert_eq!(differ, None, "{what}: the first pixel row that differs");
+}
+
+/// Keys that open a bordered float over the editor at `row`, `col`,
+/// `width` x `height` cells, not entering it.
+fn open_float(row: u32, col: u32, width: u32, height: u32) -> String {
+    format!(
+        ":lua vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), false, \
+         {{relative='editor', row={row}, col={col}, width={width}, height={height}, border='single'}})<CR>"
+    )
+}
+
+/// nvim at `cols` x `rows`, and two renderers of its frames: the first
+/// shows them as a window on a CPU adapter does (`Offscreen::render_moved`,
+/// into the image returned), the second draws them to compare with.
+fn shown_beside_drawn(cols: usize, rows: usize) -> (vireo::nvim::Connection, Offscreen, Offscreen, Image) {
+    let conn = common::start(cols, rows, &[], vireo::rpc::RequestTable::default());
+    let shown = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let drawn = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    (conn, shown, drawn, Image { width: 0, height: 0, rgba: Vec::new() })
 }
 
 /// Two stacked windows hide the global grid's rows under them: those rows
@@ -672,14 +698,10 @@ fn the_first_frames_draws_made_ahead_change_nothing() {
 /// a renderer that composes every changed row shows.
 #[test]
 fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
-    let conn = common::start(60, 16, &[], vireo::rpc::RequestTable::default());
+    let (conn, mut moving, mut composing, mut shown) = shown_beside_drawn(60, 16);
     let mut latest = None;
-    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut composing = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
     let cursor = CursorState { visible: true };
-    let float = ":lua vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), false, \
-                 {relative='editor', row=4, col=30, width=20, height=4, border='single'})<CR>";
+    let float = open_float(4, 30, 20, 4);
     let steps = [
         ":call setline(1, map(range(1, 400), 'printf(\"%d: line\", v:val)'))<CR>:set number cursorline<CR>",
         "<C-e>",
@@ -693,7 +715,7 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
         ":setlocal winbar=%f<CR>",
         "<C-e>",
         "2<C-y>",
-        float,
+        &float,
         "<C-e>",
         ":split<CR>",
         "<C-e>",
@@ -722,17 +744,7 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
                 let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
                 let (expected, _) = composing.render_kept(&frame, cursor).expect("renders");
                 moved += stats.moves.iter().map(|m| m.rows.1 - m.rows.0).sum::<u32>();
-                let differ = (0..expected.height)
-                    .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
-                if differ.is_some() {
-                    let dir = std::env::temp_dir();
-                    shown.write_png(&dir.join("vireo-moved.png")).unwrap();
-                    expected.write_png(&dir.join("vireo-composed.png")).unwrap();
-                }
-                assert_eq!(
-                    differ, None,
-                    "after {keys:?}, slide {length}: the shown frame differs at pixel row {differ:?} ({stats:?})"
-                );
+                assert_same(&shown, &expected, &format!("after {keys:?}, slide {length} ({stats:?})"));
             }
         }
         // Back to the top, with one window.
@@ -754,11 +766,8 @@ fn rows_moved_in_the_shown_frame_show_what_composing_them_shows() {
 #[test]
 fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
     use vireo::render::cursor_motion::{CursorMotion, MotionKnobs, Target};
-    let conn = common::start(60, 16, &[], vireo::rpc::RequestTable::default());
+    let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 16);
     let mut latest = None;
-    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut whole = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
     let cursor = CursorState { visible: true };
     let mut motion = CursorMotion::default();
     let knobs = MotionKnobs::default();
@@ -791,12 +800,7 @@ fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
             let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
             let (expected, _) = whole.render(&frame, cursor).expect("renders");
             moved += stats.moves.len();
-            let differ = (0..expected.height)
-                .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
-            assert_eq!(
-                differ, None,
-                "after {keys:?}: the shown frame differs at pixel row {differ:?} ({stats:?})"
-            );
+            assert_same(&shown, &expected, &format!("after {keys:?} ({stats:?})"));
         }
     }
     assert!(moved > 9, "only {moved} moves");
@@ -812,14 +816,10 @@ fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
 /// whole shows; and most frames were narrower than the screen.
 #[test]
 fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_shows() {
-    let conn = common::start(60, 12, &[], vireo::rpc::RequestTable::default());
+    let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 12);
     let mut latest = None;
-    let mut moving = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut whole = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
-    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
     let cursor = CursorState { visible: true };
-    let float = ":lua vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), false, \
-                 {relative='editor', row=3, col=20, width=24, height=3, border='single'})<CR>";
+    let float = open_float(3, 20, 24, 3);
     let steps = [
         ":set ruler showcmd<CR>:syntax match Comment '//.*'<CR>:hi Comment gui=italic guifg=#80a0ff<CR>",
         ":call setline(1, ['fn main() {', '    let x = 1;', '}'])<CR>",
@@ -840,7 +840,7 @@ fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_sh
         ":set cursorcolumn<CR>",
         "j",
         "h",
-        float,
+        &float,
         "o under the float",
         "<Esc>",
         ":set nocursorcolumn cursorline<CR>",
@@ -858,17 +858,7 @@ fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_sh
             let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
             let (expected, _) = whole.render(&frame, cursor).expect("renders");
             narrow += stats.fresh_spans.iter().filter(|s| s[2] - s[0] < expected.width).count();
-            let differ = (0..expected.height)
-                .find(|&y| (0..expected.width).any(|x| shown.pixel(x, y) != expected.pixel(x, y)));
-            if differ.is_some() {
-                let dir = std::env::temp_dir();
-                shown.write_png(&dir.join("vireo-narrow.png")).unwrap();
-                expected.write_png(&dir.join("vireo-whole.png")).unwrap();
-            }
-            assert_eq!(
-                differ, None,
-                "after {keys:?}: the shown frame differs at pixel row {differ:?} ({stats:?})"
-            );
+            assert_same(&shown, &expected, &format!("after {keys:?} ({stats:?})"));
         }
         // Out of insert mode, one window, the buffer as typed at first.
         common::settled(&conn, &mut latest, Some("<Esc>:only<CR>:%d<CR>"));
