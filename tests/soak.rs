@@ -83,6 +83,7 @@ fn a_soak_of_random_editing_loses_nothing_and_stays_bounded() {
         cell: (cell.width, cell.height),
         barrier: 0,
         counts: Default::default(),
+        mappings: Vec::new(),
     };
     d.setup();
     d.reach_the_peak();
@@ -107,6 +108,7 @@ fn a_soak_of_random_editing_loses_nothing_and_stays_bounded() {
     d.assert_nothing_lost();
     d.assert_screen_matches_nvim();
     let last = d.checkpoint(pid, "at the end");
+    print_mapping_growth(&d.mappings[0], d.mappings.last().unwrap());
 
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
@@ -363,6 +365,8 @@ struct Driver<'a> {
     cell: (u32, u32),
     barrier: u64,
     counts: Counts,
+    /// At each checkpoint, vireo's anonymous memory per mapping.
+    mappings: Vec<Mappings>,
 }
 
 impl Driver<'_> {
@@ -862,6 +866,7 @@ impl Driver<'_> {
             .min_by_key(|m| m.rss_kb)
             .unwrap();
         eprintln!("soak: memory {what}: VmRSS {} kB, RssAnon {} kB", m.rss_kb, m.anon_kb);
+        self.mappings.push(mappings(pid));
         m
     }
 }
@@ -998,6 +1003,60 @@ fn memory(pid: u32, at: f64) -> Memory {
             .unwrap_or(0)
     };
     Memory { at, rss_kb: field("VmRSS:"), anon_kb: field("RssAnon:") }
+}
+
+/// Anonymous kB per mapping of a process, by its start address (a heap
+/// keeps its start as it grows), with the mapping's size in kB and its
+/// file ("" for none).
+type Mappings = std::collections::BTreeMap<String, (u64, String, u64)>;
+
+fn mappings(pid: u32) -> Mappings {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut out = Mappings::new();
+    let mut range = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((lo, hi)) = first.split_once('-')
+            && let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+        {
+            let file = fields.nth(4).unwrap_or("").to_owned();
+            range = Some((format!("{lo:x}"), (hi - lo) / 1024, file));
+        } else if first == "Anonymous:"
+            && let Some((name, size, file)) = range.take()
+        {
+            let kb = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            if kb > 0 {
+                out.insert(name, (size, file, kb));
+            }
+        }
+    }
+    out
+}
+
+/// Prints the mappings whose anonymous memory changed most between two
+/// checkpoints. On lavapipe one of them is its memory block (a 64 MiB
+/// malloc), whose pages stay resident once a texture has used them.
+fn print_mapping_growth(before: &Mappings, after: &Mappings) {
+    let mut changes: Vec<(i64, &str, u64, &str)> = before
+        .keys()
+        .chain(after.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|name| {
+            let (size, file, _) = after.get(name).or(before.get(name)).expect("in one of them");
+            let then = before.get(name).map_or(0, |m| m.2);
+            let now = after.get(name).map_or(0, |m| m.2);
+            (now as i64 - then as i64, name.as_str(), *size, file.as_str())
+        })
+        .filter(|c| c.0 != 0)
+        .collect();
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0.abs()));
+    eprintln!("soak: anonymous memory after the warm-up, the mappings that changed most:");
+    for (delta, name, size, file) in changes.iter().take(5) {
+        let file = if file.is_empty() { "anonymous" } else { file };
+        eprintln!("  {delta:+7} kB  at {name} ({size} kB, {file})");
+    }
 }
 
 /// Samples vireo's resident memory every 10 s until told to stop.
