@@ -818,7 +818,8 @@ impl DepthPipelines {
             return;
         }
         let limit = device.limits().max_texture_dimension_2d;
-        let (old, old_scaled) = self.targets.as_ref().map_or(((0, 0), (0, 0)), |t| (t.size, t.scaled));
+        // The old targets go first: their memory can hold the new ones.
+        let (old, old_scaled) = self.targets.take().map_or(((0, 0), (0, 0)), |t| (t.size, t.scaled));
         let grow = |want: u32, had: u32| want.max(had).next_multiple_of(64).min(limit);
         let size = (grow(size.0, old.0), grow(size.1, old.1));
         let scaled = (grow(scaled.0, old_scaled.0), grow(scaled.1, old_scaled.1));

@@ -163,6 +163,22 @@ pub struct RenderStats {
     pub fresh_spans: Vec<[u32; 4]>,
 }
 
+/// What a grid's layer must be this frame (see `Renderer::layer_shape`).
+struct LayerShape {
+    /// The grid's size in cells.
+    cols: usize,
+    rows: usize,
+    /// The texture's size in pixels.
+    size: (u32, u32),
+    map: RowMap,
+    held: Option<Vec<usize>>,
+    /// Rows and columns of the grid the texture shows.
+    shown: usize,
+    visible_cols: usize,
+    /// The texture holds every row of the grid.
+    whole: bool,
+}
+
 /// Rows redrawn in one layer this frame, and what to draw for them.
 struct LayerUpdate {
     grid: GridId,
@@ -232,6 +248,16 @@ fn turn_for(
     } else {
         delta.signum() * i64::try_from(far_lines).unwrap_or(i64::MAX).min(inner)
     }
+}
+
+/// `layer` is of `shape`: it is kept, else made anew.
+fn layer_fits(layer: &Layer, shape: &LayerShape) -> bool {
+    let (a, b) = (&layer.map, &shape.map);
+    layer.cols == shape.cols
+        && layer.rows == shape.rows
+        && layer.size == shape.size
+        && (a.top, a.inner, a.bottom, a.ring) == (b.top, b.inner, b.bottom, b.ring)
+        && layer.held == shape.held
 }
 
 /// Whether a layer texture holding the rows `old` (all `shown` rows when
@@ -738,10 +764,29 @@ impl Renderer {
         let hidden = if sliding { Vec::new() } else { geometry::hidden_rows(&visible) };
         // Prepare every layer's text first: preparing can grow the atlas,
         // and every pass must see the final atlas.
+        let hidden_in =
+            |placed: &compose::Layer| if placed.kind == LayerKind::Global { &hidden[..] } else { &[] };
+        let shapes: Vec<_> = visible
+            .iter()
+            .map(|placed| self.layer_shape(frame, placed, (width, height), hidden_in(placed)))
+            .collect();
+        // Layers made anew go before any new one is made (their place and
+        // slide kept): the memory of their textures, free once the frames
+        // that used them are done, can then hold the new textures rather
+        // than fresh memory past them, which would stay in the process.
+        let mut replaced = Vec::new();
+        for (placed, shape) in visible.iter().zip(&shapes) {
+            let fits = |l: &Layer| shape.as_ref().is_none_or(|shape| layer_fits(l, shape));
+            if self.layers.get(&placed.grid).is_some_and(|l| !fits(l)) {
+                let old = self.layers.remove(&placed.grid).expect("just found");
+                replaced.push((placed.grid, old.placed_at, old.slide));
+            }
+        }
         let mut updates = Vec::new();
-        for placed in &visible {
-            let hidden = if placed.kind == LayerKind::Global { &hidden[..] } else { &[] };
-            if let Some(update) = self.prepare_layer(frame, placed, (width, height), hidden) {
+        for (placed, shape) in visible.iter().zip(shapes) {
+            let Some(shape) = shape else { continue };
+            let kept = replaced.iter().find(|r| r.0 == placed.grid).map(|&(_, at, slide)| (at, slide));
+            if let Some(update) = self.prepare_layer(frame, placed, hidden_in(placed), shape, kept) {
                 stats.rows_drawn += update.dirty.len();
                 stats.rows_shaped += update.shaped;
                 updates.push(update);
@@ -1287,9 +1332,8 @@ impl Renderer {
         }
     }
 
-    /// Brings one layer's texture up to date with the frame: returns the
-    /// rects to draw for its dirty rows (text is prepared in its renderer).
-    /// A layer's texture holds only what is on the `target` from the
+    /// The texture one layer needs for the frame (`prepare_layer` brings
+    /// it up to date). A layer's texture holds only what is on the `target` from the
     /// layer's origin: every origin is on screen or below/right of it
     /// (splits and the message grid sit at cell positions, floats are kept
     /// on screen), so pixels past the target's edge are never shown. A
@@ -1302,13 +1346,13 @@ impl Renderer {
     /// ring (see `ring`): when nvim scrolls it, the ring turns and only
     /// the rows that enter are drawn; with the smooth scroll on, a screen
     /// of rows that left is kept to slide over.
-    fn prepare_layer(
-        &mut self,
+    fn layer_shape(
+        &self,
         frame: &Frame,
         placed: &compose::Layer,
         target: (u32, u32),
         hidden: &[bool],
-    ) -> Option<LayerUpdate> {
+    ) -> Option<LayerShape> {
         let grid_id = placed.grid;
         let grid = frame.grid(grid_id)?;
         let m = self.fonts.metrics();
@@ -1354,21 +1398,34 @@ impl Renderer {
         if let Some(held) = &held {
             size.1 = u32::try_from(held.len()).unwrap_or(u32::MAX).saturating_mul(m.height).max(1);
         }
-        let same_shape =
-            |a: &RowMap, b: &RowMap| (a.top, a.inner, a.bottom, a.ring) == (b.top, b.inner, b.bottom, b.ring);
-        let fits = self.layers.get(&grid_id).is_some_and(|l| {
-            l.cols == grid.width
-                && l.rows == grid.height
-                && l.size == size
-                && same_shape(&l.map, &map)
-                && l.held == held
-        });
-        if !fits {
+        Some(LayerShape { cols: grid.width, rows: grid.height, size, map, held, shown, visible_cols, whole })
+    }
+
+    /// Brings one layer's texture, of `shape`, up to date with the frame:
+    /// returns the rects to draw for its dirty rows (text is prepared in
+    /// its renderer), but for rows marked in `hidden`. A grid with no layer
+    /// gets a new one, with `kept` the place and slide of the one it
+    /// replaces.
+    fn prepare_layer(
+        &mut self,
+        frame: &Frame,
+        placed: &compose::Layer,
+        hidden: &[bool],
+        shape: LayerShape,
+        kept: Option<(Option<[f32; 2]>, [Slide; 2])>,
+    ) -> Option<LayerUpdate> {
+        let grid_id = placed.grid;
+        let grid = frame.grid(grid_id)?;
+        let m = self.fonts.metrics();
+        let window = frame.windows.get(&grid_id).filter(|w| w.viewport.is_some());
+        let LayerShape { size, map, held, shown, visible_cols, whole, .. } = shape;
+        let is_hidden = |r: usize| hidden.get(r).copied().unwrap_or(false);
+        if !self.layers.contains_key(&grid_id) {
             let mut layer = self.new_layer(grid.width, grid.height, size, map, frame.seq);
             layer.held = held;
             // A window resized keeps its place and slide; its text is new.
-            if let Some(old) = self.layers.remove(&grid_id) {
-                (layer.placed_at, layer.slide) = (old.placed_at, old.slide);
+            if let Some(kept) = kept {
+                (layer.placed_at, layer.slide) = kept;
             }
             self.layers.insert(grid_id, layer);
         }

@@ -184,6 +184,20 @@ impl Offscreen {
         Ok(stats)
     }
 
+    /// The graphics memory the device's allocator uses now: in each of its
+    /// blocks, the end of the highest allocation, summed over the blocks;
+    /// `None` where the backend gives no report. On a CPU adapter a block's
+    /// memory once used stays in the process, so the highest of these over
+    /// a run is what its frames cost.
+    pub fn memory_used_to(&self) -> Option<u64> {
+        let wgpu::AllocatorReport { allocations, blocks, .. } =
+            self.gpu.device.generate_allocator_report()?;
+        let highest = |range: std::ops::Range<usize>| -> u64 {
+            allocations[range].iter().map(|a| a.offset + a.size).max().unwrap_or(0)
+        };
+        Some(blocks.into_iter().map(|b| highest(b.allocations)).sum())
+    }
+
     /// `(width, height)` made a valid texture size: each side at least one
     /// pixel (a texture cannot be empty) and at most the device's limit.
     fn target_size(&self, (width, height): (u32, u32)) -> (u32, u32) {
