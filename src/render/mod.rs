@@ -464,6 +464,9 @@ pub struct Renderer {
     stale: Vec<(u32, u32)>,
     /// Layers made so far (see `Layer::id`).
     layer_ids: u64,
+    /// Each visible layer's shape this frame, kept to be filled again
+    /// (no allocation per frame).
+    layer_shapes: Vec<Option<LayerShape>>,
     /// The sliding cursor's corners in screen pixels for the next frame
     /// (see `cursor_motion`); `None` draws the cursor on its cell.
     pub cursor_smear: Option<[[f32; 2]; 4]>,
@@ -598,6 +601,7 @@ impl Renderer {
             last_covered: Vec::new(),
             stale: Vec::new(),
             layer_ids: 0,
+            layer_shapes: Vec::new(),
         }
     }
 
@@ -766,10 +770,10 @@ impl Renderer {
         // and every pass must see the final atlas.
         let hidden_in =
             |placed: &compose::Layer| if placed.kind == LayerKind::Global { &hidden[..] } else { &[] };
-        let shapes: Vec<_> = visible
-            .iter()
-            .map(|placed| self.layer_shape(frame, placed, (width, height), hidden_in(placed)))
-            .collect();
+        let mut shapes = std::mem::take(&mut self.layer_shapes);
+        shapes.extend(
+            visible.iter().map(|placed| self.layer_shape(frame, placed, (width, height), hidden_in(placed))),
+        );
         // Layers made anew go before any new one is made (their place and
         // slide kept): the memory of their textures, free once the frames
         // that used them are done, can then hold the new textures rather
@@ -783,7 +787,7 @@ impl Renderer {
             }
         }
         let mut updates = Vec::new();
-        for (placed, shape) in visible.iter().zip(shapes) {
+        for (placed, shape) in visible.iter().zip(shapes.drain(..)) {
             let Some(shape) = shape else { continue };
             let kept = replaced.iter().find(|r| r.0 == placed.grid).map(|&(_, at, slide)| (at, slide));
             if let Some(update) = self.prepare_layer(frame, placed, hidden_in(placed), shape, kept) {
@@ -792,6 +796,7 @@ impl Renderer {
                 updates.push(update);
             }
         }
+        self.layer_shapes = shapes;
         let mut encoder =
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         for update in &updates {
