@@ -18,7 +18,9 @@
 //!   adapter-ready, device-ready, pipelines-ready;
 //!
 //! then frame-received (the main thread took nvim's screen), draw-begun
-//! (its frame begins), frame-built, frame-submitted, gpu-done (the frame's
+//! (its frame begins), frame-built, previewed (a small frame drawn on the
+//! CPU shown before the GPU's, see `render::preview`), frame-submitted,
+//! gpu-done (the frame's
 //! GPU work is finished: read back on the shared-memory path, reported by
 //! a later poll on the swapchain), presented (every frame; the first is
 //! the first frame visible). process-start is 0, when `main` began;
@@ -50,6 +52,7 @@ pub enum Stage {
     FrameBuilt,
     FrameSubmitted,
     GpuDone,
+    Previewed,
     Presented,
     SystemFonts,
     Key,
@@ -75,6 +78,7 @@ impl Stage {
             Stage::FrameBuilt => "frame-built",
             Stage::FrameSubmitted => "frame-submitted",
             Stage::GpuDone => "gpu-done",
+            Stage::Previewed => "previewed",
             Stage::Presented => "presented",
             Stage::SystemFonts => "system-fonts",
             Stage::Key => "key",

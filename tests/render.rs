@@ -975,3 +975,66 @@ fn rows_drawn_only_where_they_change_show_what_drawing_them_whole_shows() {
         }
     }
 }
+
+/// Typed keys' small frames drawn on the CPU (`Renderer::preview`), as
+/// the X11 presenter shows them before the GPU's frame, show what the
+/// GPU's frame shows, to the rounding of a channel, all over the window:
+/// insert-mode typing with ligatures, italics, bold and underlined text,
+/// wide characters, "-- INSERT --" coming and going, the cursor moving in
+/// normal mode with `cursorline`, the ruler, the sliding cursor's smear.
+/// A change under a float is left to the GPU.
+#[test]
+fn small_frames_drawn_on_the_cpu_show_what_the_gpus_frames_show() {
+    let (conn, mut moving, _, mut shown) = shown_beside_drawn(60, 12);
+    moving.renderer.previews = true;
+    let mut latest = None;
+    let cursor = CursorState { visible: true };
+    let setup = ":call setline(1, ['int main(void) {', '    return a != b && c -> d; // a note', '}', \
+                 'plain 日本語 text and more'])<CR>:set ft=c number cursorline<CR>\
+                 :hi Comment gui=italic<CR>:hi Type gui=bold,underline<CR>gg";
+    common::settled(&conn, &mut latest, Some(setup));
+    let frame = common::settled(&conn, &mut latest, None);
+    moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+    let steps = [
+        "A", " ", "x", "y", " ", "-", ">", " ", "日", "!", "=", "<Esc>", "j", "w", "w", "e", "l", "x", "u",
+        "2j", "i", "é", "<Esc>", "k", "$", "0",
+    ];
+    let (mut previews, mut worst) = (0, 0);
+    for (n, keys) in steps.into_iter().enumerate() {
+        let frame = common::settled(&conn, &mut latest, Some(keys));
+        // Every other frame with the cursor sliding in from the left and
+        // above, a quadrilateral with slanted, anti-aliased edges.
+        let area = moving.renderer.cursor_area(&frame);
+        moving.renderer.cursor_smear = area
+            .filter(|_| n % 2 == 1)
+            .map(|(x, y, w, h)| [[x - 31.3, y - 9.6], [x + w, y], [x + w, y + h], [x - 27.8, y + h - 12.2]]);
+        moving.renderer.cursor_antialiasing = n % 4 == 1;
+        moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+        let Some((_, previewed)) = moving.previewed.take() else { continue };
+        previews += 1;
+        for y in 0..shown.height {
+            for x in 0..shown.width {
+                let (drawn, want) = (previewed.pixel(x, y), shown.pixel(x, y));
+                let off = (0..4).map(|i| drawn[i].abs_diff(want[i])).max().unwrap_or(0);
+                worst = worst.max(off);
+                assert!(
+                    off <= 2,
+                    "after {keys:?}, pixel ({x}, {y}): {drawn:?} previewed, the GPU's {want:?}"
+                );
+            }
+        }
+    }
+    assert!(previews >= steps.len() - 2, "only {previews} of {} keys' frames were previewed", steps.len());
+    eprintln!("{previews} previews, the largest difference {worst}");
+    // Typing under a float: its frames wait for the GPU.
+    moving.renderer.cursor_smear = None;
+    common::settled(&conn, &mut latest, Some(&open_float(0, 4, 30, 3)));
+    let frame = common::settled(&conn, &mut latest, Some("ggA"));
+    moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+    for keys in ["q", "r"] {
+        let frame = common::settled(&conn, &mut latest, Some(keys));
+        moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+        assert!(moving.previewed.is_none(), "typed under the float");
+    }
+    conn.shutdown();
+}

@@ -20,7 +20,7 @@ bench_bins "$@"
 bench_home
 bench_xvfb 1280x800x24
 
-stages=(input-written flush frame-received draw-begun frame-built frame-submitted gpu-done presented)
+stages=(input-written flush frame-received draw-begun frame-built previewed frame-submitted gpu-done presented)
 
 # one BIN N: run N of BIN; its key times go to $work/N.keys, its stages
 # (`STAGE MS-AFTER-THE-KEY`, the first of each stage after a key) to

@@ -211,6 +211,9 @@ pub const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 pub struct Shared {
     sink: Sink,
     kept: Kept,
+    /// Small frames are drawn on the CPU too and shown before the GPU's
+    /// (`render::preview`); `VIREO_PREVIEW=off` turns that off.
+    previews: bool,
 }
 
 /// The shared-memory buffer the display reads.
@@ -249,8 +252,18 @@ struct Canvas<'a> {
     pixels: &'a mut [u32],
     /// Where its rows are; in screen order where `None`.
     rows: Option<&'a mut Rows>,
-    /// How many frames ago it was shown (0: never, or unknown).
-    age: u8,
+}
+
+/// A frame encoded for a buffer, its commands not submitted yet.
+struct Encoded {
+    stats: RenderStats,
+    encoder: wgpu::CommandEncoder,
+    /// How many frames ago the buffer was shown (0: never, or unknown).
+    age: usize,
+    /// The buffer held exactly what it was last shown with.
+    exact: bool,
+    /// It holds the last frame: rows this frame moves are moved there.
+    moving: bool,
 }
 
 impl Shared {
@@ -263,7 +276,8 @@ impl Shared {
             }
         };
         let kept = Kept { size: (0, 0), target: None, readback: None, recent: Vec::new(), exact: false };
-        let mut shared = Shared { sink, kept };
+        let previews = std::env::var("VIREO_PREVIEW").map_or(true, |v| v != "off");
+        let mut shared = Shared { sink, kept, previews };
         shared.resize(width, height)?;
         Ok(shared)
     }
@@ -296,10 +310,19 @@ impl Shared {
         match &mut self.sink {
             #[cfg(target_os = "linux")]
             Sink::X11(frames) => {
-                let age = frames.age();
+                renderer.previews = self.previews;
+                let encoded = self.kept.encode(gpu, renderer, frame, cursor, frames.age());
+                // A buffer that holds the last frame shows a small frame
+                // drawn on the CPU at once, the GPU's after it.
+                if let Some(preview) = renderer.preview(frame).filter(|_| encoded.moving) {
+                    let (pixels, rows) = frames.buffer()?;
+                    preview.write_to(pixels, rows, self.kept.size.0 as usize);
+                    frames.present(&preview.spans)?;
+                    crate::trace::mark(crate::trace::Stage::Previewed);
+                }
                 let (pixels, rows) = frames.buffer()?;
-                let canvas = Canvas { pixels, rows: Some(rows), age };
-                let Filled { stats, spans } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                let canvas = Canvas { pixels, rows: Some(rows) };
+                let Filled { stats, spans } = self.kept.fill(gpu, encoded, canvas)?;
                 if !spans.is_empty() {
                     before_present();
                     frames.present(&spans)?;
@@ -308,9 +331,11 @@ impl Shared {
                 Ok(stats)
             }
             Sink::Soft(surface) => {
+                renderer.previews = false;
                 let mut buffer = surface.buffer_mut()?;
-                let canvas = Canvas { age: buffer.age(), pixels: &mut buffer, rows: None };
-                let Filled { stats, spans } = self.kept.fill(gpu, renderer, frame, cursor, canvas)?;
+                let encoded = self.kept.encode(gpu, renderer, frame, cursor, buffer.age());
+                let canvas = Canvas { pixels: &mut buffer, rows: None };
+                let Filled { stats, spans } = self.kept.fill(gpu, encoded, canvas)?;
                 if !spans.is_empty() {
                     let damage: Vec<softbuffer::Rect> = spans
                         .iter()
@@ -355,23 +380,21 @@ fn x11_frames(_: &Window, _: u32, _: u32) -> Option<Sink> {
 }
 
 impl Kept {
-    /// Renders `frame` into the target and the rows to show into `canvas`.
-    fn fill(
+    /// Renders `frame` into the target, for a buffer last shown `age`
+    /// frames ago; the commands are not submitted yet.
+    fn encode(
         &mut self,
         gpu: &Gpu,
         renderer: &mut Renderer,
         frame: &Frame,
         cursor: CursorState,
-        canvas: Canvas,
-    ) -> Result<Filled, PresentError> {
-        let Canvas { pixels, mut rows, age } = canvas;
+        age: u8,
+    ) -> Encoded {
         let (width, height) = self.size;
         // X allows windows up to 32767 pixels a side, more than a texture
         // may have: draw as much as a texture holds, from the top left.
         let max = gpu.device.limits().max_texture_dimension_2d;
         let (drawn_width, drawn_height) = (width.min(max), height.min(max));
-        let stride = (drawn_width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
-            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let kept = self.target.is_some();
         let target = self.target.get_or_insert_with(|| {
             gpu.render_target("presented frame", drawn_width, drawn_height, SHARED_FORMAT)
@@ -389,6 +412,20 @@ impl Kept {
         };
         // The first read-back round is added to the frame's commands.
         let (stats, encoder) = renderer.encode(frame, target, cursor, keep);
+        Encoded { stats, encoder, age, exact, moving }
+    }
+
+    /// Submits the `encoded` frame and fills the rows to show into
+    /// `canvas`.
+    fn fill(&mut self, gpu: &Gpu, encoded: Encoded, canvas: Canvas) -> Result<Filled, PresentError> {
+        let Encoded { stats, encoder, age, exact, moving } = encoded;
+        let Canvas { pixels, mut rows } = canvas;
+        let (width, height) = self.size;
+        let max = gpu.device.limits().max_texture_dimension_2d;
+        let (drawn_width, drawn_height) = (width.min(max), height.min(max));
+        let stride = (drawn_width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let target = self.target.as_ref().expect("made by encode");
         // Damage taller than the read-back buffer is read back in rounds:
         // the buffer stays small however large the window is.
         let capacity = (READBACK_BYTES / stride).clamp(1, drawn_height.max(1));

@@ -25,6 +25,7 @@ pub mod geometry;
 pub mod gpu;
 mod later;
 pub mod offscreen;
+pub mod preview;
 pub mod rects;
 pub mod reuse;
 pub mod ring;
@@ -487,6 +488,11 @@ pub struct Renderer {
     /// The cursor's particle effects for the next frame, in screen pixels
     /// (see `vfx`), drawn over the cursor.
     pub cursor_vfx: Vec<Rect>,
+    /// Whether small frames are also drawn on the CPU (see `preview`):
+    /// for a presenter that can show them before the GPU's.
+    pub previews: bool,
+    /// What the last encoded frame's preview needs, where it has one.
+    preview_plan: Option<preview::Plan>,
 }
 
 /// A renderer's GPU side before it has fonts: the pipelines (the slow part
@@ -576,6 +582,8 @@ impl Renderer {
             slides: SlideKnobs::default(),
             now: Instant::now(),
             cursor_vfx: Vec::new(),
+            previews: false,
+            preview_plan: None,
             depth: Depth::default(),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
@@ -1260,6 +1268,58 @@ impl Renderer {
         };
         stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
+        // A frame that changes only a few cells of the windows (nothing
+        // drawn over them but the cursor, nothing moving) can be drawn on
+        // the CPU too (see `preview`).
+        self.preview_plan = None;
+        let screen_spans: Vec<[u32; 4]> = match narrow {
+            true => geometry::band_spans(&bands, &regions),
+            false => Vec::new(),
+        };
+        let still = !sliding && self.layers.values().all(|l| l.scroll.end(self.now).is_none());
+        let plain = tint.is_none() && !particles && self.preedit.is_none();
+        if self.previews && keep != Keep::Nothing && still && plain && preview::Plan::small(&screen_spans) {
+            // The message grid is copied too, its separator drawn under
+            // it; where a float shows, the GPU draws the frame alone.
+            let screen_rect = [0, 0, width, height];
+            let mut messages = Vec::new();
+            let mut over = Vec::new();
+            for (i, placed) in visible.iter().enumerate().skip(shaded) {
+                let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                let texture = (layer.texture.width(), layer.texture.height());
+                let copies = match placed.kind {
+                    LayerKind::Message => {
+                        geometry::layer_copies(&layer.placed, texture, screen_rect, (width, height))
+                    }
+                    _ => None,
+                };
+                match copies {
+                    Some(copies) => messages.push((placed.grid, copies)),
+                    None => {
+                        over.push(bounds(layer.placed.pos, layer.placed.size));
+                        let footprint = floats.get(i).and_then(|f| f.footprint);
+                        over.extend(
+                            footprint.map(|[x0, y0, x1, y1]| [x0 as f32, y0 as f32, x1 as f32, y1 as f32]),
+                        );
+                    }
+                }
+            }
+            let clear = screen_spans.iter().all(|&span| !over.iter().any(|&b| overlaps(b, span)));
+            if clear {
+                let separators = self.screen.as_ref().map_or(Vec::new(), |s| s.layout.separators.clone());
+                self.preview_plan = Some(preview::Plan {
+                    messages,
+                    separators,
+                    spans: screen_spans,
+                    pad: (pad.left, pad.top),
+                    screen: (width, height),
+                    bg: normal_bg,
+                    cursor_rects,
+                    smear: smear_quad,
+                    cursor_glyph,
+                });
+            }
+        }
         // Before anything submits the encoder: the write goes first.
         self.frame_rects.write(&self.device, &self.queue);
         crate::trace::mark(crate::trace::Stage::FrameBuilt);

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::font::Fonts;
 use super::gpu::{Gpu, GpuError};
+use super::preview::Preview;
 use super::rows::Rows;
 use super::warm::FirstFrame;
 use super::{CursorState, Keep, Pipelines, RenderStats, Renderer};
@@ -67,6 +68,10 @@ pub struct Offscreen {
     /// `render_moved`'s buffer of the shown frame, its rows placed as
     /// the X11 presenter places them.
     placed: Option<(Rows, Vec<u32>)>,
+    /// The last `render_moved` frame's preview (see `render::preview`,
+    /// drawn where `renderer.previews` is on) and the image shown with it
+    /// before the GPU's frame.
+    pub previewed: Option<(Preview, Image)>,
 }
 
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -75,7 +80,7 @@ impl Offscreen {
     pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
         let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None, placed: None })
+        Ok(Offscreen { gpu, renderer, kept: None, placed: None, previewed: None })
     }
 
     /// Like `new`, with the first frame's draws made ahead as a window on a
@@ -88,7 +93,7 @@ impl Offscreen {
         first.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
         let renderer =
             Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None, placed: None })
+        Ok(Offscreen { gpu, renderer, kept: None, placed: None, previewed: None })
     }
 
     /// Renders `frame` at exactly columns × cell width by rows × cell height
@@ -145,10 +150,29 @@ impl Offscreen {
             return Ok(stats);
         };
         let (stats, commands) = self.renderer.encode(frame, target, cursor, Keep::Moving);
+        let (rows, pixels) = self.placed.as_mut().expect("checked above");
+        let width = size.0 as usize;
+        let screen_order = |rows: &Rows, pixels: &[u32]| {
+            (0..size.1)
+                .flat_map(|y| rows.row(pixels, width, y).iter().flat_map(|p| p.to_ne_bytes()))
+                .collect()
+        };
+        // As the X11 presenter shows it, before the GPU's frame.
+        self.previewed = self.renderer.preview(frame).map(|preview| {
+            // 0xAARRGGBB to this buffer's R, G, B, A bytes.
+            let swap =
+                |p: u32| u32::from_ne_bytes([(p >> 16) as u8, (p >> 8) as u8, p as u8, (p >> 24) as u8]);
+            let bytes = Preview {
+                spans: preview.spans.clone(),
+                pixels: preview.pixels.iter().map(|&p| swap(p)).collect(),
+            };
+            bytes.write_to(pixels, rows, width);
+            let image = Image { width: size.0, height: size.1, rgba: screen_order(rows, pixels) };
+            (preview, image)
+        });
         self.gpu.queue.submit([commands.finish()]);
         let drawn = self.read_back(target)?;
         let (rows, pixels) = self.placed.as_mut().expect("checked above");
-        let width = size.0 as usize;
         rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
         for &[x0, y0, x1, y1] in &stats.fresh_spans {
             let (x0, x1) = (x0 as usize, x1 as usize);
@@ -160,9 +184,7 @@ impl Offscreen {
                 }
             }
         }
-        shown.rgba = (0..size.1)
-            .flat_map(|y| rows.row(pixels, width, y).iter().flat_map(|p| p.to_ne_bytes()))
-            .collect();
+        shown.rgba = screen_order(rows, pixels);
         Ok(stats)
     }
 

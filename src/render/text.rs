@@ -131,6 +131,24 @@ impl DrawnGlyph {
 /// the extents are forgotten and found again as glyphs are drawn.
 const INK_GLYPHS: usize = 4096;
 
+/// Glyph images kept in a `SwashCache` by [`glyph_image`]: past this
+/// they are dropped and rasterised again as they are needed.
+const IMAGES: usize = 4096;
+
+/// `key`'s image, rasterised once and kept in `swash` (at most `IMAGES`
+/// images, a few hundred bytes each), for the ink of glyphs and for
+/// frames drawn on the CPU (`preview`).
+pub fn glyph_image<'a>(
+    swash: &'a mut SwashCache,
+    system: &mut glyphon::FontSystem,
+    key: CacheKey,
+) -> Option<&'a glyphon::SwashImage> {
+    if swash.image_cache.len() >= IMAGES && !swash.image_cache.contains_key(&key) {
+        swash.image_cache.clear();
+    }
+    swash.get_image(system, key).as_ref()
+}
+
 /// Offsets below this are whole pixels exactly in an `f32`, and so are
 /// sums of two of them.
 const WHOLE_PIXELS: f32 = (1 << 22) as f32;
@@ -202,8 +220,7 @@ impl ShapeCache {
                         .iter()
                         .all(|v| v.fract() == 0.0 && v.abs() < WHOLE_PIXELS);
                     let (left, width) = *self.ink.entry(physical.cache_key).or_insert_with(|| {
-                        swash
-                            .get_image_uncached(&mut fonts.system, physical.cache_key)
+                        glyph_image(swash, &mut fonts.system, physical.cache_key)
                             .map_or((0, 0), |image| (image.placement.left, image.placement.width as i32))
                     });
                     if width > 0 {
