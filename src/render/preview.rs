@@ -193,6 +193,18 @@ impl Area {
         Area { x0, y0, x1: x0 + i64::from(size[0]), y1: y0 + i64::from(size[1]) }
     }
 
+    /// The pixels whose centres `rect` covers, as a rasteriser fills the
+    /// two triangles of its quad.
+    fn covered(rect: &Rect) -> Area {
+        let first = |v: f32| (v - 0.5).ceil() as i64;
+        Area {
+            x0: first(rect.pos[0]),
+            y0: first(rect.pos[1]),
+            x1: first(rect.pos[0] + rect.size[0]),
+            y1: first(rect.pos[1] + rect.size[1]),
+        }
+    }
+
     fn cut(self, other: Area) -> Area {
         Area {
             x0: self.x0.max(other.x0),
@@ -252,15 +264,7 @@ impl Canvas {
             if rect.kind != Kind::Solid as u32 {
                 return None;
             }
-            // The pixels whose centres the rect covers, as a rasteriser
-            // fills its two triangles.
-            let first = |v: f32| (v - 0.5).ceil() as i64;
-            let area = Area {
-                x0: first(rect.pos[0]),
-                y0: first(rect.pos[1]),
-                x1: first(rect.pos[0] + rect.size[0]),
-                y1: first(rect.pos[1] + rect.size[1]),
-            };
+            let area = Area::covered(rect);
             let color = premultiplied(rect.color);
             let src = argb(color);
             let area = area.shifted(shift).cut(clip);
@@ -276,14 +280,7 @@ impl Canvas {
     /// coverage found as `shaders/smear.wgsl` finds it: the distance from
     /// each pixel's centre to the nearest edge, signed by an even-odd test.
     fn quad(&mut self, quad: &Quad) {
-        let bounds = quad.bounds();
-        let first = |v: f32| (v - 0.5).ceil() as i64;
-        let area = Area {
-            x0: first(bounds.pos[0]),
-            y0: first(bounds.pos[1]),
-            x1: first(bounds.pos[0] + bounds.size[0]),
-            y1: first(bounds.pos[1] + bounds.size[1]),
-        };
+        let area = Area::covered(&quad.bounds());
         let corners = quad.corners;
         let antialiased = quad.flags[0] > 0.5;
         let [r, g, b, alpha] = quad.color;
