@@ -976,16 +976,17 @@ fn rows_drawn_only_where_they_change_show_what_drawing_them_whole_shows() {
     }
 }
 
-/// Typed keys' small frames drawn on the CPU (`Renderer::preview`), as
-/// the X11 presenter shows them before the GPU's frame, show what the
-/// GPU's frame shows, to the rounding of a channel, all over the window:
-/// insert-mode typing with ligatures, italics, bold and underlined text,
-/// wide characters, "-- INSERT --" coming and going, the cursor moving in
-/// normal mode with `cursorline`, the ruler, the sliding cursor's smear.
-/// A change under a float is left to the GPU.
+/// Typed keys' small frames drawn on the CPU (`Renderer::preview`) and
+/// shown as the X11 presenter shows them, instead of the GPU's frame, show
+/// what drawing the frame whole on the GPU shows, to the rounding of a
+/// channel, all over the window: insert-mode typing with ligatures,
+/// italics, bold and underlined text, wide characters, "-- INSERT --"
+/// coming and going, the cursor moving in normal mode with `cursorline`,
+/// the ruler, the sliding cursor's smear. A change under a float is left
+/// to the GPU, which then draws the rows the CPU drew before it.
 #[test]
-fn small_frames_drawn_on_the_cpu_show_what_the_gpus_frames_show() {
-    let (conn, mut moving, _, mut shown) = shown_beside_drawn(60, 12);
+fn small_frames_drawn_on_the_cpu_show_what_the_gpu_draws() {
+    let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 12);
     moving.renderer.previews = true;
     let mut latest = None;
     let cursor = CursorState { visible: true };
@@ -1005,29 +1006,32 @@ fn small_frames_drawn_on_the_cpu_show_what_the_gpus_frames_show() {
         // Every other frame with the cursor sliding in from the left and
         // above, a quadrilateral with slanted, anti-aliased edges.
         let area = moving.renderer.cursor_area(&frame);
-        moving.renderer.cursor_smear = area
+        let smear = area
             .filter(|_| n % 2 == 1)
             .map(|(x, y, w, h)| [[x - 31.3, y - 9.6], [x + w, y], [x + w, y + h], [x - 27.8, y + h - 12.2]]);
-        moving.renderer.cursor_antialiasing = n % 4 == 1;
-        moving.render_moved(&frame, cursor, &mut shown).expect("renders");
-        let Some((_, previewed)) = moving.previewed.take() else { continue };
-        previews += 1;
-        for y in 0..shown.height {
-            for x in 0..shown.width {
-                let (drawn, want) = (previewed.pixel(x, y), shown.pixel(x, y));
-                let off = (0..4).map(|i| drawn[i].abs_diff(want[i])).max().unwrap_or(0);
-                worst = worst.max(off);
-                assert!(
-                    off <= 2,
-                    "after {keys:?}, pixel ({x}, {y}): {drawn:?} previewed, the GPU's {want:?}"
-                );
-            }
+        for renderer in [&mut moving.renderer, &mut whole.renderer] {
+            renderer.cursor_smear = smear;
+            renderer.cursor_antialiasing = n % 4 == 1;
         }
+        moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+        previews += usize::from(moving.previewed.is_some());
+        // A character typed after another drawn on the CPU: a few cells
+        // drawn, not the row the GPU lags on.
+        if let (2..=10, Some((preview, _))) = (n, &moving.previewed) {
+            let m = moving.renderer.metrics();
+            let cells = preview.pixels.len() as u32 / (m.width * m.height);
+            assert!(cells <= 12, "typing {keys:?} drew {cells} cells: {:?}", preview.spans);
+        }
+        let (expected, _) = whole.render(&frame, cursor).expect("renders");
+        worst = worst.max(assert_close(&shown, &expected, &format!("after {keys:?}")));
     }
     assert!(previews >= steps.len() - 2, "only {previews} of {} keys' frames were previewed", steps.len());
     eprintln!("{previews} previews, the largest difference {worst}");
-    // Typing under a float: its frames wait for the GPU.
-    moving.renderer.cursor_smear = None;
+    // Typing under a float: its frames go to the GPU, which draws the
+    // rows the frames before drew on the CPU only.
+    for renderer in [&mut moving.renderer, &mut whole.renderer] {
+        renderer.cursor_smear = None;
+    }
     common::settled(&conn, &mut latest, Some(&open_float(0, 4, 30, 3)));
     let frame = common::settled(&conn, &mut latest, Some("ggA"));
     moving.render_moved(&frame, cursor, &mut shown).expect("renders");
@@ -1035,6 +1039,96 @@ fn small_frames_drawn_on_the_cpu_show_what_the_gpus_frames_show() {
         let frame = common::settled(&conn, &mut latest, Some(keys));
         moving.render_moved(&frame, cursor, &mut shown).expect("renders");
         assert!(moving.previewed.is_none(), "typed under the float");
+        let (expected, _) = whole.render(&frame, cursor).expect("renders");
+        assert_close(&shown, &expected, &format!("after {keys:?} under the float"));
     }
     conn.shutdown();
+}
+
+/// Scrolled lines drawn on the CPU: a frame that moves the window's rows
+/// and shows a few anew (a line scrolled in, the cursor's rows, the
+/// ruler) is shown from its preview, the moved rows renamed, and the GPU
+/// draws nothing. Frames the GPU draws later (a float opened over the
+/// scrolled window and closed, a page scrolled, `cursorline` turned off)
+/// draw the rows the CPU drew before them. With and without padding,
+/// every frame shown is what drawing it whole shows, to the rounding of a
+/// channel; and most one-line scrolls were drawn on the CPU.
+#[test]
+fn scrolled_lines_drawn_on_the_cpu_show_what_the_gpu_draws() {
+    let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 16);
+    moving.renderer.previews = true;
+    let mut latest = None;
+    let cursor = CursorState { visible: true };
+    let lines = ":call setline(1, map(range(1, 400), 'printf(\"%d: fn x() -> y != z; // line\", v:val)'))<CR>\
+                 :set ft=rust number cursorline ruler<CR>";
+    let close_floats = ":lua for _, w in ipairs(vim.api.nvim_list_wins()) do \
+                        if vim.api.nvim_win_get_config(w).relative ~= '' then vim.api.nvim_win_close(w, true) end end<CR>";
+    let float = open_float(4, 30, 20, 4);
+    let steps = [
+        lines,
+        "<C-e>",
+        "<C-e>",
+        "j",
+        "<C-e>",
+        "<C-e>",
+        &float,
+        "<C-e>",
+        close_floats,
+        "<C-e>",
+        "<C-e>",
+        "<C-d>",
+        "<C-e>",
+        ":set nocursorline<CR>",
+        "<C-e>",
+        "<C-y>",
+        "k",
+        "<C-e>",
+    ];
+    let padding = Padding { top: 7, bottom: 3, left: 5, right: 2 };
+    let (mut scrolled, mut worst) = (0, 0);
+    for padding in [Padding::default(), padding] {
+        for renderer in [&mut moving.renderer, &mut whole.renderer] {
+            renderer.padding = padding;
+        }
+        for keys in steps {
+            let frame = common::settled(&conn, &mut latest, Some(keys));
+            let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+            scrolled += usize::from(moving.previewed.is_some() && !stats.moves.is_empty());
+            let (expected, _) = whole.render(&frame, cursor).expect("renders");
+            let what = format!("after {keys:?}, padding {padding:?} ({stats:?})");
+            worst = worst.max(assert_close(&shown, &expected, &what));
+        }
+        // The target, composed again where those frames left it stale, is
+        // the screen (as a window's next frame after a failed put reads
+        // all of it back).
+        let frame = common::settled(&conn, &mut latest, None);
+        let (target, _) = moving.render_kept(&frame, cursor).expect("renders");
+        let (expected, _) = whole.render(&frame, cursor).expect("renders");
+        assert_close(&target, &expected, &format!("the whole target, padding {padding:?}"));
+        common::settled(&conn, &mut latest, Some("gg"));
+    }
+    eprintln!("{scrolled} scrolled frames drawn on the CPU, the largest difference {worst}");
+    assert!(scrolled >= 12, "only {scrolled} scrolled frames were drawn on the CPU");
+    conn.shutdown();
+}
+
+/// `a` is `b` to 2 steps of a channel in every pixel; the largest
+/// difference.
+fn assert_close(a: &Image, b: &Image, what: &str) -> u8 {
+    assert_eq!((a.width, a.height), (b.width, b.height), "{what}");
+    let mut worst = 0;
+    for y in 0..a.height {
+        for x in 0..a.width {
+            let (p, q) = (a.pixel(x, y), b.pixel(x, y));
+            let off = (0..4).map(|i| p[i].abs_diff(q[i])).max().unwrap_or(0);
+            if off > 2 {
+                let dir = std::env::temp_dir();
+                a.write_png(&dir.join("vireo-a.png")).expect("writes");
+                b.write_png(&dir.join("vireo-b.png")).expect("writes");
+            }
+            assert!(off <= 2, "{what}: pixel ({x}, {y}) shown {p:?}, drawn whole {q:?}");
+            worst = worst.max(off);
+        }
+    }
+    worst
 }

@@ -19,6 +19,7 @@ mod x11;
 
 use crate::model::Frame;
 use crate::render::gpu::Gpu;
+use crate::render::preview::Preview;
 use crate::render::rows::Rows;
 use crate::render::{CursorState, Keep, RenderStats, Renderer, merge_bands};
 
@@ -238,6 +239,9 @@ struct Kept {
     /// The buffers hold what they were last shown with: false at first
     /// and after a failed draw, when every row is read back.
     exact: bool,
+    /// Frames shown from their previews since the GPU last had commands:
+    /// their writes to its buffers wait for a submission.
+    unsubmitted: u32,
 }
 
 /// What [`Kept::fill`] did: the frame's stats and the spans to show,
@@ -275,7 +279,7 @@ impl Shared {
                 Sink::Soft(softbuffer::Surface::new(&context, window.clone())?)
             }
         };
-        let kept = Kept { size: (0, 0), target: None, readback: None, recent: Vec::new(), exact: false };
+        let kept = Kept::new((0, 0));
         let previews = std::env::var("VIREO_PREVIEW").map_or(true, |v| v != "off");
         let mut shared = Shared { sink, kept, previews };
         shared.resize(width, height)?;
@@ -294,8 +298,7 @@ impl Shared {
                 surface.resize(nonzero(width), nonzero(height))?;
             }
         }
-        self.kept =
-            Kept { size: (width, height), target: None, readback: None, recent: Vec::new(), exact: false };
+        self.kept = Kept::new((width, height));
         Ok(())
     }
 
@@ -313,12 +316,14 @@ impl Shared {
                 renderer.previews = self.previews;
                 let encoded = self.kept.encode(gpu, renderer, frame, cursor, frames.age());
                 // A buffer that holds the last frame shows a small frame
-                // drawn on the CPU at once, the GPU's after it.
-                if let Some(preview) = renderer.preview(frame).filter(|_| encoded.moving) {
+                // drawn on the CPU instead of the GPU's.
+                if let Some(preview) = renderer.preview() {
                     let (pixels, rows) = frames.buffer()?;
-                    preview.write_to(pixels, rows, self.kept.size.0 as usize);
-                    frames.present(&preview.spans)?;
-                    crate::trace::mark(crate::trace::Stage::Previewed);
+                    let stats = self.kept.show_preview(gpu, encoded, (pixels, rows), &preview);
+                    before_present();
+                    frames.present(&stats.damage_spans)?;
+                    self.kept.shown();
+                    return Ok(stats);
                 }
                 let (pixels, rows) = frames.buffer()?;
                 let canvas = Canvas { pixels, rows: Some(rows) };
@@ -379,7 +384,45 @@ fn x11_frames(_: &Window, _: u32, _: u32) -> Option<Sink> {
     None
 }
 
+/// Frames shown from previews before the writes they made to the GPU's
+/// buffers (glyph uploads, vertices, a scroll's placement) are submitted
+/// with no commands: these stay in memory until a submission.
+const MOST_UNSUBMITTED: u32 = 32;
+
 impl Kept {
+    fn new(size: (u32, u32)) -> Kept {
+        Kept { size, target: None, readback: None, recent: Vec::new(), exact: false, unsubmitted: 0 }
+    }
+
+    /// Shows the `encoded` frame, drawn on the CPU (`preview`, with no
+    /// GPU commands), in the buffer that holds the last frame (`pixels`,
+    /// its rows placed by `rows`): the rows it moves are moved, the rest
+    /// drawn from the preview. The spans to show are the stats'
+    /// `damage_spans`.
+    fn show_preview(
+        &mut self,
+        gpu: &Gpu,
+        encoded: Encoded,
+        (pixels, rows): (&mut [u32], &mut Rows),
+        preview: &Preview,
+    ) -> RenderStats {
+        let Encoded { stats, moving, .. } = encoded;
+        debug_assert!(moving, "a frame is drawn on the CPU for a buffer that holds the last one");
+        let width = self.size.0;
+        let drawn_width = width.min(gpu.device.limits().max_texture_dimension_2d);
+        rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width);
+        preview.write_to(pixels, rows, width as usize);
+        crate::trace::mark(crate::trace::Stage::Previewed);
+        self.unsubmitted += 1;
+        if self.unsubmitted >= MOST_UNSUBMITTED {
+            gpu.queue.submit([]);
+            self.unsubmitted = 0;
+        }
+        self.recent.insert(0, stats.damage_spans.clone());
+        self.recent.truncate(MAX_AGE);
+        stats
+    }
+
     /// Renders `frame` into the target, for a buffer last shown `age`
     /// frames ago; the commands are not submitted yet.
     fn encode(
@@ -420,6 +463,7 @@ impl Kept {
     fn fill(&mut self, gpu: &Gpu, encoded: Encoded, canvas: Canvas) -> Result<Filled, PresentError> {
         let Encoded { stats, encoder, age, exact, moving } = encoded;
         let Canvas { pixels, mut rows } = canvas;
+        self.unsubmitted = 0;
         let (width, height) = self.size;
         let max = gpu.device.limits().max_texture_dimension_2d;
         let (drawn_width, drawn_height) = (width.min(max), height.min(max));

@@ -193,9 +193,11 @@ struct LayerUpdate {
     /// A new texture: cleared to this colour first.
     clear: Option<[f32; 4]>,
     /// The part of the texture, `[x0, y0, x1, y1]` in pixels, where the
-    /// dirty rows change pixels (see `columns`): they are drawn only
-    /// there. `None`: they change none.
+    /// dirty rows change pixels (see `columns`). `None`: they change none.
     changes: Option<[u32; 4]>,
+    /// The part of the texture they are drawn in: `changes`, and the
+    /// whole of the rows the texture lags on (`Layer::behind`).
+    drawn: Option<[u32; 4]>,
     replace: Vec<Rect>,
     over: Vec<Rect>,
 }
@@ -358,8 +360,14 @@ struct Layer {
     globals: wgpu::BindGroup,
     viewport: Viewport,
     text: TextRenderer,
+    /// Draws the rows `behind` (made the first time there are some).
+    caught_up: Option<TextRenderer>,
     /// Per texture row, the row drawn there (`None`: must draw).
     drawn: Vec<Option<Arc<Row>>>,
+    /// Per texture row, whether `drawn` was drawn on the CPU only (a
+    /// frame shown from `preview`): the texture lags, and the next frame
+    /// the GPU draws draws the row whole.
+    behind: Vec<bool>,
     shaped: Vec<Option<ShapedRow>>,
     /// A blended float's rows: the mixed colours they were drawn with.
     mixed: Vec<Vec<Option<geometry::Mixed>>>,
@@ -491,8 +499,9 @@ pub struct Renderer {
     /// Whether small frames are also drawn on the CPU (see `preview`):
     /// for a presenter that can show them before the GPU's.
     pub previews: bool,
-    /// What the last encoded frame's preview needs, where it has one.
-    preview_plan: Option<preview::Plan>,
+    /// The last encoded frame drawn on the CPU, where it was (see
+    /// `preview`).
+    previewed: Option<preview::Preview>,
 }
 
 /// A renderer's GPU side before it has fonts: the pipelines (the slow part
@@ -583,7 +592,7 @@ impl Renderer {
             now: Instant::now(),
             cursor_vfx: Vec::new(),
             previews: false,
-            preview_plan: None,
+            previewed: None,
             depth: Depth::default(),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
@@ -805,27 +814,6 @@ impl Renderer {
             }
         }
         self.layer_shapes = shapes;
-        let mut encoder =
-            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-        for update in &updates {
-            let layer = &self.layers[&update.grid];
-            let Some([x0, y0, x1, y1]) = update.changes else { continue };
-            stats.drawn_px += u64::from(x1 - x0) * u64::from(y1 - y0);
-            let mut pass = match update.clear {
-                Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
-                None => load_pass(&mut encoder, &layer.view, "layer rows"),
-            };
-            // Only where the rows change: the rest keeps its pixels.
-            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
-            for (rects, blend) in [(&update.replace, Blend::Replace), (&update.over, Blend::Over)] {
-                let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
-            }
-            if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
-                log::error!("text rendering failed: {e}");
-            }
-        }
-
         let mut separators = Vec::new();
         // Layers whose pixels moved on screen (a scroll, a slide), and
         // whether one moved its place (all of the screen is composed).
@@ -956,7 +944,11 @@ impl Renderer {
         // Rows that moved, and rows stale in the target (drawn now or
         // not), are composed across the width.
         let across = |&(y0, y1): &(u32, u32)| [0, y0, width, y1];
-        spots.extend(moved_bands.iter().chain(&stale).chain(&self.stale).map(across));
+        spots.extend(moved_bands.iter().map(across));
+        // On the screen they need not be: a frame drawn on the CPU draws
+        // only the first `shown_spots`.
+        let shown_spots = spots.len();
+        spots.extend(stale.iter().chain(&self.stale).map(across));
         let damaged = if whole {
             self.stale.clear();
             vec![(0, height)]
@@ -1010,6 +1002,12 @@ impl Renderer {
         // changed (a typed key: a few cells and the ruler's, not two whole
         // rows); not beside blurred floats, whose regions are their own.
         let narrow = !whole && reused.kept.is_empty() && !floats.blurs();
+        // (Where a frame drawn on the CPU shows its change: the same,
+        // for the spots on the screen.)
+        let shown_regions = match narrow && self.previews {
+            true => geometry::narrow_regions(regions.clone(), &spots[..shown_spots], width),
+            false => Vec::new(),
+        };
         let regions = if narrow { geometry::narrow_regions(regions, &spots, width) } else { regions };
         if keep == Keep::Moving {
             let left = reuse::subtract(&self.stale, &bands);
@@ -1025,6 +1023,129 @@ impl Renderer {
             .collect();
         self.last_shown = shown;
         self.last_covered = covered;
+        // A frame that changes only a few cells of the windows, or scrolls
+        // them and shows a few rows anew (nothing drawn over them but the
+        // cursor, nothing sliding), is drawn on the CPU instead, for a
+        // caller that keeps the last frame (see `preview`), which shows
+        // it: the GPU's commands for it are not recorded.
+        self.previewed = None;
+        let scrolled = keep == Keep::Moving && !reused.kept.is_empty();
+        let screen_spans: Vec<[u32; 4]> = match (narrow, scrolled) {
+            _ if whole || floats.blurs() => Vec::new(),
+            (true, _) => geometry::band_spans(&bands, &shown_regions),
+            (false, true) => geometry::band_spans(&bands, &regions),
+            (false, false) => Vec::new(),
+        };
+        let still = !sliding && self.layers.values().all(|l| l.scroll.end(self.now).is_none());
+        let plain = tint.is_none() && self.cursor_vfx.is_empty() && self.preedit.is_none();
+        let no_new_layer = updates.iter().all(|u| u.clear.is_none());
+        let mut cursor = (cursor_rects, smear_quad, cursor_glyph);
+        if self.previews
+            && keep == Keep::Moving
+            && still
+            && plain
+            && no_new_layer
+            && preview::Plan::small(&screen_spans)
+        {
+            // The message grid is copied too, its separator drawn under
+            // it; where a float shows, the GPU draws the frame alone.
+            let screen_rect = [0, 0, width, height];
+            let mut messages = Vec::new();
+            let mut over = Vec::new();
+            for (i, placed) in visible.iter().enumerate().skip(shaded) {
+                let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                let texture = (layer.texture.width(), layer.texture.height());
+                let copies = match placed.kind {
+                    LayerKind::Message => {
+                        geometry::layer_copies(&layer.placed, texture, screen_rect, (width, height))
+                    }
+                    _ => None,
+                };
+                match copies {
+                    Some(copies) => messages.push((placed.grid, copies)),
+                    None => {
+                        over.push(bounds(layer.placed.pos, layer.placed.size));
+                        let footprint = floats.get(i).and_then(|f| f.footprint);
+                        over.extend(
+                            footprint.map(|[x0, y0, x1, y1]| [x0 as f32, y0 as f32, x1 as f32, y1 as f32]),
+                        );
+                    }
+                }
+            }
+            let clear = screen_spans.iter().all(|&span| !over.iter().any(|&b| overlaps(b, span)));
+            if clear {
+                let (cursor_rects, smear, cursor_glyph) = cursor;
+                let plan = preview::Plan {
+                    messages,
+                    separators: layout.separators.clone(),
+                    spans: screen_spans,
+                    pad: (pad.left, pad.top),
+                    screen: (width, height),
+                    across: scrolled.then_some(target_size.0),
+                    bg: normal_bg,
+                    cursor_rects,
+                    smear,
+                    cursor_glyph,
+                };
+                self.previewed = self.draw_preview(frame, &plan);
+                cursor = match self.previewed {
+                    Some(_) => {
+                        // The layers' rows drawn now are drawn on the GPU
+                        // by the next frame it draws; the bands, composed
+                        // by the next that composes them (as moved rows).
+                        for update in &updates {
+                            let Some(layer) = self.layers.get_mut(&update.grid) else { continue };
+                            update.slots.iter().for_each(|&slot| layer.behind[slot] = true);
+                        }
+                        self.stale = merge_bands(self.stale.iter().chain(&bands).copied().collect());
+                        (Vec::new(), None, None)
+                    }
+                    None => (plan.cursor_rects, plan.smear, plan.cursor_glyph),
+                };
+            }
+        }
+        let (cursor_rects, smear_quad, cursor_glyph) = cursor;
+        let on_gpu = self.previewed.is_none();
+        // Prepared before any pass is recorded: preparing can grow the atlas.
+        let caught_up = if on_gpu { self.prepare_caught_up(frame) } else { Vec::new() };
+        let mut encoder =
+            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        for update in &updates {
+            let layer = &self.layers[&update.grid];
+            let Some([x0, y0, x1, y1]) = update.drawn else { continue };
+            stats.drawn_px += u64::from(x1 - x0) * u64::from(y1 - y0);
+            if !on_gpu {
+                continue;
+            }
+            let mut pass = match update.clear {
+                Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
+                None => load_pass(&mut encoder, &layer.view, "layer rows"),
+            };
+            // Only where the rows change: the rest keeps its pixels.
+            pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
+            for (rects, blend) in [(&update.replace, Blend::Replace), (&update.over, Blend::Over)] {
+                let frame_rects = Some(&mut self.frame_rects);
+                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
+            }
+            if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
+                log::error!("text rendering failed: {e}");
+            }
+        }
+        // The rows frames drawn on the CPU drew are drawn before anything
+        // is composed from them.
+        for (grid, [x0, y0, x1, y1], rects) in &caught_up {
+            let layer = &self.layers[grid];
+            let Some(text) = &layer.caught_up else { continue };
+            let mut pass = load_pass(&mut encoder, &layer.view, "rows drawn on the CPU");
+            pass.set_scissor_rect(*x0, *y0, x1 - x0, y1 - y0);
+            for (rects, blend) in [(&rects.replace, Blend::Replace), (&rects.over, Blend::Over)] {
+                let frame_rects = Some(&mut self.frame_rects);
+                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
+            }
+            if let Err(e) = text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
+                log::error!("text rendering failed: {e}");
+            }
+        }
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
         // A target that holds nothing (a swapchain's image, a first
@@ -1050,7 +1171,7 @@ impl Renderer {
         let globals = &screen.composite_globals;
         let rect_globals = &screen.rect_globals;
         let mut open: Option<wgpu::RenderPass<'static>> = None;
-        if !bands.is_empty() {
+        if on_gpu && !bands.is_empty() {
             // The first layer covers the screen: no background under it.
             // (Rows it does not hold lie under windows.)
             let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
@@ -1172,11 +1293,12 @@ impl Renderer {
         let all_damage = merge_bands(damage.iter().copied().chain(moved_rows).collect());
         let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
         let particles = !self.cursor_vfx.is_empty();
-        if !cursor_rects.is_empty()
-            || !strips.is_empty()
-            || smear_quad.is_some()
-            || tint.is_some()
-            || particles
+        if on_gpu
+            && (!cursor_rects.is_empty()
+                || !strips.is_empty()
+                || smear_quad.is_some()
+                || tint.is_some()
+                || particles)
         {
             if open.is_none() {
                 open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
@@ -1268,58 +1390,6 @@ impl Renderer {
         };
         stats.damage = all_damage;
         stats.layer_px = self.layers.values().map(|l| u64::from(l.size.0) * u64::from(l.size.1)).sum();
-        // A frame that changes only a few cells of the windows (nothing
-        // drawn over them but the cursor, nothing moving) can be drawn on
-        // the CPU too (see `preview`).
-        self.preview_plan = None;
-        let screen_spans: Vec<[u32; 4]> = match narrow {
-            true => geometry::band_spans(&bands, &regions),
-            false => Vec::new(),
-        };
-        let still = !sliding && self.layers.values().all(|l| l.scroll.end(self.now).is_none());
-        let plain = tint.is_none() && !particles && self.preedit.is_none();
-        if self.previews && keep != Keep::Nothing && still && plain && preview::Plan::small(&screen_spans) {
-            // The message grid is copied too, its separator drawn under
-            // it; where a float shows, the GPU draws the frame alone.
-            let screen_rect = [0, 0, width, height];
-            let mut messages = Vec::new();
-            let mut over = Vec::new();
-            for (i, placed) in visible.iter().enumerate().skip(shaded) {
-                let Some(layer) = self.layers.get(&placed.grid) else { continue };
-                let texture = (layer.texture.width(), layer.texture.height());
-                let copies = match placed.kind {
-                    LayerKind::Message => {
-                        geometry::layer_copies(&layer.placed, texture, screen_rect, (width, height))
-                    }
-                    _ => None,
-                };
-                match copies {
-                    Some(copies) => messages.push((placed.grid, copies)),
-                    None => {
-                        over.push(bounds(layer.placed.pos, layer.placed.size));
-                        let footprint = floats.get(i).and_then(|f| f.footprint);
-                        over.extend(
-                            footprint.map(|[x0, y0, x1, y1]| [x0 as f32, y0 as f32, x1 as f32, y1 as f32]),
-                        );
-                    }
-                }
-            }
-            let clear = screen_spans.iter().all(|&span| !over.iter().any(|&b| overlaps(b, span)));
-            if clear {
-                let separators = self.screen.as_ref().map_or(Vec::new(), |s| s.layout.separators.clone());
-                self.preview_plan = Some(preview::Plan {
-                    messages,
-                    separators,
-                    spans: screen_spans,
-                    pad: (pad.left, pad.top),
-                    screen: (width, height),
-                    bg: normal_bg,
-                    cursor_rects,
-                    smear: smear_quad,
-                    cursor_glyph,
-                });
-            }
-        }
         // Before anything submits the encoder: the write goes first.
         self.frame_rects.write(&self.device, &self.queue);
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
@@ -1575,6 +1645,11 @@ impl Renderer {
                 Some((row, ShapedRow { pieces: layer.shaped[slot].as_ref()?.pieces.clone() }))
             })
             .collect();
+        // Dirty rows the texture lags on are drawn whole; where the screen
+        // changes is still found from what it shows.
+        let behind: Vec<usize> =
+            dirty.iter().map(|&(_, slot)| slot).filter(|&slot| layer.behind[slot]).collect();
+        behind.iter().for_each(|&slot| layer.behind[slot] = false);
         let mut rects = geometry::RowRects::default();
         // Rows nvim moved without a turn (a fixed layer, a scroll of part
         // of the grid) keep their shaped text: only new rows are shaped.
@@ -1631,12 +1706,19 @@ impl Renderer {
                 changes = Some([a.min(x0), b.min(top), c.max(x1), d.max(top + m.height)]);
             }
         }
-        let changes = changes
-            .map(|[x0, y0, x1, y1]| [x0, y0, x1.min(width_px), y1.min(height_px)])
-            .filter(|[x0, y0, x1, y1]| x1 > x0 && y1 > y0);
-        // Glyphs are cut to the columns drawn (`changes`): only what is
+        let cut = |part: Option<[u32; 4]>| {
+            part.map(|[x0, y0, x1, y1]| [x0, y0, x1.min(width_px), y1.min(height_px)])
+                .filter(|[x0, y0, x1, y1]| x1 > x0 && y1 > y0)
+        };
+        let drawn = behind.iter().fold(changes, |part, &slot| {
+            let top = slot as u32 * m.height;
+            let [_, y0, _, y1] = part.unwrap_or([0, top, 0, top]);
+            Some([0, y0.min(top), width_px, y1.max(top + m.height)])
+        });
+        let (changes, drawn) = (cut(changes), cut(drawn));
+        // Glyphs are cut to the columns drawn (`drawn`): only what is
         // drawn there is prepared.
-        let (left, right) = changes.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
+        let (left, right) = drawn.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
         let areas = dirty.iter().flat_map(|&(_, slot)| {
             let top = (slot as u32 * m.height) as f32;
             let bounds = TextBounds { left, top: top as i32, right, bottom: top as i32 + m.height as i32 };
@@ -1672,10 +1754,86 @@ impl Renderer {
             shaped,
             turned: turn != 0,
             changes: if clear.is_some() { Some([0, 0, width_px, height_px]) } else { changes },
+            drawn: if clear.is_some() { Some([0, 0, width_px, height_px]) } else { drawn },
             clear,
             replace: rects.replace,
             over: rects.over,
         })
+    }
+
+    /// The rows of every layer that frames drawn on the CPU drew and the
+    /// GPU did not (`Layer::behind`), prepared to be drawn whole: per
+    /// layer, the part of its texture drawn (x0, y0, x1, y1) and the rows'
+    /// rects. Their text goes through the layer's `caught_up` renderer,
+    /// the layer's own holding this frame's rows.
+    fn prepare_caught_up(&mut self, frame: &Frame) -> Vec<(GridId, [u32; 4], geometry::RowRects)> {
+        let m = self.fonts.metrics();
+        let mut out = Vec::new();
+        for (&grid, layer) in self.layers.iter_mut() {
+            if !layer.behind.contains(&true) {
+                continue;
+            }
+            let slots: Vec<usize> = (0..layer.behind.len())
+                .filter(|&s| layer.behind[s] && layer.drawn[s].is_some() && layer.shaped[s].is_some())
+                .collect();
+            layer.behind.iter_mut().for_each(|b| *b = false);
+            let (Some(&first), Some(&last)) = (slots.first(), slots.last()) else { continue };
+            let (width, height) = (layer.texture.width(), layer.texture.height());
+            let cols = width.div_ceil(m.width.max(1)) as usize;
+            let mut rects = geometry::RowRects::default();
+            for &slot in &slots {
+                let row = layer.drawn[slot].as_ref().expect("filtered above");
+                geometry::row_rects_mixed(
+                    frame,
+                    row,
+                    slot,
+                    cols,
+                    m,
+                    self.opacity,
+                    &layer.mixed[slot],
+                    &mut rects,
+                );
+            }
+            let areas = slots.iter().flat_map(|&slot| {
+                let top = (slot as u32 * m.height) as f32;
+                let bounds = TextBounds {
+                    left: 0,
+                    top: top as i32,
+                    right: width as i32,
+                    bottom: top as i32 + m.height as i32,
+                };
+                layer.shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(
+                    move |(x, buffer)| TextArea {
+                        buffer,
+                        left: x,
+                        top,
+                        scale: 1.0,
+                        bounds,
+                        default_color: text::color(frame.defaults.fg),
+                        custom_glyphs: &[],
+                    },
+                )
+            });
+            let atlas = &mut self.pipelines.atlas;
+            let text = layer.caught_up.get_or_insert_with(|| {
+                TextRenderer::new(atlas, &self.device, wgpu::MultisampleState::default(), None)
+            });
+            layer.viewport.update(&self.queue, Resolution { width, height });
+            if let Err(e) = text.prepare(
+                &self.device,
+                &self.queue,
+                &mut self.fonts.system,
+                atlas,
+                &layer.viewport,
+                areas,
+                &mut self.swash,
+            ) {
+                log::error!("preparing text failed: {e}");
+            }
+            let area = [0, first as u32 * m.height, width, ((last as u32 + 1) * m.height).min(height)];
+            out.push((grid, area, rects));
+        }
+        out
     }
 
     fn new_layer(&mut self, cols: usize, rows: usize, (w, h): (u32, u32), map: RowMap, seen: u64) -> Layer {
@@ -1718,7 +1876,9 @@ impl Renderer {
                 wgpu::MultisampleState::default(),
                 None,
             ),
+            caught_up: None,
             drawn: vec![None; map.slots()],
+            behind: vec![false; map.slots()],
             shaped: (0..map.slots()).map(|_| None).collect(),
             mixed: vec![Vec::new(); map.slots()],
             map,

@@ -69,8 +69,8 @@ pub struct Offscreen {
     /// the X11 presenter places them.
     placed: Option<(Rows, Vec<u32>)>,
     /// The last `render_moved` frame's preview (see `render::preview`,
-    /// drawn where `renderer.previews` is on) and the image shown with it
-    /// before the GPU's frame.
+    /// drawn where `renderer.previews` is on) and the image shown from it,
+    /// the GPU's frame not drawn.
     pub previewed: Option<(Preview, Image)>,
 }
 
@@ -138,6 +138,7 @@ impl Offscreen {
         cursor: CursorState,
         shown: &mut Image,
     ) -> Result<RenderStats, GpuError> {
+        self.previewed = None;
         let size = self.target_size(self.renderer.target_pixels(frame));
         let fits =
             |t: &&wgpu::Texture| (t.width(), t.height()) == size && (shown.width, shown.height) == size;
@@ -157,8 +158,10 @@ impl Offscreen {
                 .flat_map(|y| rows.row(pixels, width, y).iter().flat_map(|p| p.to_ne_bytes()))
                 .collect()
         };
-        // As the X11 presenter shows it, before the GPU's frame.
-        self.previewed = self.renderer.preview(frame).map(|preview| {
+        // As the X11 presenter shows a frame drawn on the CPU (no GPU
+        // commands were recorded).
+        if let Some(preview) = self.renderer.preview() {
+            rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
             // 0xAARRGGBB to this buffer's R, G, B, A bytes.
             let swap =
                 |p: u32| u32::from_ne_bytes([(p >> 16) as u8, (p >> 8) as u8, p as u8, (p >> 24) as u8]);
@@ -167,9 +170,10 @@ impl Offscreen {
                 pixels: preview.pixels.iter().map(|&p| swap(p)).collect(),
             };
             bytes.write_to(pixels, rows, width);
-            let image = Image { width: size.0, height: size.1, rgba: screen_order(rows, pixels) };
-            (preview, image)
-        });
+            shown.rgba = screen_order(rows, pixels);
+            self.previewed = Some((preview, shown.clone()));
+            return Ok(stats);
+        }
         self.gpu.queue.submit([commands.finish()]);
         let drawn = self.read_back(target)?;
         let (rows, pixels) = self.placed.as_mut().expect("checked above");

@@ -1,22 +1,24 @@
-//! A small frame drawn on the CPU, shown before the GPU's.
+//! A small frame drawn on the CPU instead of the GPU.
 //!
-//! On a CPU adapter (lavapipe) a typed key's frame waits about half a
-//! millisecond for the driver to record, run and finish a few small
-//! passes, though only a few cells changed. Where a frame changes only
-//! a few cells of the windows and the message grid, and the cursor (no
-//! moved rows, no float over them, no window sliding, no tint, particles
-//! or text being composed), `Renderer::preview` draws its changed spans
-//! here, from the same shaped rows, rects and glyph images the GPU draws
-//! from, and the shared-memory presenter shows them at once. The GPU's
-//! frame still follows, as before: the layers and the kept target stay
-//! what later frames build on, and its pixels replace the preview's (the
-//! two differ at most by rounding, see `tests/render.rs`).
+//! On a CPU adapter (lavapipe) a frame costs about a millisecond of CPU
+//! and waits for the driver to record, run and finish its passes, though
+//! only a few cells changed. Where a frame changes only a few cells of the
+//! windows and the message grid, or scrolls them and shows a few rows
+//! anew, and the cursor (no float over them, no window sliding, no tint,
+//! particles or text being composed), and the caller keeps the last frame
+//! (`Keep::Moving`), `Renderer::encode` draws the changed spans here, from
+//! the same shaped rows, rects and glyph images the GPU draws from, and
+//! records no GPU commands: the shared-memory presenter shows the spans
+//! (the rows the frame moves renamed as before). The layers' rows the
+//! frame drew are `behind`, drawn whole by the next frame the GPU draws,
+//! before anything is composed from them; the target's bands it composed
+//! are left stale, as a scroll's moved rows are, until a frame composes
+//! them. The two ways differ at most by rounding (see `tests/render.rs`).
 //!
 //! ```text
-//!   encode: layers drawn, target composed ─┬─ plan (spans, cursor)
-//!   preview: plan → pixels                 │   CPU, tens of µs
-//!   present preview ──────────────────────►│   on screen
-//!   submit, GPU done, read back, present ──┘   the GPU's frame
+//!   encode: layers prepared, composition planned
+//!     ├─ small: spans drawn here (tens of µs) → shown; rows behind, bands stale
+//!     └─ else: rows behind drawn, frame recorded → GPU, read back, shown
 //! ```
 
 use glyphon::cosmic_text::SwashContent;
@@ -30,8 +32,11 @@ use super::{Renderer, text};
 use crate::model::{Frame, GridId};
 
 /// The most pixels a frame drawn on the CPU may have: a typed key's cells
-/// and the ruler's, a moved cursor; larger changes wait for the GPU.
-const MOST_PIXELS: u64 = 40_000;
+/// and the ruler's, a moved cursor, a scrolled line's new row and the
+/// cursor's rows (about 65 000 in a 900 px wide window); larger changes
+/// go to the GPU. Drawing on the CPU costs about 3 µs a thousand pixels,
+/// a frame through lavapipe about a millisecond however small.
+const MOST_PIXELS: u64 = 160_000;
 
 /// What `encode` leaves for a frame that can be drawn on the CPU.
 pub(super) struct Plan {
@@ -41,6 +46,9 @@ pub(super) struct Plan {
     pub pad: (u32, u32),
     /// The screen's size (inside the padding).
     pub screen: (u32, u32),
+    /// For a frame that moves rows: the spans are rows shown anew, drawn
+    /// across the target, this many pixels wide (the padding included).
+    pub across: Option<u32>,
     /// What lies under the layers.
     pub bg: [f32; 4],
     /// The message grid's copies to the screen, and its separator (drawn
@@ -88,11 +96,17 @@ impl Preview {
 }
 
 impl Renderer {
-    /// The last encoded frame's changed spans drawn on the CPU, where
-    /// `encode` found it simple enough (see the module) and `previews` is
-    /// on; `None` otherwise. `frame` is the frame just encoded.
-    pub fn preview(&mut self, frame: &Frame) -> Option<Preview> {
-        let plan = self.preview_plan.take()?;
+    /// The last encoded frame drawn on the CPU, where `encode` found it
+    /// simple enough (see the module), `previews` is on and the target
+    /// kept the last frame (`Keep::Moving`); `None` otherwise. Where it
+    /// is `Some`, its commands were not recorded: the caller shows this.
+    pub fn preview(&mut self) -> Option<Preview> {
+        self.previewed.take()
+    }
+
+    /// `plan`'s spans drawn; `None` where something in them is not drawn
+    /// on the CPU (a colour emoji, an undercurl, blended rows).
+    pub(super) fn draw_preview(&mut self, frame: &Frame, plan: &Plan) -> Option<Preview> {
         let m = self.fonts.metrics();
         let ch = m.height.max(1);
         let default_color = text::color(frame.defaults.fg);
@@ -171,8 +185,24 @@ impl Renderer {
             }
             let [x0, y0, x1, y1] = span;
             let (left, top) = plan.pad;
-            out.spans.push([x0 + left, y0 + top, x1 + left, y1 + top]);
-            out.pixels.extend_from_slice(&canvas.pixels);
+            match plan.across {
+                // A row shown anew holds nothing of the last frame: the
+                // padding beside the screen is drawn too.
+                Some(target_width) => {
+                    let bg = argb(premultiplied(plan.bg));
+                    let right = (target_width - left - plan.screen.0) as usize;
+                    for row in canvas.pixels.chunks_exact((x1 - x0) as usize) {
+                        out.pixels.extend(std::iter::repeat_n(bg, left as usize));
+                        out.pixels.extend_from_slice(row);
+                        out.pixels.extend(std::iter::repeat_n(bg, right));
+                    }
+                    out.spans.push([0, y0 + top, target_width, y1 + top]);
+                }
+                None => {
+                    out.spans.push([x0 + left, y0 + top, x1 + left, y1 + top]);
+                    out.pixels.extend_from_slice(&canvas.pixels);
+                }
+            }
         }
         Some(out)
     }
