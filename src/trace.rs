@@ -19,8 +19,8 @@
 //!
 //! then frame-received (the main thread took nvim's screen), draw-begun
 //! (its frame begins), frame-built, previewed (a small frame drawn on the
-//! CPU shown before the GPU's, see `render::preview`), frame-submitted,
-//! gpu-done (the frame's
+//! CPU put in the window instead of the GPU's, see `render::preview`; no
+//! frame-submitted or gpu-done follows), frame-submitted, gpu-done (the frame's
 //! GPU work is finished: read back on the shared-memory path, reported by
 //! a later poll on the swapchain), presented (every frame; the first is
 //! the first frame visible). process-start is 0, when `main` began;

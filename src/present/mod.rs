@@ -416,6 +416,8 @@ impl Kept {
         self.unsubmitted += 1;
         if self.unsubmitted >= MOST_UNSUBMITTED {
             gpu.queue.submit([]);
+            // The last such submission's buffers are let go when done.
+            gpu.device.poll(wgpu::PollType::Poll).ok();
             self.unsubmitted = 0;
         }
         self.recent.insert(0, stats.damage_spans.clone());
