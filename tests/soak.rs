@@ -156,7 +156,13 @@ fn a_soak_of_random_editing_loses_nothing_and_stays_bounded() {
         let limit = Duration::from_millis(250);
         assert!(!probes.is_empty(), "no stall probe completed");
         assert!(worst_wait <= limit, "a frame waited {worst_wait:?} inside vireo");
-        assert!(worst_render <= limit, "a frame took {worst_render:?} to draw and present");
+        // The slow frame's line (its stats) and the lines before it.
+        let slow = || {
+            let lines: Vec<&str> = text.lines().collect();
+            let at = lines.iter().position(|l| render_times(l).first() == Some(&worst_render)).unwrap_or(0);
+            lines[at.saturating_sub(20)..=at.min(lines.len().saturating_sub(1))].join("\n")
+        };
+        assert!(worst_render <= limit, "a frame took {worst_render:?} to draw and present:\n{}", slow());
     }
     std::fs::remove_file(&socket).ok();
 }

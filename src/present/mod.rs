@@ -212,7 +212,7 @@ pub const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 pub struct Shared {
     sink: Sink,
     kept: Kept,
-    /// Small frames are drawn on the CPU too and shown before the GPU's
+    /// Small frames are drawn on the CPU instead of the GPU
     /// (`render::preview`); `VIREO_PREVIEW=off` turns that off.
     previews: bool,
 }
@@ -244,7 +244,7 @@ struct Kept {
     unsubmitted: u32,
 }
 
-/// What [`Kept::fill`] did: the frame's stats and the spans to show,
+/// What [`Kept::fill`] (or `show_preview`) did: the frame's stats and the spans to show,
 /// (x0, y0, x1, y1) (none: nothing changed on screen).
 struct Filled {
     stats: RenderStats,
@@ -319,9 +319,10 @@ impl Shared {
                 // drawn on the CPU instead of the GPU's.
                 if let Some(preview) = renderer.preview() {
                     let (pixels, rows) = frames.buffer()?;
-                    let stats = self.kept.show_preview(gpu, encoded, (pixels, rows), &preview);
+                    let Filled { stats, spans } =
+                        self.kept.show_preview(gpu, encoded, (pixels, rows), &preview);
                     before_present();
-                    frames.present(&stats.damage_spans)?;
+                    frames.present(&spans)?;
                     self.kept.shown();
                     return Ok(stats);
                 }
@@ -397,15 +398,14 @@ impl Kept {
     /// Shows the `encoded` frame, drawn on the CPU (`preview`, with no
     /// GPU commands), in the buffer that holds the last frame (`pixels`,
     /// its rows placed by `rows`): the rows it moves are moved, the rest
-    /// drawn from the preview. The spans to show are the stats'
-    /// `damage_spans`.
+    /// drawn from the preview.
     fn show_preview(
         &mut self,
         gpu: &Gpu,
         encoded: Encoded,
         (pixels, rows): (&mut [u32], &mut Rows),
         preview: &Preview,
-    ) -> RenderStats {
+    ) -> Filled {
         let Encoded { stats, moving, .. } = encoded;
         debug_assert!(moving, "a frame is drawn on the CPU for a buffer that holds the last one");
         let width = self.size.0;
@@ -422,7 +422,13 @@ impl Kept {
         }
         self.recent.insert(0, stats.damage_spans.clone());
         self.recent.truncate(MAX_AGE);
-        stats
+        // What changed on screen: the rows moved and drawn, else only the
+        // spans drawn (the damage also counts rows stale in the target).
+        let spans = match stats.moves.is_empty() {
+            true => preview.spans.clone(),
+            false => stats.damage_spans.clone(),
+        };
+        Filled { stats, spans }
     }
 
     /// Renders `frame` into the target, for a buffer last shown `age`
