@@ -847,7 +847,6 @@ fn moved_rows_the_cursor_cuts_in_two_show_what_drawing_the_frame_whole_shows() {
 fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_shows() {
     let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 12);
     let mut latest = None;
-    let cursor = CursorState { visible: true };
     let float = open_float(3, 20, 24, 3);
     let steps = [
         ":set ruler showcmd<CR>:syntax match Comment '//.*'<CR>:hi Comment gui=italic guifg=#80a0ff<CR>",
@@ -879,13 +878,10 @@ fn frames_shown_only_where_their_columns_changed_show_what_drawing_them_whole_sh
     let mut narrow = 0;
     let padding = Padding { top: 7, bottom: 3, left: 5, right: 2 };
     for padding in [Padding::default(), padding] {
-        for renderer in [&mut moving.renderer, &mut whole.renderer] {
-            renderer.padding = padding;
-        }
+        pad_both([&mut moving, &mut whole], padding);
         for keys in steps {
-            let frame = common::settled(&conn, &mut latest, Some(keys));
-            let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
-            let (expected, _) = whole.render(&frame, cursor).expect("renders");
+            let (stats, expected) =
+                shown_and_whole(&conn, &mut latest, keys, [&mut moving, &mut whole], &mut shown);
             narrow += stats.fresh_spans.iter().filter(|s| s[2] - s[0] < expected.width).count();
             assert_same(&shown, &expected, &format!("after {keys:?} ({stats:?})"));
         }
@@ -1087,14 +1083,11 @@ fn scrolled_lines_drawn_on_the_cpu_show_what_the_gpu_draws() {
     let padding = Padding { top: 7, bottom: 3, left: 5, right: 2 };
     let (mut scrolled, mut worst) = (0, 0);
     for padding in [Padding::default(), padding] {
-        for renderer in [&mut moving.renderer, &mut whole.renderer] {
-            renderer.padding = padding;
-        }
+        pad_both([&mut moving, &mut whole], padding);
         for keys in steps {
-            let frame = common::settled(&conn, &mut latest, Some(keys));
-            let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+            let (stats, expected) =
+                shown_and_whole(&conn, &mut latest, keys, [&mut moving, &mut whole], &mut shown);
             scrolled += usize::from(moving.previewed.is_some() && !stats.moves.is_empty());
-            let (expected, _) = whole.render(&frame, cursor).expect("renders");
             let what = format!("after {keys:?}, padding {padding:?} ({stats:?})");
             worst = worst.max(assert_close(&shown, &expected, &what));
         }
@@ -1110,6 +1103,28 @@ fn scrolled_lines_drawn_on_the_cpu_show_what_the_gpu_draws() {
     eprintln!("{scrolled} scrolled frames drawn on the CPU, the largest difference {worst}");
     assert!(scrolled >= 12, "only {scrolled} scrolled frames were drawn on the CPU");
     conn.shutdown();
+}
+
+/// `keys` sent to nvim, and its settled frame with a visible cursor shown
+/// by the first renderer as a window shows it (into `shown`) and drawn
+/// whole by the second: the first's stats, the second's image.
+fn shown_and_whole(
+    conn: &vireo::nvim::Connection,
+    latest: &mut Option<Frame>,
+    keys: &str,
+    [moving, whole]: [&mut Offscreen; 2],
+    shown: &mut Image,
+) -> (vireo::render::RenderStats, Image) {
+    let cursor = CursorState { visible: true };
+    let frame = common::settled(conn, latest, Some(keys));
+    let stats = moving.render_moved(&frame, cursor, shown).expect("renders");
+    let (expected, _) = whole.render(&frame, cursor).expect("renders");
+    (stats, expected)
+}
+
+/// Both renderers draw with `padding`.
+fn pad_both(offscreens: [&mut Offscreen; 2], padding: Padding) {
+    offscreens.into_iter().for_each(|o| o.renderer.padding = padding);
 }
 
 /// `a` is `b` to 2 steps of a channel in every pixel; the largest

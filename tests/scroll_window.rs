@@ -52,8 +52,10 @@ fn rested(s: &Session, socket: &std::path::Path) -> Image {
 
 /// Waits for the window to rest, then checks it shows what a redraw with
 /// the animation off draws: `:redraw!` makes nvim send every row again,
-/// and vireo draws them from scratch. Both pictures are kept in the test's
-/// temporary folder when they differ.
+/// and vireo draws them from scratch. Rows the last frames drew on the CPU
+/// (`render::preview`) may differ from the GPU's by the rounding of a
+/// channel, so pixels may differ by 2 steps at most. Both pictures are
+/// kept in the test's temporary folder when they differ.
 fn assert_rests_on_the_still_screen(s: &Session, socket: &std::path::Path, what: &str) {
     let settled = rested(s, socket);
     remote_expr(socket, "execute('let g:vireo_scroll_animation_length = 0 | redraw!')");
@@ -62,8 +64,11 @@ fn assert_rests_on_the_still_screen(s: &Session, socket: &std::path::Path, what:
     remote_expr(socket, "execute('let g:vireo_scroll_animation_length = 2.0')");
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!((settled.width, settled.height), (still.width, still.height));
-    let differ =
-        (0..settled.height).find(|&y| (0..settled.width).any(|x| settled.pixel(x, y) != still.pixel(x, y)));
+    let off = |x, y| {
+        let (a, b) = (settled.pixel(x, y), still.pixel(x, y));
+        (0..4).map(|i| a[i].abs_diff(b[i])).max().unwrap_or(0)
+    };
+    let differ = (0..settled.height).find(|&y| (0..settled.width).any(|x| off(x, y) > 2));
     if differ.is_some() {
         let (a, b) = (temp("scroll-rested.png"), temp("scroll-still.png"));
         settled.write_png(&a).expect("write the rested picture");

@@ -15,5 +15,9 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
     export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/vireo-runtime-$(id -u)"
     mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 fi
+# nvim's own data and state folders made before the tests start nvims at
+# once: on a fresh machine two creating them together can lose the race
+# (E739 at start-up, a prompt in place of the screen).
+mkdir -p "${XDG_DATA_HOME:-$HOME/.local/share}/nvim" "${XDG_STATE_HOME:-$HOME/.local/state}/nvim"
 cargo test --all-targets --no-fail-fast
 cargo test --doc

@@ -1719,21 +1719,9 @@ impl Renderer {
         // Glyphs are cut to the columns drawn (`drawn`): only what is
         // drawn there is prepared.
         let (left, right) = drawn.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
-        let areas = dirty.iter().flat_map(|&(_, slot)| {
-            let top = (slot as u32 * m.height) as f32;
-            let bounds = TextBounds { left, top: top as i32, right, bottom: top as i32 + m.height as i32 };
-            layer.shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(move |(x, buffer)| {
-                TextArea {
-                    buffer,
-                    left: x,
-                    top,
-                    scale: 1.0,
-                    bounds,
-                    default_color: text::color(frame.defaults.fg),
-                    custom_glyphs: &[],
-                }
-            })
-        });
+        let slots = dirty.iter().map(|&(_, slot)| slot);
+        let color = text::color(frame.defaults.fg);
+        let areas = row_text_areas(&layer.shaped, slots, m.height, (left, right), color);
         layer.viewport.update(&self.queue, Resolution { width: width_px, height: height_px });
         if let Err(e) = layer.text.prepare(
             &self.device,
@@ -1794,26 +1782,9 @@ impl Renderer {
                     &mut rects,
                 );
             }
-            let areas = slots.iter().flat_map(|&slot| {
-                let top = (slot as u32 * m.height) as f32;
-                let bounds = TextBounds {
-                    left: 0,
-                    top: top as i32,
-                    right: width as i32,
-                    bottom: top as i32 + m.height as i32,
-                };
-                layer.shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(
-                    move |(x, buffer)| TextArea {
-                        buffer,
-                        left: x,
-                        top,
-                        scale: 1.0,
-                        bounds,
-                        default_color: text::color(frame.defaults.fg),
-                        custom_glyphs: &[],
-                    },
-                )
-            });
+            let color = text::color(frame.defaults.fg);
+            let areas =
+                row_text_areas(&layer.shaped, slots.iter().copied(), m.height, (0, width as i32), color);
             let atlas = &mut self.pipelines.atlas;
             let text = layer.caught_up.get_or_insert_with(|| {
                 TextRenderer::new(atlas, &self.device, wgpu::MultisampleState::default(), None)
@@ -1942,6 +1913,30 @@ impl Renderer {
 }
 
 /// A pass that first clears `view` to `color`.
+/// The text of a layer's texture rows `slots` (their shaped pieces), each
+/// cut to its row and to the columns `left..right`.
+fn row_text_areas<'a>(
+    shaped: &'a [Option<ShapedRow>],
+    slots: impl Iterator<Item = usize> + 'a,
+    row_height: u32,
+    (left, right): (i32, i32),
+    color: glyphon::Color,
+) -> impl Iterator<Item = TextArea<'a>> + 'a {
+    slots.flat_map(move |slot| {
+        let top = (slot as u32 * row_height) as f32;
+        let bounds = TextBounds { left, top: top as i32, right, bottom: top as i32 + row_height as i32 };
+        shaped[slot].as_ref().into_iter().flat_map(ShapedRow::buffers).map(move |(x, buffer)| TextArea {
+            buffer,
+            left: x,
+            top,
+            scale: 1.0,
+            bounds,
+            default_color: color,
+            custom_glyphs: &[],
+        })
+    })
+}
+
 fn clear_pass<'e>(
     encoder: &'e mut wgpu::CommandEncoder,
     view: &'e wgpu::TextureView,

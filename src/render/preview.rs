@@ -471,7 +471,9 @@ mod tests {
     #[test]
     fn only_small_changes_are_drawn_on_the_cpu() {
         assert!(Plan::small(&[[0, 0, 18, 20], [0, 580, 900, 600]]));
-        assert!(!Plan::small(&[[0, 0, 900, 60]]));
+        // A scrolled line's rows at 900 px: the new row, the cursor's, the ruler's.
+        assert!(Plan::small(&[[0, 0, 900, 40], [0, 540, 900, 580]]));
+        assert!(!Plan::small(&[[0, 0, 900, 200]]));
         assert!(!Plan::small(&[]));
     }
 }
