@@ -1105,6 +1105,52 @@ fn scrolled_lines_drawn_on_the_cpu_show_what_the_gpu_draws() {
     conn.shutdown();
 }
 
+/// A whole frame into a target that holds nothing (a window's first
+/// frame, and its first at a new size) is drawn on the CPU, padding and
+/// all, where lavapipe would compile its draws and touch every texture
+/// first. It shows what drawing it on the GPU shows, to 2 steps of a
+/// channel; the GPU draws nothing for it, and the frames it draws later
+/// (a float opened, the window's text cleared, a page scrolled) clear and
+/// draw the layers the CPU drew first, and the target's padding: every
+/// frame shown, and at the end the whole target, is the screen.
+#[test]
+fn first_frames_drawn_on_the_cpu_show_what_the_gpu_draws() {
+    let (conn, mut moving, mut whole, mut shown) = shown_beside_drawn(60, 12);
+    moving.renderer.previews = true;
+    pad_both([&mut moving, &mut whole], Padding { top: 3, bottom: 6, left: 7, right: 2 });
+    let mut latest = None;
+    let cursor = CursorState { visible: true };
+    let setup = ":call setline(1, map(range(1, 200), 'printf(\"%d: int x = y -> z; // é 日本\", v:val)'))<CR>\
+                 :set ft=c number cursorline<CR>:hi Comment gui=italic<CR>";
+    common::settled(&conn, &mut latest, Some(setup));
+    let steps = [
+        ("", true),
+        ("A!", true),
+        (&open_float(2, 10, 20, 3) as &str, false),
+        ("<Esc>:only<CR>:enew<CR>", false),
+        ("<C-o>", false),
+        ("<C-f>", false),
+        (":set lines=9 columns=50<CR>", true),
+        ("<C-f>", false),
+    ];
+    for (keys, on_cpu) in steps {
+        let keys = if keys.is_empty() { None } else { Some(keys) };
+        let frame = common::settled(&conn, &mut latest, keys);
+        let stats = moving.render_moved(&frame, cursor, &mut shown).expect("renders");
+        let (expected, _) = whole.render(&frame, cursor).expect("renders");
+        assert_close(&shown, &expected, &format!("after {keys:?} ({stats:?})"));
+        // The first frame and the first at a new size (and a typed key's).
+        if on_cpu {
+            assert!(moving.previewed.is_some(), "after {keys:?}: drawn on the GPU");
+        }
+    }
+    let frame = common::settled(&conn, &mut latest, None);
+    let (target, _) = moving.render_kept(&frame, cursor).expect("renders");
+    let (expected, _) = whole.render(&frame, cursor).expect("renders");
+    assert_close(&target, &expected, "the whole target");
+    conn.shutdown();
+}
+
 /// `keys` sent to nvim, and its settled frame with a visible cursor shown
 /// by the first renderer as a window shows it (into `shown`) and drawn
 /// whole by the second: the first's stats, the second's image.

@@ -316,7 +316,8 @@ impl Shared {
                 renderer.previews = self.previews;
                 let encoded = self.kept.encode(gpu, renderer, frame, cursor, frames.age());
                 // A buffer that holds the last frame shows a small frame
-                // drawn on the CPU instead of the GPU's.
+                // drawn on the CPU instead of the GPU's; any buffer, a
+                // whole one.
                 if let Some(preview) = renderer.preview() {
                     let (pixels, rows) = frames.buffer()?;
                     let Filled { stats, spans } =
@@ -398,7 +399,8 @@ impl Kept {
     /// Shows the `encoded` frame, drawn on the CPU (`preview`, with no
     /// GPU commands), in the buffer that holds the last frame (`pixels`,
     /// its rows placed by `rows`): the rows it moves are moved, the rest
-    /// drawn from the preview.
+    /// drawn from the preview. A whole frame (the target held nothing)
+    /// is all preview.
     fn show_preview(
         &mut self,
         gpu: &Gpu,
@@ -407,7 +409,10 @@ impl Kept {
         preview: &Preview,
     ) -> Filled {
         let Encoded { stats, moving, .. } = encoded;
-        debug_assert!(moving, "a frame is drawn on the CPU for a buffer that holds the last one");
+        debug_assert!(
+            moving || stats.moves.is_empty(),
+            "rows are moved only in a buffer that holds the last frame"
+        );
         let width = self.size.0;
         let drawn_width = width.min(gpu.device.limits().max_texture_dimension_2d);
         rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width);

@@ -377,6 +377,9 @@ struct Layer {
     id: u64,
     /// Not drawn into yet: the first pass clears it.
     fresh: bool,
+    /// Drawn into only by frames drawn on the CPU since it was made: the
+    /// first pass the GPU draws into it clears it to this colour first.
+    unclear: Option<[f32; 4]>,
     /// The frame whose scroll this layer last took.
     seen: u64,
     /// The smooth scroll: how far the text is drawn from its place.
@@ -502,6 +505,9 @@ pub struct Renderer {
     /// The last encoded frame drawn on the CPU, where it was (see
     /// `preview`).
     previewed: Option<preview::Preview>,
+    /// The target's padding was last drawn by a frame drawn on the CPU:
+    /// the next frame the GPU draws draws it.
+    unpadded: bool,
 }
 
 /// A renderer's GPU side before it has fonts: the pipelines (the slow part
@@ -593,6 +599,7 @@ impl Renderer {
             cursor_vfx: Vec::new(),
             previews: false,
             previewed: None,
+            unpadded: false,
             depth: Depth::default(),
             max_texture_side: device.limits().max_texture_dimension_2d,
             device,
@@ -710,16 +717,31 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode(frame, target, cursor, Keep::Nothing);
+        let (stats, commands) = self.encode_on_gpu(frame, target, cursor, Keep::Nothing);
         self.submit(commands.finish());
         stats
+    }
+
+    /// `encode` for a caller that shows no frame drawn on the CPU (see
+    /// `preview`): the frame's commands are always recorded.
+    fn encode_on_gpu(
+        &mut self,
+        frame: &Frame,
+        target: &wgpu::Texture,
+        cursor: CursorState,
+        keep: Keep,
+    ) -> (RenderStats, wgpu::CommandEncoder) {
+        let previews = std::mem::replace(&mut self.previews, false);
+        let encoded = self.encode(frame, target, cursor, keep);
+        self.previews = previews;
+        encoded
     }
 
     /// Like `render`, into a target that still holds what the previous
     /// call drew: only the bands that changed are written, and
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode(frame, target, cursor, Keep::LastFrame);
+        let (stats, commands) = self.encode_on_gpu(frame, target, cursor, Keep::LastFrame);
         self.submit(commands.finish());
         stats
     }
@@ -783,8 +805,6 @@ impl Renderer {
         let sliding = self.layers.values().any(|l| l.slide.iter().any(|s| s.end(self.now).is_some()))
             || visible.iter().any(starts_sliding);
         let hidden = if sliding { Vec::new() } else { geometry::hidden_rows(&visible) };
-        // Prepare every layer's text first: preparing can grow the atlas,
-        // and every pass must see the final atlas.
         let hidden_in =
             |placed: &compose::Layer| if placed.kind == LayerKind::Global { &hidden[..] } else { &[] };
         let mut shapes = std::mem::take(&mut self.layer_shapes);
@@ -803,6 +823,24 @@ impl Renderer {
                 replaced.push((placed.grid, old.placed_at, old.slide));
             }
         }
+        // A layer's text is prepared for the GPU (its glyphs rasterised
+        // into the atlas) as the layer is drawn, before the next layer's
+        // texture is made: the order lavapipe lays their memory out in
+        // (preparing every layer's after all the textures made anew took
+        // `:only` 1.2 MB further). A frame that may be drawn on the CPU
+        // (see `preview`: a target that holds nothing, or one that keeps
+        // the last frame and no layer made anew) prepares nothing until
+        // it is known to go to the GPU.
+        let none_new = visible
+            .iter()
+            .zip(&shapes)
+            .all(|(placed, shape)| shape.is_none() || self.layers.contains_key(&placed.grid));
+        let maybe_cpu = self.previews
+            && match keep {
+                Keep::Nothing => preview::Plan::whole_fits(target_size),
+                Keep::Moving => none_new,
+                Keep::LastFrame => false,
+            };
         let mut updates = Vec::new();
         for (placed, shape) in visible.iter().zip(shapes.drain(..)) {
             let Some(shape) = shape else { continue };
@@ -810,6 +848,9 @@ impl Renderer {
             if let Some(update) = self.prepare_layer(frame, placed, hidden_in(placed), shape, kept) {
                 stats.rows_drawn += update.dirty.len();
                 stats.rows_shaped += update.shaped;
+                if !maybe_cpu {
+                    self.prepare_text(frame, std::slice::from_ref(&update));
+                }
                 updates.push(update);
             }
         }
@@ -1027,7 +1068,10 @@ impl Renderer {
         // them and shows a few rows anew (nothing drawn over them but the
         // cursor, nothing sliding), is drawn on the CPU instead, for a
         // caller that keeps the last frame (see `preview`), which shows
-        // it: the GPU's commands for it are not recorded.
+        // it: the GPU's commands for it are not recorded. So is a whole
+        // frame into a target that holds nothing yet (a window's first
+        // frame, or its first at a new size), where the GPU would draw
+        // every row of new layers.
         self.previewed = None;
         let scrolled = keep == Keep::Moving && !reused.kept.is_empty();
         let screen_spans: Vec<[u32; 4]> = match (narrow, scrolled) {
@@ -1039,13 +1083,19 @@ impl Renderer {
         let still = !sliding && self.layers.values().all(|l| l.scroll.end(self.now).is_none());
         let plain = tint.is_none() && self.cursor_vfx.is_empty() && self.preedit.is_none();
         let no_new_layer = updates.iter().all(|u| u.clear.is_none());
+        let first = keep == Keep::Nothing;
+        let cpu_spans = match keep {
+            Keep::Moving if no_new_layer && preview::Plan::small(&screen_spans) => Some(screen_spans),
+            Keep::Nothing if !floats.blurs() && preview::Plan::whole_fits(target_size) => {
+                Some(vec![[0, 0, width, height]])
+            }
+            _ => None,
+        };
         let mut cursor = (cursor_rects, smear_quad, cursor_glyph);
         if self.previews
-            && keep == Keep::Moving
             && still
             && plain
-            && no_new_layer
-            && preview::Plan::small(&screen_spans)
+            && let Some(spans) = cpu_spans
         {
             // The message grid is copied too, its separator drawn under
             // it; where a float shows, the GPU draws the frame alone.
@@ -1072,16 +1122,17 @@ impl Renderer {
                     }
                 }
             }
-            let clear = screen_spans.iter().all(|&span| !over.iter().any(|&b| overlaps(b, span)));
+            let clear = spans.iter().all(|&span| !over.iter().any(|&b| overlaps(b, span)));
             if clear {
                 let (cursor_rects, smear, cursor_glyph) = cursor;
                 let plan = preview::Plan {
                     messages,
                     separators: layout.separators.clone(),
-                    spans: screen_spans,
+                    spans,
                     pad: (pad.left, pad.top),
                     screen: (width, height),
-                    across: scrolled.then_some(target_size.0),
+                    across: (scrolled || first).then_some(target_size.0),
+                    target_height: first.then_some(target_size.1),
                     bg: normal_bg,
                     cursor_rects,
                     smear,
@@ -1093,11 +1144,16 @@ impl Renderer {
                         // The layers' rows drawn now are drawn on the GPU
                         // by the next frame it draws; the bands, composed
                         // by the next that composes them (as moved rows).
+                        // A layer made now is cleared by the first pass
+                        // the GPU draws into it; the target's padding, by
+                        // the next frame the GPU draws.
                         for update in &updates {
                             let Some(layer) = self.layers.get_mut(&update.grid) else { continue };
                             update.slots.iter().for_each(|&slot| layer.behind[slot] = true);
+                            layer.unclear = layer.unclear.or(update.clear);
                         }
                         self.stale = merge_bands(self.stale.iter().chain(&bands).copied().collect());
+                        self.unpadded |= first;
                         (Vec::new(), None, None)
                     }
                     None => (plan.cursor_rects, plan.smear, plan.cursor_glyph),
@@ -1106,10 +1162,30 @@ impl Renderer {
         }
         let (cursor_rects, smear_quad, cursor_glyph) = cursor;
         let on_gpu = self.previewed.is_none();
-        // Prepared before any pass is recorded: preparing can grow the atlas.
-        let caught_up = if on_gpu { self.prepare_caught_up(frame) } else { Vec::new() };
+        // Prepared before any pass is recorded: preparing can grow the
+        // atlas. A frame drawn on the CPU prepares nothing: the rows it
+        // drew are prepared when the GPU catches up on them.
+        let caught_up = match on_gpu {
+            true => {
+                if maybe_cpu {
+                    self.prepare_text(frame, &updates);
+                }
+                self.prepare_caught_up(frame)
+            }
+            false => Vec::new(),
+        };
         let mut encoder =
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        // Layers only frames drawn on the CPU drew into are cleared by the
+        // first pass the GPU draws into them.
+        let mut unclear: Vec<(GridId, [f32; 4])> = match on_gpu {
+            true => self.layers.iter_mut().filter_map(|(&grid, l)| Some((grid, l.unclear.take()?))).collect(),
+            false => Vec::new(),
+        };
+        let mut take_clear = |grid: GridId| {
+            let at = unclear.iter().position(|&(g, _)| g == grid)?;
+            Some(unclear.swap_remove(at).1)
+        };
         for update in &updates {
             let layer = &self.layers[&update.grid];
             let Some([x0, y0, x1, y1]) = update.drawn else { continue };
@@ -1117,7 +1193,7 @@ impl Renderer {
             if !on_gpu {
                 continue;
             }
-            let mut pass = match update.clear {
+            let mut pass = match update.clear.or_else(|| take_clear(update.grid)) {
                 Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
                 None => load_pass(&mut encoder, &layer.view, "layer rows"),
             };
@@ -1136,7 +1212,10 @@ impl Renderer {
         for (grid, [x0, y0, x1, y1], rects) in &caught_up {
             let layer = &self.layers[grid];
             let Some(text) = &layer.caught_up else { continue };
-            let mut pass = load_pass(&mut encoder, &layer.view, "rows drawn on the CPU");
+            let mut pass = match take_clear(*grid) {
+                Some(color) => clear_pass(&mut encoder, &layer.view, color, "layer drawn on the CPU"),
+                None => load_pass(&mut encoder, &layer.view, "rows drawn on the CPU"),
+            };
             pass.set_scissor_rect(*x0, *y0, x1 - x0, y1 - y0);
             for (rects, blend) in [(&rects.replace, Blend::Replace), (&rects.over, Blend::Over)] {
                 let frame_rects = Some(&mut self.frame_rects);
@@ -1145,6 +1224,9 @@ impl Renderer {
             if let Err(e) = text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
             }
+        }
+        for (grid, color) in unclear {
+            clear_pass(&mut encoder, &self.layers[&grid].view, color, "layer drawn on the CPU");
         }
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
@@ -1291,7 +1373,11 @@ impl Renderer {
         };
         let moved_rows = reused.kept.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top));
         let all_damage = merge_bands(damage.iter().copied().chain(moved_rows).collect());
-        let strips = if whole { pad.strips(target_size, normal_bg) } else { Vec::new() };
+        let strips = match whole || self.unpadded {
+            true => pad.strips(target_size, normal_bg),
+            false => Vec::new(),
+        };
+        self.unpadded &= !on_gpu;
         let particles = !self.cursor_vfx.is_empty();
         if on_gpu
             && (!cursor_rects.is_empty()
@@ -1716,24 +1802,6 @@ impl Renderer {
             Some([0, y0.min(top), width_px, y1.max(top + m.height)])
         });
         let (changes, drawn) = (cut(changes), cut(drawn));
-        // Glyphs are cut to the columns drawn (`drawn`): only what is
-        // drawn there is prepared.
-        let (left, right) = drawn.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
-        let slots = dirty.iter().map(|&(_, slot)| slot);
-        let color = text::color(frame.defaults.fg);
-        let areas = row_text_areas(&layer.shaped, slots, m.height, (left, right), color);
-        layer.viewport.update(&self.queue, Resolution { width: width_px, height: height_px });
-        if let Err(e) = layer.text.prepare(
-            &self.device,
-            &self.queue,
-            &mut self.fonts.system,
-            &mut self.pipelines.atlas,
-            &layer.viewport,
-            areas,
-            &mut self.swash,
-        ) {
-            log::error!("preparing text failed: {e}");
-        }
         let clear = std::mem::take(&mut layer.fresh).then(|| rgba(frame.defaults.bg, self.opacity.normal));
         Some(LayerUpdate {
             grid: grid_id,
@@ -1747,6 +1815,34 @@ impl Renderer {
             replace: rects.replace,
             over: rects.over,
         })
+    }
+
+    /// The text of the rows `updates` draw, prepared for the GPU (their
+    /// glyphs rasterised into the atlas), cut to the columns drawn: for a
+    /// frame the GPU draws, before any pass is recorded (preparing can
+    /// grow the atlas, and every pass must see the final atlas).
+    fn prepare_text(&mut self, frame: &Frame, updates: &[LayerUpdate]) {
+        let m = self.fonts.metrics();
+        let color = text::color(frame.defaults.fg);
+        for update in updates {
+            let Some(layer) = self.layers.get_mut(&update.grid) else { continue };
+            let (left, right) = update.drawn.map_or((0, 0), |[x0, _, x1, _]| (x0 as i32, x1 as i32));
+            let slots = update.slots.iter().copied();
+            let areas = row_text_areas(&layer.shaped, slots, m.height, (left, right), color);
+            let (width, height) = layer.size;
+            layer.viewport.update(&self.queue, Resolution { width, height });
+            if let Err(e) = layer.text.prepare(
+                &self.device,
+                &self.queue,
+                &mut self.fonts.system,
+                &mut self.pipelines.atlas,
+                &layer.viewport,
+                areas,
+                &mut self.swash,
+            ) {
+                log::error!("preparing text failed: {e}");
+            }
+        }
     }
 
     /// The rows of every layer that frames drawn on the CPU drew and the
@@ -1861,6 +1957,7 @@ impl Renderer {
                 self.layer_ids
             },
             fresh: true,
+            unclear: None,
             texture,
             placed: composite::Placement::fixed([0.0; 2], [w as f32, h as f32]),
             seen,

@@ -143,7 +143,25 @@ impl Offscreen {
         let fits =
             |t: &&wgpu::Texture| (t.width(), t.height()) == size && (shown.width, shown.height) == size;
         let (Some(target), true) = (self.kept.as_ref().filter(fits), self.placed.is_some()) else {
-            let (image, stats) = self.render_kept(frame, cursor)?;
+            // A whole frame into a new target, drawn on the CPU where the
+            // X11 presenter's would be.
+            let target = self.target(size);
+            let (stats, commands) = self.renderer.encode(frame, &target, cursor, Keep::Nothing);
+            let target = self.kept.insert(target).clone();
+            if let Some(preview) = self.renderer.preview() {
+                let (rows, mut pixels) = (Rows::new(size.1), vec![0; size.0 as usize * size.1 as usize]);
+                as_rgba(&preview).write_to(&mut pixels, &rows, size.0 as usize);
+                *shown = Image {
+                    width: size.0,
+                    height: size.1,
+                    rgba: pixels.iter().flat_map(|p| p.to_ne_bytes()).collect(),
+                };
+                self.placed = Some((rows, pixels));
+                self.previewed = Some((preview, shown.clone()));
+                return Ok(stats);
+            }
+            self.gpu.queue.submit([commands.finish()]);
+            let image = self.read_back(&target)?;
             let pixels =
                 image.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
             self.placed = Some((Rows::new(image.height), pixels));
@@ -162,14 +180,7 @@ impl Offscreen {
         // commands were recorded).
         if let Some(preview) = self.renderer.preview() {
             rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
-            // 0xAARRGGBB to this buffer's R, G, B, A bytes.
-            let swap =
-                |p: u32| u32::from_ne_bytes([(p >> 16) as u8, (p >> 8) as u8, p as u8, (p >> 24) as u8]);
-            let bytes = Preview {
-                spans: preview.spans.clone(),
-                pixels: preview.pixels.iter().map(|&p| swap(p)).collect(),
-            };
-            bytes.write_to(pixels, rows, width);
+            as_rgba(&preview).write_to(pixels, rows, width);
             shown.rgba = screen_order(rows, pixels);
             self.previewed = Some((preview, shown.clone()));
             return Ok(stats);
@@ -289,4 +300,10 @@ impl Offscreen {
         buffer.unmap();
         Ok(Image { width, height, rgba })
     }
+}
+
+/// A preview's pixels (0xAARRGGBB) as this buffer's R, G, B, A bytes.
+fn as_rgba(preview: &Preview) -> Preview {
+    let swap = |p: u32| u32::from_ne_bytes([(p >> 16) as u8, (p >> 8) as u8, p as u8, (p >> 24) as u8]);
+    Preview { spans: preview.spans.clone(), pixels: preview.pixels.iter().map(|&p| swap(p)).collect() }
 }

@@ -13,12 +13,19 @@
 //! frame drew are `behind`, drawn whole by the next frame the GPU draws,
 //! before anything is composed from them; the target's bands it composed
 //! are left stale, as a scroll's moved rows are, until a frame composes
-//! them. The two ways differ at most by rounding (see `tests/render.rs`).
+//! them. A whole frame into a target that holds nothing yet (a window's
+//! first frame, or its first at a new size) is drawn here too, the
+//! padding with it; the layers it made are cleared by the first pass the
+//! GPU draws into them, and the target's padding by the next frame the
+//! GPU draws. The two ways differ at most by rounding (see
+//! `tests/render.rs`).
 //!
 //! ```text
-//!   encode: layers prepared, composition planned
-//!     ├─ small: spans drawn here (tens of µs) → shown; rows behind, bands stale
-//!     └─ else: rows behind drawn, frame recorded → GPU, read back, shown
+//!   encode: rows shaped, composition planned
+//!     ├─ small, or whole into a new target: spans drawn here → shown;
+//!     │    rows behind (their text not prepared for the GPU), bands stale
+//!     └─ else: text prepared, rows behind drawn, frame recorded → GPU,
+//!          read back, shown
 //! ```
 
 use glyphon::cosmic_text::SwashContent;
@@ -38,6 +45,14 @@ use crate::model::{Frame, GridId};
 /// a frame through lavapipe about a millisecond however small.
 const MOST_PIXELS: u64 = 160_000;
 
+/// The most pixels a whole frame drawn on the CPU may have (a target that
+/// holds nothing yet: a window's first frame, or its first at a new
+/// size; 1920x1200 fits). For a first frame of 900x600 lavapipe took 13
+/// to 20 ms from submission to done (its first draws, every texture
+/// touched for the first time), after waiting for its queue; drawn here
+/// it takes about 5 ms, 3 of them rasterising its 50 glyphs.
+const MOST_WHOLE_PIXELS: u64 = 2_400_000;
+
 /// What `encode` leaves for a frame that can be drawn on the CPU.
 pub(super) struct Plan {
     /// The spans composed, on the screen (inside the padding).
@@ -46,9 +61,13 @@ pub(super) struct Plan {
     pub pad: (u32, u32),
     /// The screen's size (inside the padding).
     pub screen: (u32, u32),
-    /// For a frame that moves rows: the spans are rows shown anew, drawn
-    /// across the target, this many pixels wide (the padding included).
+    /// For a frame that moves rows, or a whole frame: the spans are rows
+    /// shown anew, drawn across the target, this many pixels wide (the
+    /// padding included).
     pub across: Option<u32>,
+    /// For a whole frame: the target's height (the padding above and
+    /// below the screen is drawn too).
+    pub target_height: Option<u32>,
     /// What lies under the layers.
     pub bg: [f32; 4],
     /// The message grid's copies to the screen, and its separator (drawn
@@ -66,6 +85,13 @@ impl Plan {
     pub fn small(spans: &[[u32; 4]]) -> bool {
         let area: u64 = spans.iter().map(|s| u64::from(s[2] - s[0]) * u64::from(s[3] - s[1])).sum();
         area > 0 && area <= MOST_PIXELS
+    }
+
+    /// Whether a whole frame into a target of this size that holds
+    /// nothing yet is drawn on the CPU.
+    pub fn whole_fits((width, height): (u32, u32)) -> bool {
+        let area = u64::from(width) * u64::from(height);
+        area > 0 && area <= MOST_WHOLE_PIXELS
     }
 }
 
@@ -115,9 +141,23 @@ impl Renderer {
         let windows = self.last_shown.iter().map(|s| (s.grid, &s.copies[..]));
         let messages = plan.messages.iter().map(|(grid, copies)| (*grid, &copies[..]));
         let layers: Vec<(GridId, &[Copy])> = windows.chain(messages).collect();
-        let whole = Area { x0: i64::MIN, y0: i64::MIN, x1: i64::MAX, y1: i64::MAX };
+        let (left, top) = (i64::from(plan.pad.0), i64::from(plan.pad.1));
+        // The cursor and the separators are cut to the screen, as the
+        // GPU's viewport cuts them.
+        let whole = Area::new([0, 0], [plan.screen.0, plan.screen.1]);
         for &span in &plan.spans {
-            let mut canvas = Canvas::new(span, plan.bg);
+            let [x0, y0, x1, y1] = span;
+            // A row shown anew holds nothing of the last frame: the
+            // padding beside the screen is drawn too, and in a whole
+            // frame the padding above and below it.
+            let mut area = Area { x0: x0.into(), y0: y0.into(), x1: x1.into(), y1: y1.into() };
+            if let Some(target_width) = plan.across {
+                (area.x0, area.x1) = (-left, i64::from(target_width) - left);
+            }
+            if let Some(target_height) = plan.target_height {
+                (area.y0, area.y1) = (-top, i64::from(target_height) - top);
+            }
+            let mut canvas = Canvas::new(area, plan.bg);
             for (n, &(grid, copies)) in layers.iter().enumerate() {
                 if n == self.last_shown.len() {
                     canvas.rects(&plan.separators, (0, 0), whole, true)?;
@@ -183,25 +223,18 @@ impl Renderer {
                 let glyphs = Glyphs { buffer, at: (*x, *y), bounds, color: *color };
                 canvas.text(&mut self.swash, &mut self.fonts.system, glyphs, (0, 0), whole)?;
             }
-            let [x0, y0, x1, y1] = span;
-            let (left, top) = plan.pad;
-            match plan.across {
-                // A row shown anew holds nothing of the last frame: the
-                // padding beside the screen is drawn too.
-                Some(target_width) => {
-                    let bg = argb(premultiplied(plan.bg));
-                    let right = (target_width - left - plan.screen.0) as usize;
-                    for row in canvas.pixels.chunks_exact((x1 - x0) as usize) {
-                        out.pixels.extend(std::iter::repeat_n(bg, left as usize));
-                        out.pixels.extend_from_slice(row);
-                        out.pixels.extend(std::iter::repeat_n(bg, right));
-                    }
-                    out.spans.push([0, y0 + top, target_width, y1 + top]);
-                }
-                None => {
-                    out.spans.push([x0 + left, y0 + top, x1 + left, y1 + top]);
-                    out.pixels.extend_from_slice(&canvas.pixels);
-                }
+            // On the target: moved by the padding.
+            let on_target = |v: i64, by: i64| (v + by) as u32;
+            let Area { x0, y0, x1, y1 } = canvas.area;
+            out.spans.push([
+                on_target(x0, left),
+                on_target(y0, top),
+                on_target(x1, left),
+                on_target(y1, top),
+            ]);
+            match out.pixels.is_empty() {
+                true => out.pixels = canvas.pixels,
+                false => out.pixels.extend_from_slice(&canvas.pixels),
             }
         }
         Some(out)
@@ -265,9 +298,8 @@ struct Canvas {
 }
 
 impl Canvas {
-    fn new([x0, y0, x1, y1]: [u32; 4], bg: [f32; 4]) -> Canvas {
-        let area = Area { x0: x0.into(), y0: y0.into(), x1: x1.into(), y1: y1.into() };
-        let count = (x1 - x0) as usize * (y1 - y0) as usize;
+    fn new(area: Area, bg: [f32; 4]) -> Canvas {
+        let count = (area.x1 - area.x0) as usize * (area.y1 - area.y0) as usize;
         Canvas { area, pixels: vec![argb(premultiplied(bg)); count] }
     }
 
@@ -439,7 +471,7 @@ mod tests {
 
     #[test]
     fn rects_fill_the_pixels_whose_centres_they_cover() {
-        let mut canvas = Canvas::new([0, 0, 4, 2], [0.0, 0.0, 0.0, 1.0]);
+        let mut canvas = Canvas::new(Area { x0: 0, y0: 0, x1: 4, y1: 2 }, [0.0, 0.0, 0.0, 1.0]);
         let white = [1.0, 1.0, 1.0, 1.0];
         // 1.4..2.6 covers the centres 1.5 and 2.5; the second row only.
         let rect = Rect::solid(1.4, 1.0, 1.2, 5.0, white);
