@@ -37,6 +37,6 @@ echo "new: median $(med "${b[@]}") ms  (${b[*]})"
 stage() { awk -v s="$1" '$1 == s { print $2 }' "$home/$2.stages" 2>/dev/null | sort -g |
     awk '{ v[NR] = $1 } END { print NR == 0 ? "n/a" : (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "stage: old new (median ms after main)"
-for s in instance-ready adapter-ready device-ready nvim-attached pipelines-ready frame-built frame-submitted gpu-done presented; do
+for s in instance-ready adapter-ready device-ready nvim-attached pipelines-ready frame-built previewed frame-submitted gpu-done presented; do
     echo "$s: $(stage $s old) $(stage $s new)"
 done
