@@ -717,33 +717,30 @@ impl Renderer {
     /// Draws `frame` into `target`, which must allow `COPY_DST` and
     /// `RENDER_ATTACHMENT` and have the renderer's format.
     pub fn render(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode_on_gpu(frame, target, cursor, Keep::Nothing);
-        self.submit(commands.finish());
-        stats
+        self.on_gpu(frame, target, cursor, Keep::Nothing)
     }
 
-    /// `encode` for a caller that shows no frame drawn on the CPU (see
-    /// `preview`): the frame's commands are always recorded.
-    fn encode_on_gpu(
+    /// `encode` and submit, for a caller that shows no frame drawn on the
+    /// CPU (see `preview`): the frame's commands are always recorded.
+    fn on_gpu(
         &mut self,
         frame: &Frame,
         target: &wgpu::Texture,
         cursor: CursorState,
         keep: Keep,
-    ) -> (RenderStats, wgpu::CommandEncoder) {
+    ) -> RenderStats {
         let previews = std::mem::replace(&mut self.previews, false);
-        let encoded = self.encode(frame, target, cursor, keep);
+        let (stats, commands) = self.encode(frame, target, cursor, keep);
         self.previews = previews;
-        encoded
+        self.submit(commands.finish());
+        stats
     }
 
     /// Like `render`, into a target that still holds what the previous
     /// call drew: only the bands that changed are written, and
     /// `RenderStats::damage` names them.
     pub fn render_kept(&mut self, frame: &Frame, target: &wgpu::Texture, cursor: CursorState) -> RenderStats {
-        let (stats, commands) = self.encode_on_gpu(frame, target, cursor, Keep::LastFrame);
-        self.submit(commands.finish());
-        stats
+        self.on_gpu(frame, target, cursor, Keep::LastFrame)
     }
 
     /// Begins making the pipelines no first frame needs (see `Later`), if
