@@ -40,6 +40,8 @@ fn main() -> ExitCode {
         // SAFETY: no other thread has started yet.
         unsafe { vireo::render::gpu::rasterise_on_the_queue_thread() };
     }
+    // SAFETY: no other thread has started yet.
+    unsafe { vireo::render::gpu::load_lavapipe_alone_without_a_gpu() };
     let var = |name: &str| std::env::var(name).ok();
     let loaded = cli.settings(&matches, &var);
     if cli.version {

@@ -5,7 +5,7 @@ mod common;
 
 use common::window::*;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -119,10 +119,6 @@ fn clicks_move_the_cursor_in_windows_and_floats() {
     assert!(placement.is_some());
 }
 
-/// On lavapipe (Vulkan on the CPU) the window's frames are rasterised on
-/// lavapipe's queue thread, with no rasteriser threads to wake, unless the
-/// user sets `LP_NUM_THREADS`; nvim gets the environment vireo was
-/// started with.
 /// `VIREO_PRESENT=surface` (the README's advice for garbled frames on a
 /// machine without a GPU) shows nvim's screen through the swapchain: on
 /// lavapipe a window with an alpha channel stayed black.
@@ -148,13 +144,33 @@ fn a_forced_swapchain_shows_the_screen() {
     std::fs::remove_file(socket).ok();
 }
 
+/// On lavapipe (Vulkan on the CPU) the window's frames are rasterised on
+/// lavapipe's queue thread, with no rasteriser threads to wake, unless the
+/// user sets `LP_NUM_THREADS`; on a machine with no GPU the Vulkan loader
+/// loads lavapipe alone, unless the user chose the drivers. nvim gets the
+/// environment vireo was started with.
 #[test]
-fn lavapipe_draws_without_rasteriser_threads_unless_the_user_asks_for_them() {
+fn lavapipe_runs_alone_on_one_thread_unless_the_user_asks_otherwise() {
+    let no_gpu = vireo::render::gpu::lavapipe_alone(
+        Path::new("/dev"),
+        &[PathBuf::from("/usr/share/vulkan/icd.d")],
+        std::env::consts::ARCH,
+    )
+    .is_some();
+    // Mesa's drivers installed: the manifests that name a libvulkan_*.so.
+    let installed_drivers = std::fs::read_dir("/usr/share/vulkan/icd.d")
+        .into_iter()
+        .flatten()
+        .filter_map(|m| std::fs::read_to_string(m.ok()?.path()).ok())
+        .filter(|manifest| manifest.contains("libvulkan_"))
+        .count();
     for (name, user) in [("lp-default", None), ("lp-user", Some("2"))] {
         let socket = temp(&format!("{name}.sock"));
         let args = listening_args(&socket, &["--grid", "40x8"]);
-        let env: Vec<(&str, &std::path::Path)> =
-            user.iter().map(|n| ("LP_NUM_THREADS", std::path::Path::new(*n))).collect();
+        let env: Vec<(&str, &Path)> = user
+            .iter()
+            .flat_map(|n| [("LP_NUM_THREADS", Path::new(*n)), ("VK_LOADER_DRIVERS_SELECT", Path::new("*"))])
+            .collect();
         let s = Session::launch_with_env(name, &args, &env, false);
         wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
         // A frame on screen: the device, and any threads of its, exist.
@@ -170,15 +186,30 @@ fn lavapipe_draws_without_rasteriser_threads_unless_the_user_asks_for_them() {
             .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
             .filter(|name| name.starts_with("llvmpipe"))
             .count();
-        let seen = remote_expr(&socket, "exists('$LP_NUM_THREADS') ? $LP_NUM_THREADS : 'unset'");
+        // Mesa's Vulkan drivers loaded: libvulkan_lvp.so, libvulkan_intel.so, ...
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        let mut drivers: Vec<&str> = maps
+            .lines()
+            .filter_map(|l| l.rsplit('/').next())
+            .filter(|f| f.starts_with("libvulkan_"))
+            .collect();
+        drivers.sort();
+        drivers.dedup();
+        let seen = |var: &str| remote_expr(&socket, &format!("exists('${var}') ? ${var} : 'unset'"));
+        assert_eq!(seen("VK_ICD_FILENAMES"), "unset", "nvim's environment");
         match user {
             None => {
                 assert_eq!(rasterisers, 0, "rasteriser threads");
-                assert_eq!(seen, "unset", "nvim's environment");
+                assert_eq!(seen("LP_NUM_THREADS"), "unset", "nvim's environment");
+                if no_gpu {
+                    assert_eq!(drivers, ["libvulkan_lvp.so"], "drivers loaded");
+                }
             }
             Some(n) => {
                 assert_eq!(rasterisers.to_string(), n, "rasteriser threads");
-                assert_eq!(seen, n, "nvim's environment");
+                assert_eq!(seen("LP_NUM_THREADS"), n, "nvim's environment");
+                assert_eq!(seen("VK_LOADER_DRIVERS_SELECT"), "*", "nvim's environment");
+                assert_eq!(drivers.len(), installed_drivers, "drivers loaded: {drivers:?}");
             }
         }
         std::fs::remove_file(socket).ok();
