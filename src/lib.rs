@@ -13,6 +13,7 @@ pub mod cli;
 pub mod input;
 pub mod model;
 pub mod nvim;
+pub mod own_env;
 pub mod present;
 pub mod render;
 pub mod replay;

@@ -39,6 +39,11 @@ fn main() -> ExitCode {
     if cli.snapshot.is_none() && cli.snapshot_text.is_none() {
         // SAFETY: no other thread has started yet.
         unsafe { vireo::render::gpu::rasterise_on_the_queue_thread() };
+        // SAFETY: as above.
+        #[cfg(all(unix, not(target_os = "macos")))]
+        unsafe {
+            vireo::input::xim::cache_the_compose_table()
+        };
     }
     // SAFETY: no other thread has started yet.
     unsafe { vireo::render::gpu::load_lavapipe_alone_without_a_gpu() };
@@ -100,7 +105,7 @@ fn fork() -> ExitCode {
     use std::io::BufRead;
     let started = std::env::current_exe().and_then(|exe| {
         let mut cmd = std::process::Command::new(exe);
-        for name in vireo::render::gpu::own_variables() {
+        for name in vireo::own_env::variables() {
             cmd.env_remove(name);
         }
         cmd.args(std::env::args_os().skip(1))

@@ -147,10 +147,11 @@ fn a_forced_swapchain_shows_the_screen() {
 /// On lavapipe (Vulkan on the CPU) the window's frames are rasterised on
 /// lavapipe's queue thread, with no rasteriser threads to wake, unless the
 /// user sets `LP_NUM_THREADS`; on a machine with no GPU the Vulkan loader
-/// loads lavapipe alone, unless the user chose the drivers. nvim gets the
-/// environment vireo was started with.
+/// loads lavapipe alone, unless the user chose the drivers; Xlib keeps its
+/// compiled compose table in vireo's cache folder, unless the user named
+/// one. nvim gets the environment vireo was started with.
 #[test]
-fn lavapipe_runs_alone_on_one_thread_unless_the_user_asks_otherwise() {
+fn lavapipe_the_vulkan_loader_and_xlib_get_vireos_settings_unless_the_user_chose() {
     let no_gpu = vireo::render::gpu::lavapipe_alone(
         Path::new("/dev"),
         &[PathBuf::from("/usr/share/vulkan/icd.d")],
@@ -167,10 +168,16 @@ fn lavapipe_runs_alone_on_one_thread_unless_the_user_asks_otherwise() {
     for (name, user) in [("lp-default", None), ("lp-user", Some("2"))] {
         let socket = temp(&format!("{name}.sock"));
         let args = listening_args(&socket, &["--grid", "40x8"]);
-        let env: Vec<(&str, &Path)> = user
-            .iter()
-            .flat_map(|n| [("LP_NUM_THREADS", Path::new(*n)), ("VK_LOADER_DRIVERS_SELECT", Path::new("*"))])
-            .collect();
+        let cache = temp(&format!("{name}-cache"));
+        let users_compose_cache = temp(&format!("{name}-compose"));
+        let mut env: Vec<(&str, &Path)> = vec![("XDG_CACHE_HOME", &cache)];
+        if let Some(n) = user {
+            env.extend([
+                ("LP_NUM_THREADS", Path::new(n)),
+                ("VK_LOADER_DRIVERS_SELECT", Path::new("*")),
+                ("XCOMPOSECACHE", &users_compose_cache),
+            ]);
+        }
         let s = Session::launch_with_env(name, &args, &env, false);
         wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
         // A frame on screen: the device, and any threads of its, exist.
@@ -204,15 +211,20 @@ fn lavapipe_runs_alone_on_one_thread_unless_the_user_asks_otherwise() {
                 if no_gpu {
                     assert_eq!(drivers, ["libvulkan_lvp.so"], "drivers loaded");
                 }
+                assert_eq!(seen("XCOMPOSECACHE"), "unset", "nvim's environment");
+                assert!(cache.join("vireo/compose").is_dir(), "the compose cache's folder");
             }
             Some(n) => {
                 assert_eq!(rasterisers.to_string(), n, "rasteriser threads");
                 assert_eq!(seen("LP_NUM_THREADS"), n, "nvim's environment");
                 assert_eq!(seen("VK_LOADER_DRIVERS_SELECT"), "*", "nvim's environment");
                 assert_eq!(drivers.len(), installed_drivers, "drivers loaded: {drivers:?}");
+                assert_eq!(Path::new(&seen("XCOMPOSECACHE")), users_compose_cache, "nvim's environment");
+                assert!(!cache.join("vireo/compose").exists(), "vireo's compose cache");
             }
         }
         std::fs::remove_file(socket).ok();
+        std::fs::remove_dir_all(cache).ok();
     }
 }
 

@@ -128,7 +128,7 @@ pub fn opener_command(url: &str, opener: Option<&Path>) -> Command {
         None => Command::new("xdg-open"),
     };
     command.arg(url);
-    for name in crate::render::gpu::own_variables() {
+    for name in crate::own_env::variables() {
         command.env_remove(name);
     }
     command

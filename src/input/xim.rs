@@ -30,6 +30,34 @@ use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
 
+/// Xlib's variable for the folder of its compiled compose tables.
+const COMPOSE_CACHE: &str = "XCOMPOSECACHE";
+
+/// Has Xlib keep its compiled compose table in vireo's cache folder
+/// (`$XDG_CACHE_HOME/vireo/compose`), unless the user named a folder.
+/// Without an input method server, Xlib's local input method, which
+/// winit opens with the event loop, reads the locale's Compose file
+/// (half a megabyte) at every start: 12 to 16 ms on the main thread, and
+/// twice that beside the graphics device and nvim starting. With the
+/// folder it compiles the table once and then maps it (0.2 ms). Xlib
+/// keeps no such cache for root. Only Xlib reads the variable.
+///
+/// # Safety
+/// No other thread may be running: it sets an environment variable.
+#[cfg(not(target_os = "macos"))]
+pub unsafe fn cache_the_compose_table() {
+    let var = |name: &str| std::env::var_os(name).map(std::path::PathBuf::from).filter(|p| p.is_absolute());
+    let folder = || {
+        let cache = var("XDG_CACHE_HOME").or_else(|| Some(var("HOME")?.join(".cache")))?;
+        let folder = cache.join("vireo").join("compose");
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&folder).ok()?;
+        Some(folder)
+    };
+    // SAFETY: the caller runs no other thread.
+    unsafe { crate::own_env::set_unless_users(COMPOSE_CACHE, folder) };
+}
+
 /// How long one loop iteration may wait before the watchdog steps in: far
 /// longer than a working input method takes to answer, even on a loaded
 /// machine, and short enough that a user sees a hiccup, not a hang.

@@ -2,13 +2,9 @@
 //! (lavapipe) on machines with no GPU.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// lavapipe's setting for its rasteriser threads.
 const LP_THREADS: &str = "LP_NUM_THREADS";
-
-/// Whether vireo set `LP_THREADS` itself.
-static LP_THREADS_SET: AtomicBool = AtomicBool::new(false);
 
 /// Has lavapipe (Vulkan on the CPU) rasterise on its queue thread, unless
 /// the user set `LP_NUM_THREADS`. By default lavapipe hands each render
@@ -21,19 +17,13 @@ static LP_THREADS_SET: AtomicBool = AtomicBool::new(false);
 /// # Safety
 /// No other thread may be running: it sets an environment variable.
 pub unsafe fn rasterise_on_the_queue_thread() {
-    if std::env::var_os(LP_THREADS).is_none() {
-        // SAFETY: the caller runs no other thread.
-        unsafe { std::env::set_var(LP_THREADS, "0") };
-        LP_THREADS_SET.store(true, Ordering::Relaxed);
-    }
+    // SAFETY: the caller runs no other thread.
+    unsafe { crate::own_env::set_unless_users(LP_THREADS, || Some("0")) };
 }
 
 /// The Vulkan loader's list of driver manifests to load: the name every
 /// loader reads (newer ones also read it as `VK_DRIVER_FILES`).
 const DRIVER_FILES: &str = "VK_ICD_FILENAMES";
-
-/// Whether vireo set `DRIVER_FILES` itself.
-static DRIVER_FILES_SET: AtomicBool = AtomicBool::new(false);
 
 /// The loader's variables with which a user chooses the drivers.
 const USER_DRIVER_VARIABLES: [&str; 5] = [
@@ -58,14 +48,9 @@ pub unsafe fn load_lavapipe_alone_without_a_gpu() {
     if USER_DRIVER_VARIABLES.iter().any(|name| std::env::var_os(name).is_some()) {
         return;
     }
-    let Some(manifest) =
-        lavapipe_alone(Path::new("/dev"), &driver_manifest_folders(), std::env::consts::ARCH)
-    else {
-        return;
-    };
+    let manifest = || lavapipe_alone(Path::new("/dev"), &driver_manifest_folders(), std::env::consts::ARCH);
     // SAFETY: the caller runs no other thread.
-    unsafe { std::env::set_var(DRIVER_FILES, manifest) };
-    DRIVER_FILES_SET.store(true, Ordering::Relaxed);
+    unsafe { crate::own_env::set_unless_users(DRIVER_FILES, manifest) };
 }
 
 /// lavapipe's driver manifest for `arch` in the first of `folders` that
@@ -113,16 +98,6 @@ fn driver_manifest_folders() -> Vec<PathBuf> {
         .chain(std::env::split_paths(&data_dirs))
         .map(|folder| folder.join("vulkan/icd.d"))
         .collect()
-}
-
-/// The variables vireo set in its own environment for the driver: taken
-/// out of its children's (nvim, a link opener), which get the environment
-/// vireo was started with.
-pub fn own_variables() -> impl Iterator<Item = &'static str> {
-    [(LP_THREADS, &LP_THREADS_SET), (DRIVER_FILES, &DRIVER_FILES_SET)]
-        .into_iter()
-        .filter(|(_, set)| set.load(Ordering::Relaxed))
-        .map(|(name, _)| name)
 }
 
 /// Why no GPU device could be had.

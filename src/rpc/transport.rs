@@ -42,7 +42,7 @@ pub struct Embedded {
 /// complaints reach the user's terminal.
 pub fn spawn_embedded(binary: &Path, args: &[String]) -> Result<Embedded, ConnectError> {
     let mut command = Command::new(binary);
-    for name in crate::render::gpu::own_variables() {
+    for name in crate::own_env::variables() {
         command.env_remove(name);
     }
     let mut child = command

@@ -95,7 +95,7 @@ pub fn ensure(name: &str, binary: &Path, args: &[String]) -> Result<(PathBuf, bo
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    for name in crate::render::gpu::own_variables() {
+    for name in crate::own_env::variables() {
         cmd.env_remove(name);
     }
     {
