@@ -20,7 +20,7 @@ mod display;
 mod input;
 mod schedule;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
@@ -107,26 +107,49 @@ pub fn run(
         nvim::Target::Server(addr) => crate::rpc::transport::check_server(addr),
     }
     .map_err(nvim::StartError::from)?;
-    // The graphics device is the longest step to the first frame: it
-    // starts first, and the rest (the display connection, nvim, fonts, the
-    // window) happens meanwhile.
+    // The graphics device and nvim are the longest steps to the first
+    // frame: they start first, on threads of their own, and the display
+    // connection (where Xlib's local input method reads the Compose table:
+    // 25 to 40 ms), fonts and the window are made here meanwhile.
     let preparing = Preparing::start().map_err(AppError::Thread)?;
-    let event_loop = EventLoop::<UserEvent>::with_user_event().build().map_err(AppError::EventLoop)?;
-    let proxy = event_loop.create_proxy();
-    let wake_proxy = proxy.clone();
-    opts.wake = Some(Arc::new(move || {
-        // The loop is gone only while exiting.
-        wake_proxy.send_event(UserEvent::Wake).ok();
-    }));
     let (cols, rows) = (opts.cols, opts.rows);
     // "+ and "* registers through the system clipboard, with no external tool.
     let clipboard = ClipboardWorker::start().map_err(AppError::Thread)?;
     opts.requests = crate::input::clipboard::handlers(std::mem::take(&mut opts.requests), clipboard.clone());
     opts.init_lua.push(nvim::LuaChunk::new(crate::input::clipboard::PROVIDER_LUA, vec![]));
-    // nvim starts and attaches on the IO thread while the window and the
-    // graphics device are created here.
+    // Wakes before the event loop exists are dropped: the loop drains
+    // everything waiting once nvim is attached (`resumed`).
+    let wake_proxy: Arc<OnceLock<EventLoopProxy<UserEvent>>> = Arc::new(OnceLock::new());
+    let wake_target = wake_proxy.clone();
+    opts.wake = Some(Arc::new(move || {
+        if let Some(proxy) = wake_target.get() {
+            // The loop is gone only while exiting.
+            proxy.send_event(UserEvent::Wake).ok();
+        }
+    }));
     let detachable = matches!(opts.target, nvim::Target::Server(_));
-    let starting = nvim::start_async(opts)?;
+    // Where no display is named the event loop fails at once: nvim is not
+    // started for nothing (its own complaints would follow vireo's).
+    let (early, opts) = match display_named() {
+        true => (Some(nvim::start_async(opts)?), None),
+        false => (None, Some(opts)),
+    };
+    let event_loop = match EventLoop::<UserEvent>::with_user_event().build() {
+        Ok(event_loop) => event_loop,
+        Err(e) => {
+            if let Some(starting) = early {
+                starting.stop();
+            }
+            return Err(AppError::EventLoop(e));
+        }
+    };
+    let proxy = event_loop.create_proxy();
+    wake_proxy.set(proxy.clone()).ok();
+    let starting = match (early, opts) {
+        (Some(starting), _) => starting,
+        (None, Some(opts)) => nvim::start_async(opts)?,
+        (None, None) => unreachable!("nvim's options are kept until it starts"),
+    };
     #[cfg(unix)]
     {
         let raise_proxy = proxy.clone();
@@ -713,6 +736,15 @@ impl App {
     }
 }
 
+/// Whether the environment names a display for winit to connect to (on
+/// macOS and Windows there is always one).
+fn display_named() -> bool {
+    !cfg!(all(unix, not(target_os = "macos")))
+        || ["WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
+}
+
 /// winit's message without the source location it puts in front of OS
 /// errors ("os error at FILE:LINE: "), plus a hint when there is no display.
 fn event_loop_reason(e: &winit::error::EventLoopError) -> String {
@@ -782,6 +814,9 @@ impl ApplicationHandler<UserEvent> for App {
                 }
             }
             Err(e) => {
+                if let Some(starting) = self.starting.take() {
+                    starting.stop();
+                }
                 self.error = Some(e);
                 event_loop.exit();
             }

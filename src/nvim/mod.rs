@@ -262,7 +262,10 @@ impl Starting {
                 }
                 return Err(e);
             }
-            Err(_) => return Err(StartError::Timeout(STARTUP_TIMEOUT)),
+            Err(_) => {
+                self.stop();
+                return Err(StartError::Timeout(STARTUP_TIMEOUT));
+            }
         };
         Ok(Connection {
             session,
@@ -274,6 +277,15 @@ impl Starting {
             io_thread: Some(self.io_thread),
             shutdown: Some(self.shutdown),
         })
+    }
+
+    /// Gives up on the session, attached or not: an embedded nvim is told
+    /// to quit (and killed if it does not), then the IO thread is joined.
+    pub fn stop(self) {
+        self.shutdown.send(()).ok();
+        if self.io_thread.join().is_err() {
+            log::error!("the IO thread panicked");
+        }
     }
 }
 
@@ -512,6 +524,7 @@ async fn io_main(
         Ok::<_, StartError>(api)
     };
     let mut task = task;
+    let mut shutdown = shutdown;
     let result = tokio::select! {
         r = attach => r,
         ended = &mut task => Err(StartError::Ended(match ended {
@@ -519,6 +532,14 @@ async fn io_main(
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         })),
+        _ = &mut shutdown => {
+            // The window could not be made while nvim was starting.
+            if let Some(child) = child.as_mut() {
+                quit_or_kill(&session, child).await;
+            }
+            task.abort();
+            return;
+        }
     };
     match result {
         Ok(api) => {
