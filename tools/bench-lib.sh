@@ -6,7 +6,7 @@
 # CARGO_TARGET_DIR or a wrapper puts it; `nvim_bin`, the nvim to run.
 bench_target() {
     target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-    nvim_bin=$(bash tools/setup.sh --print-nvim)
+    nvim_bin=${VIREO_NVIM:-$(bash tools/setup.sh --print-nvim)}
 }
 
 # bench_vireo: `vireo`, the binary VIREO_BIN names, or else this tree's

@@ -6,10 +6,12 @@ set -euo pipefail
 # Then the median of each start-up stage of their traces (`--trace`; a
 # build without it shows n/a), in ms after main().
 # Both are given --grid 100x30, or --grid $GRID (vireo before --grid took --size COLSxROWS:
-# OLD_GRID_FLAG=--size measures such a build).
+# OLD_GRID_FLAG=--size measures such a build). VIREO_NVIM=PATH names the
+# nvim (for a user that tools/setup.sh has not set up). As root, Xlib keeps
+# no compose cache: run it as another user to measure what users get.
 old=$1; new=$2; runs=${3:-10}
 cd "$(dirname "$0")/.."
-nvim_bin=$(bash tools/setup.sh --print-nvim)
+nvim_bin=${VIREO_NVIM:-$(bash tools/setup.sh --print-nvim)}
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/vireo-runtime-$(id -u)}"
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 display=":$(( 600 + $$ % 300 ))"
