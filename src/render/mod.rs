@@ -525,7 +525,7 @@ pub struct Pipelines {
 }
 
 impl Pipelines {
-    /// Made on two threads: on a CPU adapter each pipeline is compiled
+    /// Made on up to four threads: on a CPU adapter each pipeline is compiled
     /// (2 to 5 ms each with lavapipe), and nothing else is drawn meanwhile.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
         Pipelines::build(device, queue, format, false)
@@ -543,13 +543,16 @@ impl Pipelines {
             // Floats' depth and the cursor's smear: with `warm`, made after
             // the first frame (see `Later`), else beside the rest.
             let other = (!warm).then(|| scope.spawn(|| depth::DepthPipelines::new(device, format)));
+            // The rects' and the composite's compiled beside the text's
+            // (3 to 4 ms each with lavapipe).
+            let rects = scope.spawn(|| yielding(|| RectPipeline::new(device, format)));
+            let composite = scope.spawn(|| yielding(|| CompositePipeline::new(device, format)));
             let cache = Cache::new(device);
             let mut atlas =
                 TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
             let cursor_text = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
             let cursor_viewport = Viewport::new(device, &cache);
-            let rects = RectPipeline::new(device, format);
-            let composite = CompositePipeline::new(device, format);
+            let (rects, composite) = (joined(rects), joined(composite));
             let (layout, device_later) = (rects.globals_layout.clone(), device.clone());
             let mut smear = Later::pending(move || smear::SmearPipeline::new(&device_later, format, &layout));
             let device_later = device.clone();
@@ -562,15 +565,32 @@ impl Pipelines {
             } else {
                 rects.start_shapes();
                 smear.get();
-                let made = other
-                    .map(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-                depth = made.map_or(depth, Later::made);
+                depth = other.map(joined).map_or(depth, Later::made);
             }
             Pipelines { cache, atlas, cursor_text, cursor_viewport, rects, smear, composite, depth }
         });
         crate::trace::mark(crate::trace::Stage::PipelinesReady);
         pipelines
     }
+}
+
+/// Runs `make` on this thread at a lower priority (Linux's nice value is
+/// a thread's own): a pipeline compiled beside the rest gives way to the
+/// main thread, which at start-up may be what the first frame waits for
+/// (Xlib reading the Compose file where it keeps no cache).
+fn yielding<T>(make: impl FnOnce() -> T) -> T {
+    // SAFETY: a plain system call on the calling thread; raising its nice
+    // value needs no privilege, and a refusal changes nothing.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+    make()
+}
+
+/// What a scoped thread made; its panic goes on in the caller.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 impl Renderer {
