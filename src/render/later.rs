@@ -1,9 +1,10 @@
-//! Pipelines no first frame draws with (floats' depth, the cursor's
-//! smear, the rects' shapes): on a CPU adapter each pipeline is compiled,
-//! 2 to 5 ms of CPU, and making them before the first frame delays it.
-//! They are made on a thread of their own once the first frame is on
-//! screen, and waited for at their first use (a first frame that needs
-//! them makes them itself).
+//! Pipelines no first frame drawn on the CPU draws with: on a CPU adapter
+//! each pipeline is compiled, 2 to 5 ms of CPU, and making them before the
+//! first frame delays it. They are made on a thread of their own (the
+//! rects' and the composite's at once, floats' depth, the cursor's smear
+//! and the rects' shapes once the first frame is on screen), and waited
+//! for at their first use (a first frame that needs them waits for them,
+//! or makes them itself).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -22,10 +23,6 @@ enum State<T> {
 impl<T: Send + 'static> Later<T> {
     pub fn pending(make: impl FnOnce() -> T + Send + 'static) -> Later<T> {
         Later(State::Pending(Box::new(make)))
-    }
-
-    pub fn made(made: T) -> Later<T> {
-        Later(State::Made(made))
     }
 
     /// Starts making it on a thread of its own, if not begun.

@@ -518,14 +518,26 @@ pub struct Pipelines {
     atlas: TextAtlas,
     cursor_text: TextRenderer,
     cursor_viewport: Viewport,
-    rects: RectPipeline,
+    /// The layouts the layers and the screen are made with: there at once.
+    rect_globals: wgpu::BindGroupLayout,
+    composite_globals: wgpu::BindGroupLayout,
+    composite_layer: wgpu::BindGroupLayout,
+    /// The rects' and the composite's pipelines: begun at once on a thread
+    /// of their own, and waited for by the first frame the GPU draws (a
+    /// first frame drawn on the CPU needs none).
+    drawing: Later<Arc<Drawing>>,
     smear: Later<smear::SmearPipeline>,
-    composite: CompositePipeline,
     depth: Later<depth::DepthPipelines>,
 }
 
+/// The pipelines nearly every frame the GPU draws uses.
+pub struct Drawing {
+    pub rects: RectPipeline,
+    pub composite: CompositePipeline,
+}
+
 impl Pipelines {
-    /// Made on up to four threads: on a CPU adapter each pipeline is compiled
+    /// Made on four threads: on a CPU adapter each pipeline is compiled
     /// (2 to 5 ms each with lavapipe), and nothing else is drawn meanwhile.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
         Pipelines::build(device, queue, format, false)
@@ -539,38 +551,67 @@ impl Pipelines {
     }
 
     fn build(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat, warm: bool) -> Self {
-        let pipelines = std::thread::scope(|scope| {
-            // Floats' depth and the cursor's smear: with `warm`, made after
-            // the first frame (see `Later`), else beside the rest.
-            let other = (!warm).then(|| scope.spawn(|| depth::DepthPipelines::new(device, format)));
-            // The rects' and the composite's compiled beside the text's
-            // (3 to 4 ms each with lavapipe).
-            let rects = scope.spawn(|| yielding(|| RectPipeline::new(device, format)));
-            let composite = scope.spawn(|| yielding(|| CompositePipeline::new(device, format)));
-            let cache = Cache::new(device);
-            let mut atlas =
-                TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
-            let cursor_text = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
-            let cursor_viewport = Viewport::new(device, &cache);
-            let (rects, composite) = (joined(rects), joined(composite));
-            let (layout, device_later) = (rects.globals_layout.clone(), device.clone());
-            let mut smear = Later::pending(move || smear::SmearPipeline::new(&device_later, format, &layout));
-            let device_later = device.clone();
-            let mut depth = Later::pending(move || depth::DepthPipelines::new(&device_later, format));
-            if warm {
-                let first = warm::FirstFrame { cache: &cache, rects: &rects, composite: &composite };
-                if let Err(e) = first.warm_up(device, queue, format) {
-                    log::warn!("drawing the first frame's draws ahead failed: {e}");
-                }
-            } else {
-                rects.start_shapes();
-                smear.get();
-                depth = other.map(joined).map_or(depth, Later::made);
-            }
-            Pipelines { cache, atlas, cursor_text, cursor_viewport, rects, smear, composite, depth }
-        });
+        let rect_globals = rects::globals_layout(device, "rect globals");
+        let composite_globals = rects::globals_layout(device, "composite globals");
+        let composite_layer = composite::layer_layout(device);
+        let cache = Cache::new(device);
+        // The rects' and the composite's compiled beside the text's (3 to
+        // 4 ms each with lavapipe), then, with `warm`, the first frame's
+        // draws made once.
+        let mut drawing = {
+            let (device, queue, cache) = (device.clone(), queue.clone(), cache.clone());
+            let (rect_globals, composite_globals, composite_layer) =
+                (rect_globals.clone(), composite_globals.clone(), composite_layer.clone());
+            Later::pending(move || {
+                yielding(|| {
+                    let rects = RectPipeline::new(&device, format, rect_globals);
+                    let composite =
+                        CompositePipeline::new(&device, format, composite_globals, composite_layer);
+                    if warm {
+                        let first = warm::FirstFrame { cache: &cache, rects: &rects, composite: &composite };
+                        if let Err(e) = first.warm_up(&device, &queue, format) {
+                            log::warn!("drawing the first frame's draws ahead failed: {e}");
+                        }
+                    }
+                    Arc::new(Drawing { rects, composite })
+                })
+            })
+        };
+        drawing.start();
+        let mut atlas = TextAtlas::with_color_mode(device, queue, &cache, format, glyphon::ColorMode::Web);
+        let cursor_text = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
+        let cursor_viewport = Viewport::new(device, &cache);
+        let (layout, device_later) = (rect_globals.clone(), device.clone());
+        let mut smear = Later::pending(move || smear::SmearPipeline::new(&device_later, format, &layout));
+        let device_later = device.clone();
+        let mut depth = Later::pending(move || depth::DepthPipelines::new(&device_later, format));
+        // Floats' depth and the cursor's smear: with `warm`, made after the
+        // first frame (see `Later`), else now.
+        if !warm {
+            smear.start();
+            depth.start();
+            drawing.get().rects.start_shapes();
+            smear.get();
+            depth.get();
+        }
         crate::trace::mark(crate::trace::Stage::PipelinesReady);
-        pipelines
+        Pipelines {
+            cache,
+            atlas,
+            cursor_text,
+            cursor_viewport,
+            rect_globals,
+            composite_globals,
+            composite_layer,
+            drawing,
+            smear,
+            depth,
+        }
+    }
+
+    /// The rects' and the composite's pipelines, waited for if not made yet.
+    fn drawing(&mut self) -> Arc<Drawing> {
+        self.drawing.get().clone()
     }
 }
 
@@ -586,11 +627,6 @@ fn yielding<T>(make: impl FnOnce() -> T) -> T {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
     make()
-}
-
-/// What a scoped thread made; its panic goes on in the caller.
-fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 impl Renderer {
@@ -768,7 +804,7 @@ impl Renderer {
     pub fn make_the_rest(&mut self) {
         self.pipelines.depth.start();
         self.pipelines.smear.start();
-        self.pipelines.rects.start_shapes();
+        self.pipelines.drawing().rects.start_shapes();
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {
@@ -1218,7 +1254,14 @@ impl Renderer {
             pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
             for (rects, blend) in [(&update.replace, Blend::Replace), (&update.over, Blend::Over)] {
                 let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
+                self.pipelines.drawing().rects.draw(
+                    &self.device,
+                    frame_rects,
+                    &mut pass,
+                    &layer.globals,
+                    rects,
+                    blend,
+                );
             }
             if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
@@ -1236,7 +1279,14 @@ impl Renderer {
             pass.set_scissor_rect(*x0, *y0, x1 - x0, y1 - y0);
             for (rects, blend) in [(&rects.replace, Blend::Replace), (&rects.over, Blend::Over)] {
                 let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
+                self.pipelines.drawing().rects.draw(
+                    &self.device,
+                    frame_rects,
+                    &mut pass,
+                    &layer.globals,
+                    rects,
+                    blend,
+                );
             }
             if let Err(e) = text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
@@ -1286,7 +1336,7 @@ impl Renderer {
                 let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
                 for &region in &regions {
                     inside(&mut pass, region);
-                    self.pipelines.rects.draw(
+                    self.pipelines.drawing().rects.draw(
                         &self.device,
                         Some(&mut self.frame_rects),
                         &mut pass,
@@ -1332,7 +1382,7 @@ impl Renderer {
                     let mut pass = open.as_mut().expect("opened above");
                     inside(pass, [x0, y0, x1, y1]);
                     // Separators sit under the message grid but over the rest.
-                    self.pipelines.rects.draw(
+                    self.pipelines.drawing().rects.draw(
                         &self.device,
                         Some(&mut self.frame_rects),
                         pass,
@@ -1376,7 +1426,7 @@ impl Renderer {
                         None => {
                             let blend =
                                 if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                            self.pipelines.composite.draw(pass, globals, &layer.composite, blend);
+                            self.pipelines.drawing().composite.draw(pass, globals, &layer.composite, blend);
                         }
                     }
                 }
@@ -1407,9 +1457,10 @@ impl Renderer {
                 open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
             }
             let pass = open.as_mut().expect("opened above");
+            let drawing = self.pipelines.drawing();
             let mut draw = |pass: &mut wgpu::RenderPass<'_>, globals, rects: &[Rect], blend| {
                 let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.rects.draw(&self.device, frame_rects, pass, globals, rects, blend);
+                drawing.rects.draw(&self.device, frame_rects, pass, globals, rects, blend);
             };
             // The padding in target coordinates, the rest inside it.
             pass.set_viewport(0.0, 0.0, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
@@ -1549,13 +1600,13 @@ impl Renderer {
         KeptScreen {
             composite_globals: rects::globals_bind_group(
                 &self.device,
-                &self.pipelines.composite.globals_layout,
+                &self.pipelines.composite_globals,
                 width,
                 height,
             ),
             rect_globals: rects::globals_bind_group(
                 &self.device,
-                &self.pipelines.rects.globals_layout,
+                &self.pipelines.rect_globals,
                 width,
                 height,
             ),
@@ -1563,7 +1614,7 @@ impl Renderer {
             target_size,
             target_globals: rects::globals_bind_group(
                 &self.device,
-                &self.pipelines.rects.globals_layout,
+                &self.pipelines.rect_globals,
                 target_size.0,
                 target_size.1,
             ),
@@ -1941,7 +1992,7 @@ impl Renderer {
         });
         let composite = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("layer"),
-            layout: &self.pipelines.composite.layer_layout,
+            layout: &self.pipelines.composite_layer,
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: placement.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
@@ -1951,7 +2002,7 @@ impl Renderer {
             cols,
             rows,
             size: (w, h),
-            globals: rects::globals_bind_group(&self.device, &self.pipelines.rects.globals_layout, w, h),
+            globals: rects::globals_bind_group(&self.device, &self.pipelines.rect_globals, w, h),
             view,
             viewport: Viewport::new(&self.device, &self.pipelines.cache),
             text: TextRenderer::new(

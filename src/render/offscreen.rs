@@ -87,9 +87,10 @@ impl Offscreen {
     /// CPU adapter does (`Pipelines::warmed`); a refused draw is an error.
     pub fn warmed(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
-        let pipelines = Pipelines::new(&gpu.device, &gpu.queue, FORMAT);
+        let mut pipelines = Pipelines::new(&gpu.device, &gpu.queue, FORMAT);
+        let drawing = pipelines.drawing();
         let first =
-            FirstFrame { cache: &pipelines.cache, rects: &pipelines.rects, composite: &pipelines.composite };
+            FirstFrame { cache: &pipelines.cache, rects: &drawing.rects, composite: &drawing.composite };
         first.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
         let renderer =
             Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);

@@ -130,12 +130,16 @@ pub const PREMULTIPLIED_OVER: wgpu::BlendState = wgpu::BlendState {
 };
 
 impl RectPipeline {
-    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+    /// Rects drawn with bind groups of `globals_layout` (the target's size).
+    pub fn new(
+        device: &wgpu::Device,
+        format: wgpu::TextureFormat,
+        globals_layout: wgpu::BindGroupLayout,
+    ) -> Self {
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("rect.wgsl"),
             source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/rect.wgsl").into()),
         });
-        let globals_layout = globals_layout(device, "rect globals");
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("rect"),
             bind_group_layouts: &[Some(&globals_layout)],
