@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::rects::{Blend, PREMULTIPLIED_OVER, PipelineParts, pipeline};
+use super::rects::{Blend, PREMULTIPLIED_OVER, PipelineParts, pipeline, texture_entry, uniform_entry};
 
 /// Where a layer is drawn, in target pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
@@ -106,27 +106,6 @@ impl CompositePipeline {
 pub fn layer_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("composite layer"),
-        entries: &[
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            },
-            wgpu::BindGroupLayoutEntry {
-                binding: 1,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            },
-        ],
+        entries: &[uniform_entry(), texture_entry(false)],
     })
 }

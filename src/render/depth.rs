@@ -36,7 +36,7 @@ use wgpu::util::DeviceExt;
 
 use super::font::CellMetrics;
 use super::geometry::{self, Opacity};
-use super::rects::{PREMULTIPLIED_OVER, PipelineParts, pipeline};
+use super::rects::{PREMULTIPLIED_OVER, PipelineParts, pipeline, texture_entry, uniform_entry};
 use crate::model::Frame;
 use crate::model::compose::{self, LayerKind};
 
@@ -505,32 +505,6 @@ fn shader(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModul
         label: Some(label),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     })
-}
-
-fn uniform_entry() -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding: 0,
-        visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-fn texture_entry(filterable: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding: 1,
-        visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable },
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
-        count: None,
-    }
 }
 
 /// What a depth pass binds besides its uniform.

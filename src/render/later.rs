@@ -65,8 +65,11 @@ impl<T: Send + 'static> Later<T> {
         }
     }
 
-    /// It, if made already.
+    /// It, if made already (its thread done).
     pub fn ready(&mut self) -> Option<&mut T> {
+        if matches!(&self.0, State::Making(thread) if thread.is_finished()) {
+            self.get();
+        }
         match &mut self.0 {
             State::Made(made) => Some(made),
             _ => None,
@@ -94,6 +97,9 @@ mod tests {
         assert!(started.ready().is_none(), "nothing is made before it is asked for");
         started.start();
         started.start();
+        while started.ready().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         assert_eq!(started.get().as_deref(), Some("vireo-later"), "made on its own thread");
         assert!(started.ready().is_some());
 

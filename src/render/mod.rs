@@ -804,7 +804,10 @@ impl Renderer {
     pub fn make_the_rest(&mut self) {
         self.pipelines.depth.start();
         self.pipelines.smear.start();
-        self.pipelines.drawing().rects.start_shapes();
+        // Not waited for: begun at the first frame after the rects' are made.
+        if let Some(drawing) = self.pipelines.drawing.ready() {
+            drawing.rects.start_shapes();
+        }
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {
@@ -1239,13 +1242,13 @@ impl Renderer {
             let at = unclear.iter().position(|&(g, _)| g == grid)?;
             Some(unclear.swap_remove(at).1)
         };
+        // Waited for here if not made yet: a frame drawn on the CPU never is.
+        let drawing = on_gpu.then(|| self.pipelines.drawing());
         for update in &updates {
             let layer = &self.layers[&update.grid];
             let Some([x0, y0, x1, y1]) = update.drawn else { continue };
             stats.drawn_px += u64::from(x1 - x0) * u64::from(y1 - y0);
-            if !on_gpu {
-                continue;
-            }
+            let Some(drawing) = &drawing else { continue };
             let mut pass = match update.clear.or_else(|| take_clear(update.grid)) {
                 Some(color) => clear_pass(&mut encoder, &layer.view, color, "new layer"),
                 None => load_pass(&mut encoder, &layer.view, "layer rows"),
@@ -1254,14 +1257,7 @@ impl Renderer {
             pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0);
             for (rects, blend) in [(&update.replace, Blend::Replace), (&update.over, Blend::Over)] {
                 let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.drawing().rects.draw(
-                    &self.device,
-                    frame_rects,
-                    &mut pass,
-                    &layer.globals,
-                    rects,
-                    blend,
-                );
+                drawing.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
             }
             if let Err(e) = layer.text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
@@ -1271,7 +1267,7 @@ impl Renderer {
         // is composed from them.
         for (grid, [x0, y0, x1, y1], rects) in &caught_up {
             let layer = &self.layers[grid];
-            let Some(text) = &layer.caught_up else { continue };
+            let (Some(text), Some(drawing)) = (&layer.caught_up, &drawing) else { continue };
             let mut pass = match take_clear(*grid) {
                 Some(color) => clear_pass(&mut encoder, &layer.view, color, "layer drawn on the CPU"),
                 None => load_pass(&mut encoder, &layer.view, "rows drawn on the CPU"),
@@ -1279,14 +1275,7 @@ impl Renderer {
             pass.set_scissor_rect(*x0, *y0, x1 - x0, y1 - y0);
             for (rects, blend) in [(&rects.replace, Blend::Replace), (&rects.over, Blend::Over)] {
                 let frame_rects = Some(&mut self.frame_rects);
-                self.pipelines.drawing().rects.draw(
-                    &self.device,
-                    frame_rects,
-                    &mut pass,
-                    &layer.globals,
-                    rects,
-                    blend,
-                );
+                drawing.rects.draw(&self.device, frame_rects, &mut pass, &layer.globals, rects, blend);
             }
             if let Err(e) = text.render(&self.pipelines.atlas, &layer.viewport, &mut pass) {
                 log::error!("text rendering failed: {e}");
