@@ -543,9 +543,12 @@ impl Pipelines {
         Pipelines::build(device, queue, format, false)
     }
 
-    /// Like `new`, and the first frame's draws are made once as soon as
-    /// their pipelines exist (see `warm`): for a CPU adapter, which
-    /// compiles a draw's code at its first use.
+    /// For a CPU adapter, whose first frame is drawn on the CPU: made once
+    /// the text's pipeline is (a layer's text renderer is made with it).
+    /// The rects' and the composite's go on on their own thread, then the
+    /// first frame's draws are made once with them (see `warm`: lavapipe
+    /// compiles a draw's code at its first use); floats' depth and the
+    /// cursor's smear are begun after the first frame.
     pub fn warmed(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
         Pipelines::build(device, queue, format, true)
     }
