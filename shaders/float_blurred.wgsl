@@ -6,9 +6,10 @@
 // before it.
 
 struct Float {
-    // xy: the viewport (the target's size) in pixels.
+    // xy: the viewport (the screen's size) in pixels; zw: where the
+    // screen's top left is on the target.
     viewport: vec4<f32>,
-    // Where the layer goes (x, y, width, height), in target pixels.
+    // Where the layer goes (x, y, width, height), in screen pixels.
     rect: vec4<f32>,
     // x: corner radius; y: scale (screen pixels per blurred pixel).
     params: vec4<f32>,
@@ -31,14 +32,15 @@ fn vs_main(@builtin(vertex_index) vertex: u32) -> @builtin(position) vec4<f32> {
 
 @fragment
 fn fs_main(@builtin(position) pixel: vec4<f32>) -> @location(0) vec4<f32> {
-    let cover = rounded_rect_coverage(pixel.xy, float.rect, float.params.x);
+    let on_screen = pixel.xy - float.viewport.zw;
+    let cover = rounded_rect_coverage(on_screen, float.rect, float.params.x);
     if cover <= 0.0 {
         discard;
     }
     let last = vec2<i32>(textureDimensions(layer)) - vec2(1);
-    let texel = clamp(vec2<i32>(floor(pixel.xy - float.rect.xy)), vec2(0), last);
+    let texel = clamp(vec2<i32>(floor(on_screen - float.rect.xy)), vec2(0), last);
     let top = textureLoad(layer, texel, 0);
-    let at = clamp((pixel.xy - float.region.xy) / float.params.y, vec2(0.5), float.region.zw - vec2(0.5));
+    let at = clamp((on_screen - float.region.xy) / float.params.y, vec2(0.5), float.region.zw - vec2(0.5));
     let under = textureSampleLevel(blurred, linear, at / float.texture_size.xy, 0.0);
     return (top + (1.0 - top.a) * under) * cover;
 }

@@ -4,9 +4,10 @@
 // rounded_rect.wgsl before it.
 
 struct Rounded {
-    // xy: the viewport (the target's size) in pixels.
+    // xy: the viewport (the screen's size) in pixels; zw: where the
+    // screen's top left is on the target.
     viewport: vec4<f32>,
-    // Where the layer goes (x, y, width, height), in target pixels.
+    // Where the layer goes (x, y, width, height), in screen pixels.
     rect: vec4<f32>,
     // x: corner radius.
     params: vec4<f32>,
@@ -22,11 +23,12 @@ fn vs_main(@builtin(vertex_index) vertex: u32) -> @builtin(position) vec4<f32> {
 
 @fragment
 fn fs_main(@builtin(position) pixel: vec4<f32>) -> @location(0) vec4<f32> {
-    let cover = rounded_rect_coverage(pixel.xy, rounded.rect, rounded.params.x);
+    let at = pixel.xy - rounded.viewport.zw;
+    let cover = rounded_rect_coverage(at, rounded.rect, rounded.params.x);
     if cover <= 0.0 {
         discard;
     }
     let last = vec2<i32>(textureDimensions(layer)) - vec2(1);
-    let texel = clamp(vec2<i32>(floor(pixel.xy - rounded.rect.xy)), vec2(0), last);
+    let texel = clamp(vec2<i32>(floor(at - rounded.rect.xy)), vec2(0), last);
     return textureLoad(layer, texel, 0) * cover;
 }

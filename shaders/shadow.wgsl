@@ -6,7 +6,8 @@
 // colour for the "over" blend. Needs rounded_rect.wgsl before it.
 
 struct Shadow {
-    // xy: the viewport (the target's size) in pixels.
+    // xy: the viewport (the screen's size) in pixels; zw: where the
+    // screen's top left is on the target.
     viewport: vec4<f32>,
     // Where anything is drawn: the caster and its soft edge.
     quad: vec4<f32>,
@@ -43,9 +44,10 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) strip: u
 fn fs_main(@builtin(position) pixel: vec4<f32>) -> @location(0) vec4<f32> {
     let radius = shadow.params.x;
     let sigma = max(shadow.params.y, 0.01);
-    let d = rounded_rect_distance(pixel.xy, shadow.caster, radius);
+    let at = pixel.xy - shadow.viewport.zw;
+    let d = rounded_rect_distance(at, shadow.caster, radius);
     let lit = 0.5 * (1.0 - erf_approx(d / (sigma * 1.41421356)));
-    let outside = 1.0 - rounded_rect_coverage(pixel.xy, shadow.float_rect, radius);
+    let outside = 1.0 - rounded_rect_coverage(at, shadow.float_rect, radius);
     let a = shadow.params.z * lit * outside;
     return vec4(0.0, 0.0, 0.0, a);
 }

@@ -20,7 +20,7 @@ use vireo::model::compose::{self, LayerKind};
 use vireo::model::{Cell, Frame};
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::{Image, Offscreen};
-use vireo::render::{CursorState, Depth};
+use vireo::render::{CursorState, Depth, Padding};
 use vireo::replay;
 
 fn offscreen() -> &'static Mutex<Offscreen> {
@@ -194,22 +194,7 @@ fn a_change_under_the_shadow_draws_what_drawing_from_scratch_does() {
     let frame = scene();
     let (_, y0, _, y1) = float_rect(&frame);
     let m = offscreen().lock().unwrap().renderer.metrics();
-    // The row of text just below the float, in whichever grid shows it.
-    let row = (y1 / m.height) as i64;
-    let layer = compose::layers(&frame)
-        .into_iter()
-        .rev()
-        .find(|l| l.kind != LayerKind::Float && l.row <= row && row < l.row + l.height as i64)
-        .expect("a grid under the float");
-    let mut changed = frame.clone();
-    let mut grid = (*changed.grids[&layer.grid]).clone();
-    let r = (row - layer.row) as usize;
-    let mut text = (*grid.rows[r]).clone();
-    for cell in text.cells.iter_mut().take(40) {
-        *cell = Cell { text: "#".into(), hl: cell.hl };
-    }
-    grid.rows[r] = Arc::new(text);
-    changed.grids.insert(layer.grid, Arc::new(grid));
+    let changed = changed_under_shadow(&frame);
 
     for (depth, blurred) in [(ALL, true), (Depth { blur: [0.0, 0.0], ..ALL }, false)] {
         let kept = {
@@ -236,6 +221,64 @@ fn a_change_under_the_shadow_draws_what_drawing_from_scratch_does() {
             "blurred {blurred}: kept and fresh differ"
         );
     }
+}
+
+/// `frame` with the row of text just below the float changed (under its
+/// shadow).
+fn changed_under_shadow(frame: &Frame) -> Frame {
+    let (_, _, _, y1) = float_rect(frame);
+    let m = offscreen().lock().unwrap().renderer.metrics();
+    // The row of text just below the float, in whichever grid shows it.
+    let row = (y1 / m.height) as i64;
+    let layer = compose::layers(frame)
+        .into_iter()
+        .rev()
+        .find(|l| l.kind != LayerKind::Float && l.row <= row && row < l.row + l.height as i64)
+        .expect("a grid under the float");
+    let mut changed = frame.clone();
+    let mut grid = (*changed.grids[&layer.grid]).clone();
+    let r = (row - layer.row) as usize;
+    let mut text = (*grid.rows[r]).clone();
+    for cell in text.cells.iter_mut().take(40) {
+        *cell = Cell { text: "#".into(), hl: cell.hl };
+    }
+    grid.rows[r] = Arc::new(text);
+    changed.grids.insert(layer.grid, Arc::new(grid));
+    changed
+}
+
+/// A window on a CPU adapter composes the rows it shows in rounds through
+/// a scratch texture (`Offscreen::render_moved`). Rounds shorter than the
+/// blurred float's footprint never cut it (its blur reads around the
+/// float): the scratch grows to hold it, and the rows beside it in its
+/// band are composed too. Frame by frame (the float, a change under its
+/// shadow, back), with and without padding around the grid, what is shown
+/// is what drawing from scratch gives.
+#[test]
+fn a_blurred_float_composed_in_short_rounds_shows_what_drawing_from_scratch_does() {
+    let frame = scene();
+    let changed = changed_under_shadow(&frame);
+    let (_, y0, _, y1) = float_rect(&frame);
+    let mut rounds = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    rounds.renderer.depth = ALL;
+    rounds.scratch_rows = (y1 - y0) / 3;
+    let mut shown = Image { width: 0, height: 0, rgba: Vec::new() };
+    let padded = Padding { top: 7, bottom: 3, left: 5, right: 2 };
+    for padding in [Padding::default(), padded] {
+        rounds.renderer.padding = padding;
+        for (step, frame) in [&frame, &changed, &frame].into_iter().enumerate() {
+            rounds.render_moved(frame, CursorState { visible: false }, &mut shown).expect("renders");
+            let fresh = render(frame, ALL);
+            // Inside the padding.
+            let (left, top) = (padding.left, padding.top);
+            let differ = (0..fresh.height)
+                .flat_map(|y| (0..fresh.width).map(move |x| (x, y)))
+                .find(|&(x, y)| shown.pixel(x + left, y + top) != fresh.pixel(x, y));
+            assert_eq!(differ, None, "{padding:?}, frame {step}: the first pixel shown unlike drawn");
+        }
+    }
+    let scratch = rounds.renderer.scratch().expect("frames were composed in rounds");
+    assert!(scratch.height() >= y1 - y0, "the scratch holds the float's footprint: {}", scratch.height());
 }
 
 /// The knobs reach `--snapshot` from the environment: the default draws a

@@ -4,10 +4,12 @@
 //! presented (a wgpu surface). When the graphics adapter is the CPU itself
 //! (Mesa's lavapipe on a machine without a GPU), presenting a swapchain
 //! image costs more than drawing the frame: every present pushes the whole
-//! window to the display server. There vireo keeps its own target, reads
-//! back only the rows that changed, and hands them to the display through
-//! shared memory (MIT-SHM on X11, wl_shm on Wayland) with just those rows
-//! marked damaged. `VIREO_PRESENT=surface` forces the swapchain.
+//! window to the display server. There the shown frame lives only in the
+//! shared-memory buffer the display reads (MIT-SHM on X11, wl_shm on
+//! Wayland): vireo composes just the rows that changed, a round at a time
+//! into a small scratch texture, reads them back into the buffer, and
+//! marks just those rows damaged. `VIREO_PRESENT=surface` forces the
+//! swapchain.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use crate::model::Frame;
 use crate::render::gpu::Gpu;
 use crate::render::preview::Preview;
 use crate::render::rows::Rows;
-use crate::render::{CursorState, Keep, RenderStats, Renderer, merge_bands};
+use crate::render::{Composed, CursorState, Keep, RenderStats, Renderer, Target, merge_bands, rounds};
 
 /// Why a frame did not reach the window.
 #[derive(Debug, thiserror::Error)]
@@ -199,16 +201,18 @@ impl Presenter {
 /// Buffer ages beyond this are treated as new buffers.
 const MAX_AGE: usize = 3;
 
-/// The most bytes the read-back buffer holds (at least one row): 1 MiB,
-/// 270 rows of a 900 px wide window, so a 900x600 frame changed all over
-/// is read back in three rounds, and a larger window costs no more.
+/// The most bytes the scratch texture a frame's changed rows are composed
+/// into holds, and the buffer they are read back through (at least one
+/// row; see `Target::Rows`): 1 MiB, 270 rows of a 900 px wide window, so
+/// a 900x600 frame changed all over is composed and read back in three
+/// rounds, and a larger window costs no more.
 const READBACK_BYTES: u32 = 1 << 20;
 
 /// 0RGB in a little-endian u32 is B, G, R, X in memory.
 pub const SHARED_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Bgra8Unorm;
 
-/// Frames kept in a texture of our own; changed rows go to the display
-/// through a shared-memory buffer.
+/// Frames kept in a shared-memory buffer the display reads; the rows
+/// that change are composed on the GPU and read back into it.
 pub struct Shared {
     sink: Sink,
     kept: Kept,
@@ -230,14 +234,14 @@ enum Sink {
 /// What is kept between frames besides the buffer.
 struct Kept {
     size: (u32, u32),
-    /// Holds the previous frame, so only changed bands are drawn into it.
-    target: Option<wgpu::Texture>,
-    readback: Option<wgpu::Buffer>,
-    /// The spans changed by the last few frames, newest first: a buffer
-    /// last shown N frames ago (Wayland keeps two) lacks all of them.
-    recent: Vec<Vec<[u32; 4]>>,
+    /// The buffer composed rows are read back through.
+    readback: rounds::ReadBuffer,
+    /// The rows (top, bottom) changed by the last few frames, newest
+    /// first: a buffer last shown N frames ago (Wayland keeps two) lacks
+    /// the last N - 1 of them.
+    recent: Vec<Vec<(u32, u32)>>,
     /// The buffers hold what they were last shown with: false at first
-    /// and after a failed draw, when every row is read back.
+    /// and after a failed draw, when every row is drawn.
     exact: bool,
     /// Frames shown from their previews since the GPU last had commands:
     /// their writes to its buffers wait for a submission.
@@ -258,16 +262,13 @@ struct Canvas<'a> {
     rows: Option<&'a mut Rows>,
 }
 
-/// A frame encoded for a buffer, its commands not submitted yet.
+/// A frame composed for a buffer, its commands not submitted yet.
 struct Encoded {
-    stats: RenderStats,
-    encoder: wgpu::CommandEncoder,
-    /// How many frames ago the buffer was shown (0: never, or unknown).
-    age: usize,
-    /// The buffer held exactly what it was last shown with.
-    exact: bool,
-    /// It holds the last frame: rows this frame moves are moved there.
+    composed: Composed,
+    /// The buffer holds the last frame: rows this frame moves are moved there.
     moving: bool,
+    /// The buffers held what they were last shown with.
+    exact: bool,
 }
 
 impl Shared {
@@ -329,7 +330,7 @@ impl Shared {
                 }
                 let (pixels, rows) = frames.buffer()?;
                 let canvas = Canvas { pixels, rows: Some(rows) };
-                let Filled { stats, spans } = self.kept.fill(gpu, encoded, canvas)?;
+                let Filled { stats, spans } = self.kept.fill(gpu, renderer, encoded, canvas)?;
                 if !spans.is_empty() {
                     before_present();
                     frames.present(&spans)?;
@@ -342,7 +343,7 @@ impl Shared {
                 let mut buffer = surface.buffer_mut()?;
                 let encoded = self.kept.encode(gpu, renderer, frame, cursor, buffer.age());
                 let canvas = Canvas { pixels: &mut buffer, rows: None };
-                let Filled { stats, spans } = self.kept.fill(gpu, encoded, canvas)?;
+                let Filled { stats, spans } = self.kept.fill(gpu, renderer, encoded, canvas)?;
                 if !spans.is_empty() {
                     let damage: Vec<softbuffer::Rect> = spans
                         .iter()
@@ -393,13 +394,19 @@ const MOST_UNSUBMITTED: u32 = 32;
 
 impl Kept {
     fn new(size: (u32, u32)) -> Kept {
-        Kept { size, target: None, readback: None, recent: Vec::new(), exact: false, unsubmitted: 0 }
+        Kept {
+            size,
+            readback: rounds::ReadBuffer::default(),
+            recent: Vec::new(),
+            exact: false,
+            unsubmitted: 0,
+        }
     }
 
     /// Shows the `encoded` frame, drawn on the CPU (`preview`, with no
     /// GPU commands), in the buffer that holds the last frame (`pixels`,
     /// its rows placed by `rows`): the rows it moves are moved, the rest
-    /// drawn from the preview. A whole frame (the target held nothing)
+    /// drawn from the preview. A whole frame (the buffer held nothing)
     /// is all preview.
     fn show_preview(
         &mut self,
@@ -408,7 +415,7 @@ impl Kept {
         (pixels, rows): (&mut [u32], &mut Rows),
         preview: &Preview,
     ) -> Filled {
-        let Encoded { stats, moving, .. } = encoded;
+        let Encoded { composed: Composed { stats, .. }, moving, .. } = encoded;
         debug_assert!(
             moving || stats.moves.is_empty(),
             "rows are moved only in a buffer that holds the last frame"
@@ -425,10 +432,9 @@ impl Kept {
             gpu.device.poll(wgpu::PollType::Poll).ok();
             self.unsubmitted = 0;
         }
-        self.recent.insert(0, stats.damage_spans.clone());
-        self.recent.truncate(MAX_AGE);
+        self.remember(&stats);
         // What changed on screen: the rows moved and drawn, else only the
-        // spans drawn (the damage also counts rows stale in the target).
+        // spans drawn (the damage also counts rows composed for the buffer).
         let spans = match stats.moves.is_empty() {
             true => preview.spans.clone(),
             false => stats.damage_spans.clone(),
@@ -436,8 +442,8 @@ impl Kept {
         Filled { stats, spans }
     }
 
-    /// Renders `frame` into the target, for a buffer last shown `age`
-    /// frames ago; the commands are not submitted yet.
+    /// Composes `frame` for a buffer last shown `age` frames ago; the
+    /// commands are not submitted yet.
     fn encode(
         &mut self,
         gpu: &Gpu,
@@ -446,153 +452,81 @@ impl Kept {
         cursor: CursorState,
         age: u8,
     ) -> Encoded {
-        let (width, height) = self.size;
         // X allows windows up to 32767 pixels a side, more than a texture
         // may have: draw as much as a texture holds, from the top left.
         let max = gpu.device.limits().max_texture_dimension_2d;
-        let (drawn_width, drawn_height) = (width.min(max), height.min(max));
-        let kept = self.target.is_some();
-        let target = self.target.get_or_insert_with(|| {
-            gpu.render_target("presented frame", drawn_width, drawn_height, SHARED_FORMAT)
-        });
+        let size = (self.size.0.min(max), self.size.1.min(max));
         // A buffer last shown `age` frames ago lacks the changes of those
-        // frames; a new one (age 0) needs every row. One that holds the
-        // last frame takes the rows this frame moves from where it has them.
+        // frames: they are composed again. A new one (age 0), or one that
+        // may not hold what it was shown with, takes every row. One that
+        // holds the last frame takes the rows this frame moves from where
+        // it has them.
         let age = usize::from(age);
         let exact = std::mem::replace(&mut self.exact, false);
-        let moving = kept && age == 1 && exact;
-        let keep = match (kept, moving) {
+        let holds = exact && age >= 1 && age <= self.recent.len() + 1;
+        let keep = match (holds, age) {
             (false, _) => Keep::Nothing,
-            (true, false) => Keep::LastFrame,
-            (true, true) => Keep::Moving,
+            (true, 1) => Keep::Moving,
+            (true, _) => Keep::LastFrame,
         };
-        // The first read-back round is added to the frame's commands.
-        let (stats, encoder) = renderer.encode(frame, target, cursor, keep);
-        Encoded { stats, encoder, age, exact, moving }
+        let extra = match keep {
+            Keep::LastFrame => merge_bands(self.recent[..age - 1].iter().flatten().copied().collect()),
+            _ => Vec::new(),
+        };
+        let rows = (READBACK_BYTES / stride(size.0)).clamp(1, size.1.max(1));
+        let target = Target::Rows { size, rows, extra: &extra };
+        let composed = renderer.compose(frame, target, cursor, keep);
+        Encoded { composed, moving: keep == Keep::Moving, exact }
     }
 
-    /// Submits the `encoded` frame and fills the rows to show into
-    /// `canvas`.
-    fn fill(&mut self, gpu: &Gpu, encoded: Encoded, canvas: Canvas) -> Result<Filled, PresentError> {
-        let Encoded { stats, encoder, age, exact, moving } = encoded;
+    /// Submits the `encoded` frame and fills the rows it composed into
+    /// `canvas`, after moving there the rows it moved.
+    fn fill(
+        &mut self,
+        gpu: &Gpu,
+        renderer: &Renderer,
+        encoded: Encoded,
+        canvas: Canvas,
+    ) -> Result<Filled, PresentError> {
+        let Encoded { composed: Composed { stats, rounds }, moving, exact } = encoded;
         let Canvas { pixels, mut rows } = canvas;
         self.unsubmitted = 0;
-        let (width, height) = self.size;
-        let max = gpu.device.limits().max_texture_dimension_2d;
-        let (drawn_width, drawn_height) = (width.min(max), height.min(max));
-        let stride = (drawn_width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
-            * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-        let target = self.target.as_ref().expect("made by encode");
-        // Damage taller than the read-back buffer is read back in rounds:
-        // the buffer stays small however large the window is.
-        let capacity = (READBACK_BYTES / stride).clamp(1, drawn_height.max(1));
-        let readback = self.readback.get_or_insert_with(|| {
-            gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("presented rows"),
-                size: u64::from(stride) * u64::from(capacity),
-                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-                mapped_at_creation: false,
-            })
-        });
-
-        self.recent.insert(0, stats.damage_spans.clone());
-        self.recent.truncate(MAX_AGE);
-        let across = |(y0, y1)| [0, y0, drawn_width, y1];
-        let spans = if age == 0 || age > self.recent.len() || !exact {
-            vec![across((0, drawn_height))]
-        } else if age == 1 {
-            self.recent[0].clone()
-        } else {
-            // The frames' damage in whole rows.
-            let rows = self.recent[..age].iter().flatten().map(|s| (s[1], s[3])).collect();
-            merge_bands(rows).into_iter().map(across).collect()
-        };
-        if spans.is_empty() {
-            gpu.queue.submit([encoder.finish()]);
-            crate::trace::mark(crate::trace::Stage::FrameSubmitted);
-            self.exact = exact;
-            return Ok(Filled { stats, spans });
+        // A frame that changes nothing is not shown: buffers do not age.
+        if !stats.damage_spans.is_empty() {
+            self.remember(&stats);
         }
-        let mut frame_encoder = Some(encoder);
+        let width = self.size.0;
+        let max = gpu.device.limits().max_texture_dimension_2d;
+        let drawn_width = width.min(max);
         // The rows that moved are moved in the buffer (renamed, where it
-        // places its rows); the rest of the damage is read back.
-        let read = if moving {
+        // places its rows); the rest is read back.
+        if moving {
             match rows.as_deref_mut() {
                 Some(rows) => rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width),
                 None => crate::render::reuse::apply(&stats.moves, pixels, width as usize),
             }
-            stats.fresh_spans.clone()
-        } else {
-            spans.clone()
-        };
-
-        for round in read_back_rounds(&read, capacity) {
-            let first = frame_encoder.is_some();
-            let mut encoder = frame_encoder.take().unwrap_or_else(|| {
-                gpu.device
-                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back rows") })
-            });
-            for piece in &round {
-                encoder.copy_texture_to_buffer(
-                    wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: piece.x0, y: piece.y, z: 0 },
-                        ..target.as_image_copy()
-                    },
-                    wgpu::TexelCopyBufferInfo {
-                        buffer: readback,
-                        layout: wgpu::TexelCopyBufferLayout {
-                            offset: u64::from(piece.at) * u64::from(stride),
-                            bytes_per_row: Some(stride),
-                            rows_per_image: None,
-                        },
-                    },
-                    wgpu::Extent3d {
-                        width: piece.x1 - piece.x0,
-                        height: piece.rows,
-                        depth_or_array_layers: 1,
-                    },
-                );
-            }
-            gpu.queue.submit([encoder.finish()]);
-            if first {
-                crate::trace::mark(crate::trace::Stage::FrameSubmitted);
-            }
-            let used = round.last().map_or(0, |p| p.at + p.rows);
-            let span = readback.slice(..u64::from(used) * u64::from(stride));
-            let (tx, rx) = std::sync::mpsc::channel();
-            span.map_async(wgpu::MapMode::Read, move |r| {
-                // The receiver waits below; it cannot be gone.
-                tx.send(r).ok();
-            });
-            gpu.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| PresentError::ReadBack(e.to_string()))?;
-            rx.recv()
-                .map_err(|e| PresentError::ReadBack(e.to_string()))?
-                .map_err(|e| PresentError::ReadBack(e.to_string()))?;
-            {
-                let data = span.get_mapped_range().map_err(|e| PresentError::ReadBack(e.to_string()))?;
-                for piece in &round {
-                    let (x0, len) = (piece.x0 as usize, (piece.x1 - piece.x0) as usize);
-                    for row in 0..piece.rows {
-                        let y = piece.y + row;
-                        let src = &data[((piece.at + row) * stride) as usize..][..len * 4];
-                        let at = rows.as_deref().map_or(y, |rows| rows.at(y));
-                        let dst = &mut pixels[(at * width) as usize + x0..][..len];
-                        copy_row(src, dst);
-                    }
-                }
-            }
-            readback.unmap();
         }
-        // Every row moved: the frame still goes to the target, for the
-        // rows later frames read back.
-        if let Some(encoder) = frame_encoder.take() {
-            gpu.queue.submit([encoder.finish()]);
-            crate::trace::mark(crate::trace::Stage::FrameSubmitted);
+        let place = |y: u32| rows.as_deref().map_or(y, |rows| rows.at(y));
+        let from = (renderer.scratch(), &mut self.readback);
+        let read = rounds::read_back(&gpu.device, &gpu.queue, rounds, from, |piece, r, src| {
+            let dst = &mut pixels[(place(piece.y + r) * width) as usize + piece.x0 as usize..];
+            copy_row(src, &mut dst[..src.len() / 4]);
+        });
+        read.map_err(PresentError::ReadBack)?;
+        if stats.damage_spans.is_empty() {
+            // Nothing to show: the buffers hold what they did.
+            self.exact = exact;
         }
         crate::trace::mark(crate::trace::Stage::GpuDone);
+        let spans = stats.damage_spans.clone();
         Ok(Filled { stats, spans })
+    }
+
+    /// Remembers the rows the frame `stats`, shown, changed, for buffers
+    /// shown before it.
+    fn remember(&mut self, stats: &RenderStats) {
+        self.recent.insert(0, stats.changed.clone());
+        self.recent.truncate(MAX_AGE);
     }
 
     /// The frame filled in reached the display.
@@ -602,40 +536,10 @@ impl Kept {
     }
 }
 
-/// Columns `x0..x1` of rows `y..y + rows` of the frame, read back into
-/// the buffer's rows `at..at + rows` (from their start).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Piece {
-    x0: u32,
-    x1: u32,
-    y: u32,
-    rows: u32,
-    at: u32,
-}
-
-/// The spans' rows packed into rounds of at most `capacity` buffer rows,
-/// in order: a span that does not fit in what a round has left is cut.
-fn read_back_rounds(spans: &[[u32; 4]], capacity: u32) -> Vec<Vec<Piece>> {
-    let capacity = capacity.max(1);
-    let mut rounds = Vec::new();
-    let mut round = Vec::new();
-    let mut used = 0;
-    for &[x0, mut y, x1, end] in spans {
-        while y < end {
-            if used == capacity {
-                rounds.push(std::mem::take(&mut round));
-                used = 0;
-            }
-            let rows = (end - y).min(capacity - used);
-            round.push(Piece { x0, x1, y, rows, at: used });
-            used += rows;
-            y += rows;
-        }
-    }
-    if !round.is_empty() {
-        rounds.push(round);
-    }
-    rounds
+/// The bytes between rows of a read-back buffer for rows `width` pixels
+/// wide.
+fn stride(width: u32) -> u32 {
+    (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT
 }
 
 /// BGRA bytes to ARGB pixels (premultiplied). A window with an alpha
@@ -657,45 +561,5 @@ mod tests {
         let mut dst = [0u32; 2];
         copy_row(&src, &mut dst);
         assert_eq!(dst, [0xff30_2010, 0x8003_0201]);
-    }
-
-    #[test]
-    fn damaged_rows_are_read_back_in_rounds_that_fit_the_buffer() {
-        let p = |x0, x1, y, rows, at| Piece { x0, x1, y, rows, at };
-        // Everything fits: one round, spans packed one after the other.
-        assert_eq!(
-            read_back_rounds(&[[0, 0, 9, 3], [4, 10, 6, 12]], 8),
-            vec![vec![p(0, 9, 0, 3, 0), p(4, 6, 10, 2, 3)]]
-        );
-        // A full frame of 20 rows in a buffer of 8.
-        assert_eq!(
-            read_back_rounds(&[[0, 0, 9, 20]], 8),
-            vec![vec![p(0, 9, 0, 8, 0)], vec![p(0, 9, 8, 8, 0)], vec![p(0, 9, 16, 4, 0)]]
-        );
-        // A span cut where a round is full, the next round starting with its rest.
-        assert_eq!(
-            read_back_rounds(&[[0, 2, 9, 7], [3, 30, 5, 36]], 8),
-            vec![vec![p(0, 9, 2, 5, 0), p(3, 5, 30, 3, 5)], vec![p(3, 5, 33, 3, 0)]]
-        );
-        assert_eq!(read_back_rounds(&[], 8), Vec::<Vec<Piece>>::new());
-        // Every row of every band is read back once, and no round
-        // overflows the buffer, whatever the bands and the capacity.
-        let bands = [(0, 1), (5, 40), (41, 42), (100, 260)];
-        let spans: Vec<[u32; 4]> = bands.iter().map(|&(y0, y1)| [0, y0, 9, y1]).collect();
-        for capacity in 1..50 {
-            let rounds = read_back_rounds(&spans, capacity);
-            let mut rows: Vec<u32> = Vec::new();
-            for round in &rounds {
-                let mut at = 0;
-                for piece in round {
-                    assert_eq!(piece.at, at, "pieces packed in order");
-                    at += piece.rows;
-                    rows.extend(piece.y..piece.y + piece.rows);
-                }
-                assert!(at <= capacity && at > 0);
-            }
-            let want: Vec<u32> = bands.iter().flat_map(|&(a, b)| a..b).collect();
-            assert_eq!(rows, want, "capacity {capacity}");
-        }
     }
 }

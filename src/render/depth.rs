@@ -361,9 +361,13 @@ impl FloatPlan {
     /// touch, and the regions to compose for them (see
     /// [`compose_regions`]).
     pub fn regions(&self, damaged: Vec<(u32, u32)>, width: u32) -> (Vec<(u32, u32)>, Vec<[u32; 4]>) {
-        let blurred = self.floats.iter().flatten().filter(|f| f.blur.is_some());
-        let footprints: Vec<[u32; 4]> = blurred.filter_map(|f| f.footprint).collect();
+        let footprints: Vec<[u32; 4]> = self.blurred_footprints().collect();
         compose_regions(damaged, &footprints, width)
+    }
+
+    /// The blurred floats' footprints on screen (x0, y0, x1, y1).
+    pub fn blurred_footprints(&self) -> impl Iterator<Item = [u32; 4]> + '_ {
+        self.floats.iter().flatten().filter(|f| f.blur.is_some()).filter_map(|f| f.footprint)
     }
 }
 
@@ -635,18 +639,19 @@ impl DepthPipelines {
         })
     }
 
-    /// Draws `float`'s shadow (if any) into `pass`, whose target is
-    /// `screen` pixels: the four strips around the float.
+    /// Draws `float`'s shadow (if any) into `pass`, whose viewport is a
+    /// screen of `screen` pixels at `origin` on the target: the four
+    /// strips around the float.
     pub fn draw_shadow(
         &self,
         device: &wgpu::Device,
         pass: &mut wgpu::RenderPass<'_>,
-        screen: (u32, u32),
+        (screen, origin): ((u32, u32), [f32; 2]),
         float: &FloatDepth,
     ) {
         let Some(shadow) = &float.shadow else { return };
         let uniform = ShadowUniform {
-            viewport: [screen.0 as f32, screen.1 as f32, 0.0, 0.0],
+            viewport: [screen.0 as f32, screen.1 as f32, origin[0], origin[1]],
             quad: shadow.reach(float.rect).array(),
             hole: float.rect.grow(-float.radius, -float.radius).array(),
             caster: shadow.caster(float.rect).array(),
@@ -669,7 +674,7 @@ impl DepthPipelines {
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
         screen: &wgpu::Texture,
-        (at_x, at_y): (u32, u32),
+        (at_x, at_y): (i64, i64),
         float: &FloatDepth,
     ) {
         let Some(blur) = &float.blur else { return };
@@ -678,9 +683,11 @@ impl DepthPipelines {
         self.fit_targets(device, (w, h), (sw, sh));
         let targets = self.targets.as_ref().expect("made above");
         let [sx, sy, _, _] = blur.source;
+        let at =
+            |v: u32, by: i64| u32::try_from(i64::from(v) + by).expect("the blur's source lies in the target");
         encoder.copy_texture_to_texture(
             wgpu::TexelCopyTextureInfo {
-                origin: wgpu::Origin3d { x: sx + at_x, y: sy + at_y, z: 0 },
+                origin: wgpu::Origin3d { x: at(sx, at_x), y: at(sy, at_y), z: 0 },
                 ..screen.as_image_copy()
             },
             targets.copy.as_image_copy(),
@@ -735,17 +742,17 @@ impl DepthPipelines {
 
     /// Draws a float's layer (`layer`, placed at `float.rect`) with its
     /// corners rounded, over what [`DepthPipelines::blur_under`] blurred
-    /// for it if it is blurred, into `pass` whose target is `screen`
-    /// pixels.
+    /// for it if it is blurred, into `pass` whose viewport is a screen of
+    /// `screen` pixels at `origin` on the target.
     pub fn draw_float(
         &self,
         device: &wgpu::Device,
         pass: &mut wgpu::RenderPass<'_>,
-        screen: (u32, u32),
+        (screen, origin): ((u32, u32), [f32; 2]),
         layer: &wgpu::TextureView,
         float: &FloatDepth,
     ) {
-        let viewport = [screen.0 as f32, screen.1 as f32, 0.0, 0.0];
+        let viewport = [screen.0 as f32, screen.1 as f32, origin[0], origin[1]];
         let group = match (&float.blur, &self.targets) {
             (Some(blur), Some(targets)) => {
                 let (sw, sh) = blur.scaled_size();

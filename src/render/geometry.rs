@@ -469,6 +469,12 @@ pub fn narrow_regions(regions: Vec<[u32; 4]>, spots: &[[u32; 4]], width: u32) ->
         .collect()
 }
 
+/// The part of rect `a` (x0, y0, x1, y1) inside rect `b`, if any.
+pub fn intersect(a: [u32; 4], b: [u32; 4]) -> Option<[u32; 4]> {
+    let r = [a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])];
+    (r[0] < r[2] && r[1] < r[3]).then_some(r)
+}
+
 /// Per band (y0, y1), the columns its `regions` cover: (x0, y0, x1, y1),
 /// none for a band with no region.
 pub fn band_spans(bands: &[(u32, u32)], regions: &[[u32; 4]]) -> Vec<[u32; 4]> {

@@ -29,6 +29,7 @@ pub mod preview;
 pub mod rects;
 pub mod reuse;
 pub mod ring;
+pub mod rounds;
 pub mod rows;
 pub mod slide;
 mod smear;
@@ -116,7 +117,41 @@ impl Padding {
     }
 }
 
-/// What the target given to `Renderer::encode` holds.
+/// The text under a block cursor: its buffer, where it is drawn (x, y on
+/// the screen), its colour.
+type CursorText = (glyphon::Buffer, f32, f32, glyphon::Color);
+
+/// Where `Renderer::compose` draws a frame.
+pub enum Target<'a> {
+    /// A texture that holds the frame, kept between frames as `Keep` says.
+    Kept(&'a wgpu::Texture),
+    /// A frame of `size` pixels shown from a buffer of the caller's that
+    /// keeps it (as `Keep` says): the rows it reads back are composed, a
+    /// round at a time, into a scratch texture of `rows` rows (taller
+    /// where a blurred float's footprint is), so no texture as large as
+    /// the window holds the frame. `extra`: rows of the frame (top,
+    /// bottom) the buffer lacks besides this frame's changes, composed
+    /// too (a buffer shown some frames ago).
+    Rows { size: (u32, u32), rows: u32, extra: &'a [(u32, u32)] },
+}
+
+/// A frame recorded by `Renderer::compose`, its commands not submitted.
+pub struct Composed {
+    pub stats: RenderStats,
+    /// Submitted in order; the first holds the layers' drawing too. Into
+    /// a scratch, each is read back before the next is submitted.
+    pub rounds: Vec<Round>,
+}
+
+/// What one submission composes: `pieces` of the frame, into the scratch
+/// (into a kept target, one piece, all of it).
+pub struct Round {
+    pub pieces: Vec<rounds::Piece>,
+    pub encoder: wgpu::CommandEncoder,
+}
+
+/// What the target given to `Renderer::encode` holds (for
+/// `Target::Rows`, the caller's buffer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
     /// Nothing yet: the frame is drawn whole.
@@ -125,7 +160,7 @@ pub enum Keep {
     LastFrame,
     /// Like `LastFrame`, for a caller that keeps its own copy of the last
     /// frame and moves in it the rows this frame moved (a scroll; see
-    /// `RenderStats::moves`): those rows are left stale in the target,
+    /// `RenderStats::moves`): those rows are left stale in a kept target,
     /// and drawn there by the next frame that is not `Moving`.
     Moving,
 }
@@ -162,6 +197,10 @@ pub struct RenderStats {
     /// in it (and bands where no pixel changed left out); else whole rows.
     pub damage_spans: Vec<[u32; 4]>,
     pub fresh_spans: Vec<[u32; 4]>,
+    /// The rows of `damage` this frame changed itself: not those composed
+    /// only because the buffer lacked them (`Target::Rows`' `extra`), nor
+    /// rows stale in a kept target.
+    pub changed: Vec<(u32, u32)>,
 }
 
 /// What a grid's layer must be this frame (see `Renderer::layer_shape`).
@@ -450,6 +489,9 @@ pub struct Renderer {
     /// same target (a view made per frame is a wgpu and driver object
     /// made and destroyed per frame).
     target_view: Option<(wgpu::Texture, wgpu::TextureView)>,
+    /// The scratch texture frames are composed into in rounds (see
+    /// `Target::Rows`), and its view.
+    scratch: Option<(wgpu::Texture, wgpu::TextureView)>,
     /// What the layers were drawn with; a change redraws everything.
     drawn_with: Option<(Arc<HlTable>, DefaultColors, CellMetrics, bool, Opacity)>,
     /// How the kept screen was last placed on the target: its padding and
@@ -673,6 +715,7 @@ impl Renderer {
             changed_glyphs: Default::default(),
             frame_rects: rects::FrameRects::default(),
             target_view: None,
+            scratch: None,
             drawn_with: None,
             placed_with: None,
             font_options: (String::new(), String::new(), 0),
@@ -802,6 +845,12 @@ impl Renderer {
         self.on_gpu(frame, target, cursor, Keep::LastFrame)
     }
 
+    /// The scratch texture frames are composed into (see `Target::Rows`),
+    /// once one is.
+    pub fn scratch(&self) -> Option<&wgpu::Texture> {
+        self.scratch.as_ref().map(|(texture, _)| texture)
+    }
+
     /// Begins making the pipelines no first frame needs (see `Later`), if
     /// not begun: called once a frame is on screen.
     pub fn make_the_rest(&mut self) {
@@ -829,7 +878,25 @@ impl Renderer {
         cursor: CursorState,
         keep: Keep,
     ) -> (RenderStats, wgpu::CommandEncoder) {
-        let target_size = (target.width(), target.height());
+        let Composed { stats, mut rounds } = self.compose(frame, Target::Kept(target), cursor, keep);
+        let round = rounds.pop().expect("a kept target is composed in one round");
+        (stats, round.encoder)
+    }
+
+    /// Records `frame` into `target` (see `Target`), as `keep` says the
+    /// target (or the buffer the rows go to) holds the last frame; the
+    /// commands are not submitted.
+    pub fn compose(
+        &mut self,
+        frame: &Frame,
+        target: Target<'_>,
+        cursor: CursorState,
+        keep: Keep,
+    ) -> Composed {
+        let (target_size, scratch) = match target {
+            Target::Kept(target) => ((target.width(), target.height()), false),
+            Target::Rows { size, .. } => (size, true),
+        };
         let pad = self.padding.fit(target_size);
         // The screen is the target inside the padding.
         let (width, height) = pad.inner(target_size);
@@ -1020,7 +1087,14 @@ impl Renderer {
         // where it goes. A new target, a new layout or new padding is
         // composed whole.
         let placed_with = Some((pad, normal_bg));
-        let whole = keep == Keep::Nothing || full || self.placed_with != placed_with;
+        // Rows the buffer lacks besides this frame's (see `Target::Rows`),
+        // on the screen; any in the padding: all of it.
+        let extra = match target {
+            Target::Rows { extra, .. } => extra,
+            Target::Kept(_) => &[],
+        };
+        let in_padding = extra.iter().any(|&(y0, y1)| y0 < pad.top || y1 > pad.top + height);
+        let whole = keep == Keep::Nothing || full || self.placed_with != placed_with || in_padding;
         self.placed_with = placed_with;
         // The screen is composed in regions: the damaged bands, except
         // where they pass a blurred float's footprint (the float, its
@@ -1038,6 +1112,10 @@ impl Renderer {
         // Rows left stale in the target (see `Keep::Moving`) are drawn as
         // soon as a frame is not moving rows.
         let stale = match keep {
+            _ if scratch => {
+                let on_screen = |y: u32| y.saturating_sub(pad.top).min(height);
+                extra.iter().map(|&(y0, y1)| (on_screen(y0), on_screen(y1))).filter(|(a, b)| b > a).collect()
+            }
             Keep::Moving => Vec::new(),
             _ => std::mem::take(&mut self.stale),
         };
@@ -1049,15 +1127,26 @@ impl Renderer {
         // only the first `shown_spots`.
         let shown_spots = spots.len();
         spots.extend(stale.iter().chain(&self.stale).map(across));
+        let moved = moved_bands.into_iter().filter(|(a, b)| b > a);
+        let own = merge_bands(changed.iter().copied().chain(moved).collect());
+        stats.changed = match whole {
+            true => vec![(0, target_size.1)],
+            false => own.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect(),
+        };
         let damaged = if whole {
             self.stale.clear();
             vec![(0, height)]
         } else {
-            let moved = moved_bands.into_iter().filter(|(a, b)| b > a);
-            merge_bands(changed.iter().copied().chain(moved).chain(stale).collect())
+            merge_bands(own.into_iter().chain(stale).collect())
         };
         self.overlay = overlay;
-        let (bands, regions) = floats.regions(damaged, width);
+        // Into a scratch, every row read back is composed: beside a
+        // blurred float, the rows its footprint widened a band by too.
+        let regions_of = |damaged: Vec<(u32, u32)>| match floats.regions(damaged, width) {
+            (bands, _) if scratch && floats.blurs() => floats.regions(bands, width),
+            composed => composed,
+        };
+        let (bands, regions) = regions_of(damaged);
         // The global grid and the windows replace what is under them and
         // lie under every float and the message grid: they are copied in
         // (on a CPU rasteriser a copy costs a fraction of a shaded quad);
@@ -1096,7 +1185,7 @@ impl Renderer {
         // rest is composed.
         let (bands, regions) = match reused.kept.is_empty() {
             true => (bands, regions),
-            false => floats.regions(reused.fresh(&bands), width),
+            false => regions_of(reused.fresh(&bands)),
         };
         // A frame that moves no rows composes only the columns that
         // changed (a typed key: a few cells and the ruler's, not two whole
@@ -1109,7 +1198,7 @@ impl Renderer {
             false => Vec::new(),
         };
         let regions = if narrow { geometry::narrow_regions(regions, &spots, width) } else { regions };
-        if keep == Keep::Moving {
+        if keep == Keep::Moving && !scratch {
             let left = reuse::subtract(&self.stale, &bands);
             self.stale = merge_bands(left.into_iter().chain(reused.kept.iter().copied()).collect());
         }
@@ -1211,8 +1300,10 @@ impl Renderer {
                             update.slots.iter().for_each(|&slot| layer.behind[slot] = true);
                             layer.unclear = layer.unclear.or(update.clear);
                         }
-                        self.stale = merge_bands(self.stale.iter().chain(&bands).copied().collect());
-                        self.unpadded |= first;
+                        if !scratch {
+                            self.stale = merge_bands(self.stale.iter().chain(&bands).copied().collect());
+                            self.unpadded |= first;
+                        }
                         (Vec::new(), None, None)
                     }
                     None => (plan.cursor_rects, plan.smear, plan.cursor_glyph),
@@ -1233,6 +1324,8 @@ impl Renderer {
             }
             false => Vec::new(),
         };
+        let cursor_text = on_gpu
+            && cursor_glyph.as_ref().is_some_and(|glyph| self.prepare_cursor_text(glyph, (width, height)));
         let mut encoder =
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         // Layers only frames drawn on the CPU drew into are cleared by the
@@ -1289,237 +1382,286 @@ impl Renderer {
         }
         let screen = self.screen.as_mut().expect("made above");
         screen.layout = layout;
-        // A target that holds nothing (a swapchain's image, a first
-        // frame) is not kept: its view is the frame's own.
-        if keep == Keep::Nothing {
-            self.target_view = None;
-        }
-        let view = match &self.target_view {
-            Some((kept, view)) if kept == target => view.clone(),
-            _ => {
-                let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-                if keep != Keep::Nothing {
-                    self.target_view = Some((target.clone(), view.clone()));
-                }
-                view
-            }
-        };
-        // Screen coordinates are drawn inside the padding.
-        let inside = |pass: &mut wgpu::RenderPass<'_>, [x0, y0, x1, y1]: [u32; 4]| {
-            pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            pass.set_scissor_rect(x0 + pad.left, y0 + pad.top, x1 - x0, y1 - y0);
-        };
-        let globals = &screen.composite_globals;
-        let rect_globals = &screen.rect_globals;
-        let mut open: Option<wgpu::RenderPass<'static>> = None;
-        if on_gpu && !bands.is_empty() {
-            // The first layer covers the screen: no background under it.
-            // (Rows it does not hold lie under windows.)
-            let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
-                shaded > 0
-                    && l.placed.pos == [0.0, 0.0]
-                    && l.texture.width() >= width
-                    && (l.held.is_some() || l.texture.height() >= height)
-                    && l.placed.size[0] >= width as f32
-                    && l.placed.size[1] >= height as f32
-            });
-            if !covered {
-                let mut pass = load_pass(&mut encoder, &view, "background of damaged bands");
-                let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
-                for &region in &regions {
-                    inside(&mut pass, region);
-                    self.pipelines.drawing().rects.draw(
-                        &self.device,
-                        Some(&mut self.frame_rects),
-                        &mut pass,
-                        rect_globals,
-                        &bg,
-                        Blend::Replace,
-                    );
-                }
-            }
-            for (grid, copy) in &copies {
-                encoder.copy_texture_to_texture(
-                    wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: copy.src[0], y: copy.src[1], z: 0 },
-                        ..self.layers[grid].texture.as_image_copy()
-                    },
-                    wgpu::TexelCopyTextureInfo {
-                        origin: wgpu::Origin3d { x: copy.dst[0] + pad.left, y: copy.dst[1] + pad.top, z: 0 },
-                        ..target.as_image_copy()
-                    },
-                    wgpu::Extent3d { width: copy.size[0], height: copy.size[1], depth_or_array_layers: 1 },
-                );
-            }
-            for &[x0, y0, x1, y1] in &regions {
-                for (i, placed) in visible.iter().enumerate().skip(shaded) {
-                    let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
-                    let separators =
-                        if placed.kind == LayerKind::Message { &screen.layout.separators[..] } else { &[] };
-                    let quad = self.layers.get(&placed.grid).map(|l| bounds(l.placed.pos, l.placed.size));
-                    let draws_here = float.is_some()
-                        || quad
-                            .into_iter()
-                            .chain(separators.iter().map(|r| bounds(r.pos, r.size)))
-                            .any(|b| overlaps(b, [x0, y0, x1, y1]));
-                    if !draws_here {
-                        continue;
-                    }
-                    // One pass for all of the frame's shading, opened when
-                    // something is shaded: on a CPU rasteriser each pass costs
-                    // a round of its threads.
-                    if open.is_none() {
-                        open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
-                    }
-                    let mut pass = open.as_mut().expect("opened above");
-                    inside(pass, [x0, y0, x1, y1]);
-                    // Separators sit under the message grid but over the rest.
-                    self.pipelines.drawing().rects.draw(
-                        &self.device,
-                        Some(&mut self.frame_rects),
-                        pass,
-                        rect_globals,
-                        separators,
-                        Blend::Over,
-                    );
-                    let Some(layer) = self.layers.get(&placed.grid) else { continue };
-                    // A float with depth: the blur under it (its own passes),
-                    // its shadow, then the float over the blur, its corners
-                    // rounded.
-                    if let Some(float) = float {
-                        if float.blur.is_some() {
-                            open = None;
-                            let at = (pad.left, pad.top);
-                            self.pipelines.depth.get().blur_under(
-                                &self.device,
-                                &mut encoder,
-                                target,
-                                at,
-                                float,
-                            );
-                            pass = open.insert(
-                                load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime(),
-                            );
-                            inside(pass, [x0, y0, x1, y1]);
-                        }
-                        self.pipelines.depth.get().draw_shadow(&self.device, pass, (width, height), float);
-                    }
-                    match float.filter(|f| depth::DepthPipelines::draws(f)) {
-                        Some(f) => {
-                            let screen_size = (width, height);
-                            self.pipelines.depth.get().draw_float(
-                                &self.device,
-                                pass,
-                                screen_size,
-                                &layer.view,
-                                f,
-                            );
-                        }
-                        None => {
-                            let blend =
-                                if placed.kind == LayerKind::Float { Blend::Over } else { Blend::Replace };
-                            self.pipelines.drawing().composite.draw(pass, globals, &layer.composite, blend);
-                        }
-                    }
-                }
-            }
-        }
-        let screen = self.screen.as_ref().expect("made above");
         let damage = if whole {
             vec![(0, target_size.1)]
         } else {
             bands.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top)).collect()
         };
-        let moved_rows = reused.kept.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top));
-        let all_damage = merge_bands(damage.iter().copied().chain(moved_rows).collect());
-        let strips = match whole || self.unpadded {
-            true => pad.strips(target_size, normal_bg),
-            false => Vec::new(),
-        };
-        self.unpadded &= !on_gpu;
-        let particles = !self.cursor_vfx.is_empty();
-        if on_gpu
-            && (!cursor_rects.is_empty()
-                || !strips.is_empty()
-                || smear_quad.is_some()
-                || tint.is_some()
-                || particles)
-        {
-            if open.is_none() {
-                open = Some(load_pass(&mut encoder, &view, "compose and cursor").forget_lifetime());
-            }
-            let pass = open.as_mut().expect("opened above");
-            let drawing = self.pipelines.drawing();
-            let mut draw = |pass: &mut wgpu::RenderPass<'_>, globals, rects: &[Rect], blend| {
-                let frame_rects = Some(&mut self.frame_rects);
-                drawing.rects.draw(&self.device, frame_rects, pass, globals, rects, blend);
-            };
-            // The padding in target coordinates, the rest inside it.
-            pass.set_viewport(0.0, 0.0, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
-            pass.set_scissor_rect(0, 0, target_size.0, target_size.1);
-            draw(pass, &screen.target_globals, &strips, Blend::Replace);
-            // The cursor in screen coordinates, inside the padding.
-            pass.set_viewport(pad.left as f32, pad.top as f32, width as f32, height as f32, 0.0, 1.0);
-            draw(pass, &screen.rect_globals, &cursor_rects, Blend::Over);
-            if let Some(quad) = &smear_quad {
-                self.pipelines.smear.get().draw(&self.device, pass, &screen.rect_globals, quad);
-            }
-            if let Some((buffer, x, y, color)) = &cursor_glyph {
-                self.pipelines.cursor_viewport.update(&self.queue, Resolution { width, height });
-                let area = TextArea {
-                    buffer,
-                    left: *x,
-                    top: *y,
-                    scale: 1.0,
-                    bounds: TextBounds {
-                        left: *x as i32,
-                        top: *y as i32,
-                        right: width as i32,
-                        // Saturating: a cursor far off screen has no text to show.
-                        bottom: (*y as i32).saturating_add(m.height as i32),
-                    },
-                    default_color: *color,
-                    custom_glyphs: &[],
-                };
-                let prepared = self.pipelines.cursor_text.prepare(
-                    &self.device,
-                    &self.queue,
-                    &mut self.fonts.system,
-                    &mut self.pipelines.atlas,
-                    &self.pipelines.cursor_viewport,
-                    [area],
-                    &mut self.swash,
-                );
-                match prepared {
-                    Ok(()) => {
-                        if let Err(e) = self.pipelines.cursor_text.render(
-                            &self.pipelines.atlas,
-                            &self.pipelines.cursor_viewport,
-                            pass,
-                        ) {
-                            log::error!("cursor text failed: {e}");
-                        }
-                    }
-                    Err(e) => log::error!("cursor text failed: {e}"),
-                }
-            }
-            draw(pass, &screen.rect_globals, &self.cursor_vfx, Blend::Over);
-            if let Some(tint) = &tint {
-                draw(pass, &screen.rect_globals, std::slice::from_ref(tint), Blend::Over);
-            }
-        }
-        drop(open);
-        stats.bands = bands.len();
-        stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
-        stats.fresh = damage.clone();
         let across = |&(y0, y1): &(u32, u32)| [0, y0, target_size.0, y1];
-        stats.fresh_spans = match narrow {
+        let fresh_spans: Vec<[u32; 4]> = match narrow {
             true => geometry::band_spans(&bands, &regions)
                 .into_iter()
                 .map(|[x0, y0, x1, y1]| [x0 + pad.left, y0 + pad.top, x1 + pad.left, y1 + pad.top])
                 .collect(),
             false => damage.iter().map(across).collect(),
         };
+        // What is composed, in rounds into the target: a kept target
+        // whole in one; a scratch the rows read back, as many as it holds
+        // at a time, never cutting a blurred float's footprint (its blur
+        // reads around it).
+        let (into, rounds) = match target {
+            Target::Kept(target) => {
+                // A target that holds nothing (a swapchain's image, a first
+                // frame) is not kept: its view is the frame's own.
+                if keep == Keep::Nothing {
+                    self.target_view = None;
+                }
+                let view = match &self.target_view {
+                    Some((kept, view)) if kept == target => view.clone(),
+                    _ => {
+                        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+                        if keep != Keep::Nothing {
+                            self.target_view = Some((target.clone(), view.clone()));
+                        }
+                        view
+                    }
+                };
+                let whole = rounds::Piece { x0: 0, x1: target_size.0, y: 0, rows: target_size.1, at: 0 };
+                (Some((target.clone(), view)), if on_gpu { vec![vec![whole]] } else { Vec::new() })
+            }
+            // Nothing composed: no scratch needed.
+            Target::Rows { .. } if !on_gpu => (None, Vec::new()),
+            Target::Rows { rows, .. } => {
+                let blurred: Vec<(u32, u32)> =
+                    floats.blurred_footprints().map(|[_, y0, _, y1]| (y0 + pad.top, y1 + pad.top)).collect();
+                let size = (target_size.0, rounds::scratch_rows(rows, &blurred));
+                if self.scratch.as_ref().is_none_or(|(t, _)| (t.width(), t.height()) != size) {
+                    self.scratch = None;
+                    let texture = gpu::render_target(&self.device, "scratch", size.0, size.1, self.format);
+                    let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+                    self.scratch = Some((texture, view));
+                }
+                (self.scratch.clone(), rounds::rounds(&fresh_spans, size.1, &blurred))
+            }
+        };
+        // Screen coordinates are drawn inside the padding, `dy` rows down
+        // the target from where they show.
+        let inside = |pass: &mut wgpu::RenderPass<'_>, [x0, y0, x1, y1]: [u32; 4], dy: i64| {
+            let top = i64::from(pad.top) + dy;
+            pass.set_viewport(pad.left as f32, top as f32, width as f32, height as f32, 0.0, 1.0);
+            let y = u32::try_from(i64::from(y0) + top).expect("a piece's rows lie in the target");
+            pass.set_scissor_rect(x0 + pad.left, y, x1 - x0, y1 - y0);
+        };
+        let globals = &screen.composite_globals;
+        let rect_globals = &screen.rect_globals;
+        // The first layer covers the screen: no background under it.
+        // (Rows it does not hold lie under windows.)
+        let covered = visible.first().and_then(|p| self.layers.get(&p.grid)).is_some_and(|l| {
+            shaded > 0
+                && l.placed.pos == [0.0, 0.0]
+                && l.texture.width() >= width
+                && (l.held.is_some() || l.texture.height() >= height)
+                && l.placed.size[0] >= width as f32
+                && l.placed.size[1] >= height as f32
+        });
+        let moved_rows = reused.kept.iter().map(|&(y0, y1)| (y0 + pad.top, y1 + pad.top));
+        let all_damage = merge_bands(damage.iter().copied().chain(moved_rows).collect());
+        // Into a scratch, the padding beside every piece; else where the
+        // target's padding is not drawn yet.
+        let strips = match whole || self.unpadded || scratch {
+            true => pad.strips(target_size, normal_bg),
+            false => Vec::new(),
+        };
+        self.unpadded &= !on_gpu;
+        let particles = !self.cursor_vfx.is_empty();
+        let cursor_drawn = !cursor_rects.is_empty()
+            || !strips.is_empty()
+            || smear_quad.is_some()
+            || tint.is_some()
+            || particles
+            || cursor_text;
+        let mut frame_encoder = Some(encoder);
+        let mut composed = Vec::new();
+        for round in rounds {
+            let (target, view) = into.as_ref().expect("rounds only where a target is");
+            let mut encoder = frame_encoder.take().unwrap_or_else(|| {
+                let label = Some("compose round");
+                self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label })
+            });
+            // Each piece's part of the screen, and how far down the target
+            // it is composed from where it shows.
+            let pieces: Vec<([u32; 4], i64)> = round
+                .iter()
+                .map(|p| {
+                    let x = |v: u32| v.saturating_sub(pad.left).min(width);
+                    let y = |v: u32| v.saturating_sub(pad.top).min(height);
+                    ([x(p.x0), y(p.y), x(p.x1), y(p.y + p.rows)], i64::from(p.at) - i64::from(p.y))
+                })
+                .collect();
+            let in_pieces = |regions: &[[u32; 4]]| -> Vec<([u32; 4], i64)> {
+                let cut = |&(clip, dy): &([u32; 4], i64)| {
+                    regions.iter().filter_map(move |&r| geometry::intersect(r, clip)).map(move |r| (r, dy))
+                };
+                pieces.iter().flat_map(cut).collect()
+            };
+            let mut open: Option<wgpu::RenderPass<'static>> = None;
+            if !bands.is_empty() {
+                let regions = in_pieces(&regions);
+                if !covered {
+                    let mut pass = load_pass(&mut encoder, view, "background of damaged bands");
+                    let bg = [Rect::solid(0.0, 0.0, width as f32, height as f32, normal_bg)];
+                    for &(region, dy) in &regions {
+                        inside(&mut pass, region, dy);
+                        self.pipelines.drawing().rects.draw(
+                            &self.device,
+                            Some(&mut self.frame_rects),
+                            &mut pass,
+                            rect_globals,
+                            &bg,
+                            Blend::Replace,
+                        );
+                    }
+                }
+                for (grid, copy) in &copies {
+                    for &(clip, dy) in &pieces {
+                        let Some(copy) = copy.clip(clip) else { continue };
+                        let y = i64::from(copy.dst[1] + pad.top) + dy;
+                        let y = u32::try_from(y).expect("a piece's rows lie in the target");
+                        encoder.copy_texture_to_texture(
+                            wgpu::TexelCopyTextureInfo {
+                                origin: wgpu::Origin3d { x: copy.src[0], y: copy.src[1], z: 0 },
+                                ..self.layers[grid].texture.as_image_copy()
+                            },
+                            wgpu::TexelCopyTextureInfo {
+                                origin: wgpu::Origin3d { x: copy.dst[0] + pad.left, y, z: 0 },
+                                ..target.as_image_copy()
+                            },
+                            wgpu::Extent3d {
+                                width: copy.size[0],
+                                height: copy.size[1],
+                                depth_or_array_layers: 1,
+                            },
+                        );
+                    }
+                }
+                for &([x0, y0, x1, y1], dy) in &regions {
+                    for (i, placed) in visible.iter().enumerate().skip(shaded) {
+                        let float = floats.get(i).filter(|f| f.touches([x0, y0, x1, y1]));
+                        let separators = if placed.kind == LayerKind::Message {
+                            &screen.layout.separators[..]
+                        } else {
+                            &[]
+                        };
+                        let quad = self.layers.get(&placed.grid).map(|l| bounds(l.placed.pos, l.placed.size));
+                        let draws_here = float.is_some()
+                            || quad
+                                .into_iter()
+                                .chain(separators.iter().map(|r| bounds(r.pos, r.size)))
+                                .any(|b| overlaps(b, [x0, y0, x1, y1]));
+                        if !draws_here {
+                            continue;
+                        }
+                        // One pass for all of the frame's shading, opened when
+                        // something is shaded: on a CPU rasteriser each pass costs
+                        // a round of its threads.
+                        if open.is_none() {
+                            open =
+                                Some(load_pass(&mut encoder, view, "compose and cursor").forget_lifetime());
+                        }
+                        let mut pass = open.as_mut().expect("opened above");
+                        inside(pass, [x0, y0, x1, y1], dy);
+                        // Separators sit under the message grid but over the rest.
+                        self.pipelines.drawing().rects.draw(
+                            &self.device,
+                            Some(&mut self.frame_rects),
+                            pass,
+                            rect_globals,
+                            separators,
+                            Blend::Over,
+                        );
+                        let Some(layer) = self.layers.get(&placed.grid) else { continue };
+                        // A float with depth: the blur under it (its own passes),
+                        // its shadow, then the float over the blur, its corners
+                        // rounded.
+                        // (The screen's top left on the target.)
+                        let origin = (i64::from(pad.left), i64::from(pad.top) + dy);
+                        let screen_at = ((width, height), [origin.0 as f32, origin.1 as f32]);
+                        if let Some(float) = float {
+                            if float.blur.is_some() {
+                                open = None;
+                                self.pipelines.depth.get().blur_under(
+                                    &self.device,
+                                    &mut encoder,
+                                    target,
+                                    origin,
+                                    float,
+                                );
+                                pass = open.insert(
+                                    load_pass(&mut encoder, view, "compose and cursor").forget_lifetime(),
+                                );
+                                inside(pass, [x0, y0, x1, y1], dy);
+                            }
+                            self.pipelines.depth.get().draw_shadow(&self.device, pass, screen_at, float);
+                        }
+                        match float.filter(|f| depth::DepthPipelines::draws(f)) {
+                            Some(f) => {
+                                let depth = self.pipelines.depth.get();
+                                depth.draw_float(&self.device, pass, screen_at, &layer.view, f);
+                            }
+                            None => {
+                                let blend = if placed.kind == LayerKind::Float {
+                                    Blend::Over
+                                } else {
+                                    Blend::Replace
+                                };
+                                self.pipelines.drawing().composite.draw(
+                                    pass,
+                                    globals,
+                                    &layer.composite,
+                                    blend,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            if cursor_drawn {
+                if open.is_none() {
+                    open = Some(load_pass(&mut encoder, view, "compose and cursor").forget_lifetime());
+                }
+                let pass = open.as_mut().expect("opened above");
+                let drawing = self.pipelines.drawing();
+                let mut draw = |pass: &mut wgpu::RenderPass<'_>, globals, rects: &[Rect], blend| {
+                    let frame_rects = Some(&mut self.frame_rects);
+                    drawing.rects.draw(&self.device, frame_rects, pass, globals, rects, blend);
+                };
+                for piece in &round {
+                    let dy = (i64::from(piece.at) - i64::from(piece.y)) as f32;
+                    // The padding in target coordinates, the rest inside it.
+                    pass.set_viewport(0.0, dy, target_size.0 as f32, target_size.1 as f32, 0.0, 1.0);
+                    pass.set_scissor_rect(piece.x0, piece.at, piece.x1 - piece.x0, piece.rows);
+                    draw(pass, &screen.target_globals, &strips, Blend::Replace);
+                    // The cursor in screen coordinates, inside the padding.
+                    let (left, top) = (pad.left as f32, pad.top as f32 + dy);
+                    pass.set_viewport(left, top, width as f32, height as f32, 0.0, 1.0);
+                    draw(pass, &screen.rect_globals, &cursor_rects, Blend::Over);
+                    if let Some(quad) = &smear_quad {
+                        self.pipelines.smear.get().draw(&self.device, pass, &screen.rect_globals, quad);
+                    }
+                    if cursor_text {
+                        let pipelines = &self.pipelines;
+                        let drawn =
+                            pipelines.cursor_text.render(&pipelines.atlas, &pipelines.cursor_viewport, pass);
+                        if let Err(e) = drawn {
+                            log::error!("cursor text failed: {e}");
+                        }
+                    }
+                    draw(pass, &screen.rect_globals, &self.cursor_vfx, Blend::Over);
+                    if let Some(tint) = &tint {
+                        draw(pass, &screen.rect_globals, std::slice::from_ref(tint), Blend::Over);
+                    }
+                }
+            }
+            drop(open);
+            composed.push(Round { pieces: round, encoder });
+        }
+        if let Some(encoder) = frame_encoder {
+            composed.push(Round { pieces: Vec::new(), encoder });
+        }
+        stats.bands = bands.len();
+        stats.composed_rows_px = bands.iter().map(|(a, b)| b - a).sum();
+        stats.fresh = damage.clone();
+        stats.fresh_spans = fresh_spans;
         stats.moves = reused
             .moves
             .into_iter()
@@ -1540,7 +1682,43 @@ impl Renderer {
         self.frame_rects.write(&self.device, &self.queue);
         crate::trace::mark(crate::trace::Stage::FrameBuilt);
         self.pipelines.atlas.trim();
-        (stats, encoder)
+        Composed { stats, rounds: composed }
+    }
+
+    /// Prepares the glyph under a block cursor to be drawn on a screen of
+    /// `width` by `height`; false if it cannot be.
+    fn prepare_cursor_text(
+        &mut self,
+        (buffer, x, y, color): &CursorText,
+        (width, height): (u32, u32),
+    ) -> bool {
+        let m = self.fonts.metrics();
+        self.pipelines.cursor_viewport.update(&self.queue, Resolution { width, height });
+        let area = TextArea {
+            buffer,
+            left: *x,
+            top: *y,
+            scale: 1.0,
+            bounds: TextBounds {
+                left: *x as i32,
+                top: *y as i32,
+                right: width as i32,
+                // Saturating: a cursor far off screen has no text to show.
+                bottom: (*y as i32).saturating_add(m.height as i32),
+            },
+            default_color: *color,
+            custom_glyphs: &[],
+        };
+        let prepared = self.pipelines.cursor_text.prepare(
+            &self.device,
+            &self.queue,
+            &mut self.fonts.system,
+            &mut self.pipelines.atlas,
+            &self.pipelines.cursor_viewport,
+            [area],
+            &mut self.swash,
+        );
+        prepared.inspect_err(|e| log::error!("cursor text failed: {e}")).is_ok()
     }
 
     /// The visible layers composed by copies (see `encode`), bottom first,
@@ -2030,12 +2208,7 @@ impl Renderer {
 
     /// IME preedit at the cursor: the text on the default background,
     /// underlined, with a bar cursor after it.
-    fn push_preedit(
-        &mut self,
-        frame: &Frame,
-        text: &str,
-        out: &mut Vec<Rect>,
-    ) -> Option<(glyphon::Buffer, f32, f32, glyphon::Color)> {
+    fn push_preedit(&mut self, frame: &Frame, text: &str, out: &mut Vec<Rect>) -> Option<CursorText> {
         let m = self.fonts.metrics();
         let (x, y, _, ch) = self.cursor_area(frame)?;
         let fg = frame.defaults.fg;
@@ -2052,11 +2225,7 @@ impl Renderer {
 
     /// The cursor's rect(s); for a block cursor also the glyph to draw on it
     /// in the cursor's foreground.
-    fn push_cursor(
-        &mut self,
-        frame: &Frame,
-        out: &mut Vec<Rect>,
-    ) -> Option<(glyphon::Buffer, f32, f32, glyphon::Color)> {
+    fn push_cursor(&mut self, frame: &Frame, out: &mut Vec<Rect>) -> Option<CursorText> {
         let m = self.fonts.metrics();
         let glyph = geometry::cursor(frame, m, out)?;
         let ch = m.height as f32;

@@ -8,7 +8,7 @@ use super::gpu::{Gpu, GpuError};
 use super::preview::Preview;
 use super::rows::Rows;
 use super::warm::FirstFrame;
-use super::{CursorState, Keep, Pipelines, RenderStats, Renderer};
+use super::{Composed, CursorState, Keep, Pipelines, RenderStats, Renderer, Target, rounds};
 use crate::model::Frame;
 
 /// An RGBA8 image.
@@ -68,6 +68,11 @@ pub struct Offscreen {
     /// `render_moved`'s buffer of the shown frame, its rows placed as
     /// the X11 presenter places them.
     placed: Option<(Rows, Vec<u32>)>,
+    /// The rows `render_moved` composes at a time: few, so a frame takes
+    /// several rounds.
+    pub scratch_rows: u32,
+    /// The buffer `render_moved` reads composed rows back through.
+    readback: rounds::ReadBuffer,
     /// The last `render_moved` frame's preview (see `render::preview`,
     /// drawn where `renderer.previews` is on) and the image shown from it,
     /// the GPU's frame not drawn.
@@ -76,11 +81,14 @@ pub struct Offscreen {
 
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
+/// `Offscreen::scratch_rows` to begin with.
+const SCRATCH_ROWS: u32 = 100;
+
 impl Offscreen {
     pub fn new(fonts: Fonts) -> Result<Offscreen, GpuError> {
         let gpu = Gpu::new(Gpu::instance(), None)?;
         let renderer = Renderer::new(gpu.device.clone(), gpu.queue.clone(), FORMAT, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None, placed: None, previewed: None })
+        Ok(Offscreen::with(gpu, renderer))
     }
 
     /// Like `new`, with the first frame's draws made ahead as a window on a
@@ -94,7 +102,19 @@ impl Offscreen {
         first.warm_up(&gpu.device, &gpu.queue, FORMAT).map_err(GpuError::Device)?;
         let renderer =
             Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
-        Ok(Offscreen { gpu, renderer, kept: None, placed: None, previewed: None })
+        Ok(Offscreen::with(gpu, renderer))
+    }
+
+    fn with(gpu: Gpu, renderer: Renderer) -> Offscreen {
+        Offscreen {
+            gpu,
+            renderer,
+            kept: None,
+            placed: None,
+            scratch_rows: SCRATCH_ROWS,
+            readback: Default::default(),
+            previewed: None,
+        }
     }
 
     /// Renders `frame` at exactly columns × cell width by rows × cell height
@@ -128,11 +148,12 @@ impl Offscreen {
     }
 
     /// Like [`Offscreen::render_kept`], shown as a window on a CPU adapter
-    /// shows frames (see `Keep::Moving`): the shown frame is kept in a
-    /// buffer whose rows are placed as the X11 presenter places them; the
-    /// rows this frame moved are moved (or renamed) there, only the rest is
-    /// taken from the target, and `shown` gets the frame in screen order.
-    /// A `shown` of another size starts again from a whole frame.
+    /// shows frames (see `Target::Rows`, `Keep::Moving`): the shown frame
+    /// is kept in a buffer whose rows are placed as the X11 presenter
+    /// places them; the rows this frame moved are moved (or renamed)
+    /// there, the rest composed in rounds of `scratch_rows` rows and read
+    /// back, and `shown` gets the frame in screen order. A `shown` of
+    /// another size starts again from a whole frame.
     pub fn render_moved(
         &mut self,
         frame: &Frame,
@@ -141,66 +162,38 @@ impl Offscreen {
     ) -> Result<RenderStats, GpuError> {
         self.previewed = None;
         let size = self.target_size(self.renderer.target_pixels(frame));
-        let fits =
-            |t: &&wgpu::Texture| (t.width(), t.height()) == size && (shown.width, shown.height) == size;
-        let (Some(target), true) = (self.kept.as_ref().filter(fits), self.placed.is_some()) else {
-            // A whole frame into a new target, drawn on the CPU where the
-            // X11 presenter's would be.
-            let target = self.target(size);
-            let (stats, commands) = self.renderer.encode(frame, &target, cursor, Keep::Nothing);
-            let target = self.kept.insert(target).clone();
-            if let Some(preview) = self.renderer.preview() {
-                let (rows, mut pixels) = (Rows::new(size.1), vec![0; size.0 as usize * size.1 as usize]);
-                as_rgba(&preview).write_to(&mut pixels, &rows, size.0 as usize);
-                *shown = Image {
-                    width: size.0,
-                    height: size.1,
-                    rgba: pixels.iter().flat_map(|p| p.to_ne_bytes()).collect(),
-                };
-                self.placed = Some((rows, pixels));
-                self.previewed = Some((preview, shown.clone()));
-                return Ok(stats);
-            }
-            self.gpu.queue.submit([commands.finish()]);
-            let image = self.read_back(&target)?;
-            let pixels =
-                image.rgba.chunks_exact(4).map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]])).collect();
-            self.placed = Some((Rows::new(image.height), pixels));
-            *shown = image;
-            return Ok(stats);
-        };
-        let (stats, commands) = self.renderer.encode(frame, target, cursor, Keep::Moving);
-        let (rows, pixels) = self.placed.as_mut().expect("checked above");
-        let width = size.0 as usize;
-        let screen_order = |rows: &Rows, pixels: &[u32]| {
-            (0..size.1)
-                .flat_map(|y| rows.row(pixels, width, y).iter().flat_map(|p| p.to_ne_bytes()))
-                .collect()
-        };
+        let (width, height) = (size.0 as usize, size.1 as usize);
+        let holds = (shown.width, shown.height) == size
+            && self.placed.as_ref().is_some_and(|(_, pixels)| pixels.len() == width * height);
+        if !holds {
+            // A whole frame, drawn on the CPU where the X11 presenter's would be.
+            self.placed = Some((Rows::new(size.1), vec![0; width * height]));
+            *shown = Image { width: size.0, height: size.1, rgba: Vec::new() };
+        }
+        let keep = if holds { Keep::Moving } else { Keep::Nothing };
+        let target = Target::Rows { size, rows: self.scratch_rows, extra: &[] };
+        let Composed { stats, rounds } = self.renderer.compose(frame, target, cursor, keep);
+        let (rows, pixels) = self.placed.as_mut().expect("made above");
+        rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
         // As the X11 presenter shows a frame drawn on the CPU (no GPU
         // commands were recorded).
         if let Some(preview) = self.renderer.preview() {
-            rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
             as_rgba(&preview).write_to(pixels, rows, width);
-            shown.rgba = screen_order(rows, pixels);
+            shown.rgba = screen_order(rows, pixels, size);
             self.previewed = Some((preview, shown.clone()));
             return Ok(stats);
         }
-        self.gpu.queue.submit([commands.finish()]);
-        let drawn = self.read_back(target)?;
-        let (rows, pixels) = self.placed.as_mut().expect("checked above");
-        rows.apply(&stats.moves, &stats.fresh, pixels, width, size.0);
-        for &[x0, y0, x1, y1] in &stats.fresh_spans {
-            let (x0, x1) = (x0 as usize, x1 as usize);
-            for y in y0..y1 {
-                let row = &drawn.rgba[y as usize * width * 4..][x0 * 4..x1 * 4];
-                let placed = &mut rows.row_mut(pixels, width, y)[x0..x1];
-                for (out, p) in placed.iter_mut().zip(row.chunks_exact(4)) {
-                    *out = u32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
-                }
+        let from = (self.renderer.scratch(), &mut self.readback);
+        let read = rounds::read_back(&self.gpu.device, &self.gpu.queue, rounds, from, |piece, r, src| {
+            let placed = &mut rows.row_mut(pixels, width, piece.y + r)[piece.x0 as usize..piece.x1 as usize];
+            for (out, p) in placed.iter_mut().zip(src.chunks_exact(4)) {
+                let mut p = [p[0], p[1], p[2], p[3]];
+                straight(&mut p);
+                *out = u32::from_ne_bytes(p);
             }
-        }
-        shown.rgba = screen_order(rows, pixels);
+        });
+        read.map_err(GpuError::ReadBack)?;
+        shown.rgba = screen_order(rows, pixels, size);
         Ok(stats)
     }
 
@@ -289,18 +282,30 @@ impl Offscreen {
         for row in data.chunks(padded as usize).take(height as usize) {
             rgba.extend_from_slice(&row[..(width * 4) as usize]);
         }
-        // The renderer works in premultiplied alpha; images (and PNGs) are
-        // straight.
-        for px in rgba.chunks_exact_mut(4).filter(|px| px[3] != 255) {
-            let a = u16::from(px[3]);
-            for c in &mut px[..3] {
-                *c = (u16::from(*c) * 255 + a / 2).checked_div(a).map_or(0, |v| v.min(255) as u8);
-            }
-        }
+        rgba.chunks_exact_mut(4).for_each(straight);
         drop(data);
         buffer.unmap();
         Ok(Image { width, height, rgba })
     }
+}
+
+/// A pixel of the renderer's (premultiplied alpha) as images (and PNGs)
+/// have it: straight.
+fn straight(px: &mut [u8]) {
+    if px[3] != 255 {
+        let a = u16::from(px[3]);
+        for c in &mut px[..3] {
+            *c = (u16::from(*c) * 255 + a / 2).checked_div(a).map_or(0, |v| v.min(255) as u8);
+        }
+    }
+}
+
+/// The pixels of a buffer whose rows `rows` places, `size` pixels, as an
+/// image's bytes in screen order.
+fn screen_order(rows: &Rows, pixels: &[u32], (width, height): (u32, u32)) -> Vec<u8> {
+    (0..height)
+        .flat_map(|y| rows.row(pixels, width as usize, y).iter().flat_map(|p| p.to_ne_bytes()))
+        .collect()
 }
 
 /// A preview's pixels (0xAARRGGBB) as this buffer's R, G, B, A bytes.
