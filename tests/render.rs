@@ -1193,3 +1193,25 @@ fn assert_close(a: &Image, b: &Image, what: &str) -> u8 {
     }
     worst
 }
+
+/// A stream may report any scroll delta: the extremes, with every row
+/// drawn anew (no turn found from the rows), neither panic nor show
+/// anything but the grid (a generated stream once sent `i64::MIN`).
+#[test]
+fn extreme_scroll_deltas_show_the_grid() {
+    let (grid, win, rows) = (2, 1000, 8);
+    let mut m = model(30, rows);
+    m.apply(RedrawEvent::GridResize { grid, width: 30, height: rows }).unwrap();
+    m.apply(RedrawEvent::WinPos { grid, win, row: 0, col: 0, width: 30, height: rows }).unwrap();
+    let mut offscreen = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    offscreen.renderer.slides = SlideKnobs { scroll_length: 0.3, far_lines: 1, position_length: 0.0 };
+    for (i, delta) in [0, i64::MIN, i64::MAX, i64::MIN + 1].into_iter().enumerate() {
+        for row in 0..rows {
+            let cells = vec![cell(&format!("line {row} of frame {i}"), Some(0))];
+            m.apply(RedrawEvent::GridLine { grid, row, col_start: 0, cells, wrap: false }).unwrap();
+        }
+        m.apply(common::viewport(grid, win, 0, 7, delta)).unwrap();
+        let frame = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+        offscreen.render(&frame, no_cursor()).unwrap();
+    }
+}

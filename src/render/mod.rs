@@ -285,7 +285,8 @@ fn turn_for(
         return by;
     }
     let inner = i64::try_from(map.inner).unwrap_or(i64::MAX);
-    if delta.abs() < inner {
+    // Unsigned: a stream may report any delta, `i64::MIN` too.
+    if delta.unsigned_abs() < inner.unsigned_abs() {
         delta
     } else {
         delta.signum() * i64::try_from(far_lines).unwrap_or(i64::MAX).min(inner)
