@@ -17,10 +17,10 @@ packages=(
     fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk
 )
 # Tests: a real input method (fcitx5's Hangul engine over XIM), a window
-# manager for maximize, full screen and positions (openbox) and a
-# compositor for opacity (xcompmgr), without the desktop toolkits they
-# recommend.
-bare_packages=(fcitx5 fcitx5-hangul dbus-daemon openbox xcompmgr)
+# manager for maximize, full screen and positions (openbox), a compositor
+# for opacity (xcompmgr) and a Wayland compositor (weston, headless), without
+# the desktop toolkits and drivers they recommend.
+bare_packages=(fcitx5 fcitx5-hangul dbus-daemon openbox xcompmgr weston)
 updated=""
 install() {
     local missing=() p
