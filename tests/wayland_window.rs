@@ -1,13 +1,15 @@
 //! A real window on Wayland: weston (headless, drawing with pixman) and
-//! vireo presenting through softbuffer's shared buffers, where a buffer
-//! comes back some frames old (`wl_shm`, two buffers taking turns) and a
-//! scroll's moved rows are moved inside it. After scrolls, splits, typed
-//! text and a blended float, the screen shows what an offscreen render of
-//! the same state shows, and exactly what a redraw from scratch shows.
+//! vireo presenting through softbuffer's shared buffers. weston holds the
+//! buffer it shows until the next one arrives, so each buffer comes back
+//! two frames old, and the rows the frame before changed are composed
+//! into it again with the frame's own. After scrolls, splits, typed text
+//! and a blended float, the screen shows what an offscreen render of the
+//! same state shows, and exactly what a redraw from scratch shows; then,
+//! with nothing changing, vireo uses no CPU.
 
 mod common;
 
-use common::window::{Proc, listening_args, remote_expr, remote_send, temp, wait_for};
+use common::window::{Proc, cpu_ticks, listening_args, remote_expr, remote_send, temp, wait_for};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -179,7 +181,7 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
     let record = temp("wayland.msgpack");
     let mut args = listening_args(&socket, &["--grid", "60x16"]);
     args.extend(["-c", "set number cursorline", "tests/fixtures/files/sample.c"].map(Into::into));
-    let _vireo = Proc(
+    let vireo = Proc(
         weston
             .client(env!("CARGO_BIN_EXE_vireo"))
             .arg("--record")
@@ -271,5 +273,9 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
         "{}",
         keep("the screen differs from a redraw from scratch", &[("shown", &shown), ("redrawn", &redrawn)])
     );
+    // Nothing changes: nothing is drawn, nothing polls.
+    let ticks = cpu_ticks(&vireo);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(cpu_ticks(&vireo) - ticks, 0, "vireo used CPU in 5 s with nothing changing");
     remote_send(&socket, "<Esc>:qa!<CR>");
 }

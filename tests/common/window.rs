@@ -305,17 +305,12 @@ impl Session {
         status.code()
     }
 
-    /// vireo's resident memory in kB (`VmRSS`).
-    /// vireo's CPU time so far, in clock ticks (user + system, /proc/PID/stat).
+    /// vireo's CPU time so far, in clock ticks ([`cpu_ticks`]).
     pub fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.vireo.0.id())).expect("vireo runs");
-        // Fields after the command's closing parenthesis: state is the
-        // first, utime and stime the 12th and 13th.
-        let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+        cpu_ticks(&self.vireo)
     }
 
+    /// vireo's resident memory in kB (`VmRSS`).
     pub fn resident_kb(&self) -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.vireo.0.id())).unwrap_or_default();
@@ -394,6 +389,17 @@ impl Drop for Session {
             std::fs::remove_file(log).ok();
         }
     }
+}
+
+/// A running process's CPU time so far, in clock ticks (user + system,
+/// /proc/PID/stat).
+pub fn cpu_ticks(process: &Proc) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", process.0.id())).expect("the process runs");
+    // Fields after the command's closing parenthesis: state is the
+    // first, utime and stime the 12th and 13th.
+    let rest = &stat[stat.rfind(')').expect("a stat line") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 /// `xclip` on the test's display.
