@@ -469,6 +469,7 @@ impl Kept {
             (true, 1) => Keep::Moving,
             (true, _) => Keep::LastFrame,
         };
+        log::trace!("a buffer last shown {age} frames ago (0: new): {keep:?}");
         let extra = match keep {
             Keep::LastFrame => merge_bands(self.recent[..age - 1].iter().flatten().copied().collect()),
             _ => Vec::new(),
@@ -501,6 +502,9 @@ impl Kept {
         // The rows that moved are moved in the buffer (renamed, where it
         // places its rows); the rest is read back.
         if moving {
+            if !stats.moves.is_empty() {
+                log::trace!("{} runs of rows moved in the buffer", stats.moves.len());
+            }
             match rows.as_deref_mut() {
                 Some(rows) => rows.apply(&stats.moves, &stats.fresh, pixels, width as usize, drawn_width),
                 None => crate::render::reuse::apply(&stats.moves, pixels, width as usize),
