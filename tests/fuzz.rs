@@ -24,6 +24,16 @@ use vireo::replay::replay;
 use vireo::rpc::framing::{FramingError, Scanner};
 use vireo::rpc::{Dispatch, RequestTable, RpcError, Session, SessionError};
 
+/// `cases` random cases a run, after the failures saved before: proptest
+/// keeps them in `tests/fuzz.proptest-regressions` (commit the lines it
+/// adds) and runs them first. Its default place, beside the source, needs
+/// a `lib.rs` or `main.rs` among the test's folders, which `tests/` has
+/// not.
+fn config(cases: u32) -> ProptestConfig {
+    let saved = proptest::test_runner::FileFailurePersistence::Direct("tests/fuzz.proptest-regressions");
+    ProptestConfig { failure_persistence: Some(Box::new(saved)), ..ProptestConfig::with_cases(cases) }
+}
+
 fn encode(v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     rmpv::encode::write_value(&mut out, v).expect("writing to a Vec cannot fail");
@@ -506,7 +516,7 @@ fn expected_frames(stream: &[Value]) -> usize {
 // -------------------------------------------------------- replay properties
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// (a) Arbitrary bytes.
     #[test]
@@ -620,7 +630,7 @@ fn recordings_replay_cleanly() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// Real recordings with a few bytes overwritten.
     #[test]
@@ -694,7 +704,7 @@ fn cell_size_message() -> impl Strategy<Value = Value> {
 
 proptest! {
     // Rendering on a software GPU is slow: few cases, each a whole stream.
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(config(24))]
 
     /// Generated streams (hostile sizes and positions included) render
     /// offscreen without a panic or a GPU error.
@@ -898,7 +908,7 @@ fn scanner_input() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// (b) Splitting the input anywhere finds the same messages.
     #[test]
@@ -1019,7 +1029,7 @@ async fn session_against_garbage(garbage: Vec<u8>) -> Result<(), TestCaseError> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config(64))]
 
     /// (d) A peer that sends garbage and hangs up ends the session; the
     /// pending call fails with `Closed` and later calls fail at once.

@@ -38,6 +38,11 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 
 /// An Xvfb server on a display number nobody uses.
 pub fn xvfb() -> (Proc, String) {
+    xvfb_with(&[])
+}
+
+/// [`xvfb`] with `args` added to the server's command line.
+pub fn xvfb_with(args: &[&str]) -> (Proc, String) {
     // Tests in this file run in parallel: each call takes its own numbers.
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     for _ in 0..50 {
@@ -53,6 +58,7 @@ pub fn xvfb() -> (Proc, String) {
             // -noreset: no server reset when the last client (our readiness
             // probe) disconnects, which would refuse clients for a moment.
             .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,8 +1,14 @@
-//! A real window on Wayland: weston (headless, painting with pixman) and
-//! vireo presenting through softbuffer's shared buffers. weston paints
-//! from vireo's buffer itself and holds the one it shows until the next
-//! arrives, so each buffer comes back two frames old and the rows the
-//! frame before changed are composed into it again with the frame's own.
+//! vireo's window where it presents through softbuffer's buffers, on the
+//! two displays that take that path when the graphics adapter is the CPU:
+//!
+//! - Wayland (weston, headless, painting with pixman). weston paints from
+//!   vireo's buffer itself and holds the one it shows until the next
+//!   arrives, so each buffer comes back two frames old and the rows the
+//!   frame before changed are composed into it again with the frame's own.
+//! - X without shared memory (Xvfb without MIT-SHM, as a remote display).
+//!   The one buffer comes back as it was shown, and a scroll's rows are
+//!   moved inside it.
+//!
 //! After scrolls, splits, typed text and a blended float, the screen shows
 //! what an offscreen render of the same state shows, and exactly what a
 //! redraw from scratch shows; then, with nothing changing, vireo uses no
@@ -10,7 +16,10 @@
 
 mod common;
 
-use common::window::{Proc, cpu_ticks, listening_args, remote_expr, remote_send, temp, wait_for};
+use common::window::{
+    Proc, cpu_ticks, listening_args, one_at_a_time, remote_expr, remote_send, screenshot, temp, wait_for,
+    xdotool, xvfb_with,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -110,6 +119,55 @@ impl Weston {
     }
 }
 
+/// Where vireo's window opens.
+enum Display {
+    Wayland(Weston),
+    /// An X server without MIT-SHM.
+    X {
+        _server: Proc,
+        display: String,
+    },
+}
+
+impl Display {
+    /// A client of this display (and of no other).
+    fn client(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        match self {
+            Display::Wayland(weston) => weston.client(program),
+            Display::X { display, .. } => {
+                let mut command = Command::new(program);
+                command.env("DISPLAY", display).env_remove("WAYLAND_DISPLAY");
+                command
+            }
+        }
+    }
+
+    /// The screen as shown, and on Wayland the screen while covered (see
+    /// [`Weston::cover`]). An X server keeps the window's pixels itself and
+    /// shows them as they were sent.
+    fn shot(&self) -> (Image, Option<Image>) {
+        match self {
+            Display::Wayland(weston) => {
+                let covered = weston.cover();
+                (weston.screenshot(), Some(covered))
+            }
+            Display::X { display, .. } => (screenshot(display, "root"), None),
+        }
+    }
+
+    /// Gives vireo's window the focus, as weston does on its own (an
+    /// unfocused window draws its cursor hollow).
+    fn focus(&self) {
+        if let Display::X { display, .. } = self {
+            let window = wait_for("vireo's window", Duration::from_secs(60), || {
+                let id = xdotool(display, &["search", "--class", "vireo"]);
+                id.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
+            });
+            xdotool(display, &["windowfocus", "--sync", &window]);
+        }
+    }
+}
+
 /// How far two pixels' channels may differ: the window and the offscreen
 /// render draw with the same GPU code, and differ by rounding at most.
 const TOLERANCE: u8 = 2;
@@ -163,11 +221,11 @@ fn quiet(record: &Path) {
 }
 
 /// Keeps the pictures in the test's scratch folder and says where.
-fn keep(what: &str, pictures: &[(&str, &Image)]) -> String {
+fn keep(test: &str, what: &str, pictures: &[(&str, &Image)]) -> String {
     let names: Vec<String> = pictures
         .iter()
         .map(|(name, img)| {
-            let path = temp(&format!("wayland-{name}.png"));
+            let path = temp(&format!("{test}-{name}.png"));
             img.write_png(&path).expect("write the picture");
             path.display().to_string()
         })
@@ -175,17 +233,17 @@ fn keep(what: &str, pictures: &[(&str, &Image)]) -> String {
     format!("{what}; see {}", names.join(" and "))
 }
 
-#[test]
-fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_show() {
-    let name = "wayland";
-    let weston = Weston::start(name);
+/// Runs the frames on `display` and checks the screen after them, named
+/// `name` in the scratch folder; returns vireo's log of the buffers it was
+/// handed (`vireo::present` at trace level).
+fn the_screen_shows_the_frames(name: &str, display: Display) -> String {
     let socket = temp(&format!("{name}.sock"));
     let record = temp(&format!("{name}.msgpack"));
     let log = temp(&format!("{name}.log"));
     let mut args = listening_args(&socket, &["--grid", "60x16"]);
     args.extend(["-c", "set number cursorline", "tests/fixtures/files/sample.c"].map(Into::into));
     let vireo = Proc(
-        weston
+        display
             .client(env!("CARGO_BIN_EXE_vireo"))
             .arg("--record")
             .arg(&record)
@@ -200,6 +258,7 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
             .expect("vireo starts"),
     );
     wait_for("nvim's socket", Duration::from_secs(60), || socket.exists().then_some(()));
+    display.focus();
     // Frames one after another, each drawn into the buffer that comes
     // back: rows moved by scrolls, rows changed under a float and in
     // both halves of a split.
@@ -230,8 +289,7 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
     // nvim has taken every key once it answers.
     assert_eq!(remote_expr(&socket, "winnr('$')"), "4", "three windows and the float");
     quiet(&record);
-    let covered = weston.cover();
-    let shown = weston.screenshot();
+    let (shown, covered) = display.shot();
 
     let frame = replay::final_frame(&std::fs::read(&record).unwrap()).unwrap().expect("a frame");
     let mut offscreen = Offscreen::new(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
@@ -243,21 +301,20 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
     let Some(at) = locate(&shown, &grid, bg) else {
         panic!(
             "{}",
-            keep("nvim's screen is nowhere on the screen", &[("shown", &shown), ("offscreen", &grid)])
+            keep(name, "nvim's screen is nowhere on the screen", &[("shown", &shown), ("offscreen", &grid)])
         );
     };
-    assert_eq!(
-        locate(&covered, &grid, bg),
-        None,
-        "{}",
-        keep("the window was not covered", &[("covered", &covered)])
-    );
+    if let Some(covered) = covered {
+        let what = "the window was not covered";
+        assert_eq!(locate(&covered, &grid, bg), None, "{}", keep(name, what, &[("covered", &covered)]));
+    }
     let (different, total) = (differing(&shown, &grid, at), (grid.width * grid.height) as usize);
     assert_eq!(
         different,
         0,
         "{}",
         keep(
+            name,
             &format!("{different} of {total} pixels differ from an offscreen render"),
             &[("shown", &shown), ("offscreen", &grid)]
         )
@@ -266,8 +323,7 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
     // Every row sent again and drawn from scratch: nothing may differ.
     remote_expr(&socket, "execute('redraw!')");
     quiet(&record);
-    weston.cover();
-    let redrawn = weston.screenshot();
+    let (redrawn, _) = display.shot();
     assert_eq!((shown.width, shown.height), (redrawn.width, redrawn.height));
     let row = (0..shown.height)
         .find(|&y| (0..shown.width).any(|x| off(shown.pixel(x, y), redrawn.pixel(x, y)) > TOLERANCE));
@@ -275,14 +331,32 @@ fn a_wayland_window_shows_what_offscreen_rendering_and_a_redraw_from_scratch_sho
         row,
         None,
         "{}",
-        keep("the screen differs from a redraw from scratch", &[("shown", &shown), ("redrawn", &redrawn)])
+        keep(
+            name,
+            "the screen differs from a redraw from scratch",
+            &[("shown", &shown), ("redrawn", &redrawn)]
+        )
     );
     // Nothing changes: nothing is drawn, nothing polls.
     let ticks = cpu_ticks(&vireo);
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(cpu_ticks(&vireo) - ticks, 0, "vireo used CPU in 5 s with nothing changing");
     remote_send(&socket, "<Esc>:qa!<CR>");
-    // What the test is for: buffers that came back two frames old.
-    let log = std::fs::read_to_string(&log).unwrap();
+    std::fs::read_to_string(&log).unwrap()
+}
+
+#[test]
+fn on_wayland_buffers_two_frames_old_get_the_rows_they_missed() {
+    let _turn = one_at_a_time();
+    let log = the_screen_shows_the_frames("wayland", Display::Wayland(Weston::start("wayland")));
     assert!(log.contains("a buffer last shown 2 frames ago (0: new): LastFrame"), "{log}");
+}
+
+#[test]
+fn on_x_without_shared_memory_a_scrolls_rows_move_in_the_buffer() {
+    let _turn = one_at_a_time();
+    let (server, display) = xvfb_with(&["-extension", "MIT-SHM"]);
+    let log = the_screen_shows_the_frames("x-no-shm", Display::X { _server: server, display });
+    assert!(log.contains("a buffer last shown 1 frames ago (0: new): Moving"), "{log}");
+    assert!(log.contains("runs of rows moved in the buffer"), "{log}");
 }
