@@ -357,6 +357,7 @@ fn on_x_without_shared_memory_a_scrolls_rows_move_in_the_buffer() {
     let _turn = one_at_a_time();
     let (server, display) = xvfb_with(&["-extension", "MIT-SHM"]);
     let log = the_screen_shows_the_frames("x-no-shm", Display::X { _server: server, display });
+    assert!(log.contains("frames through softbuffer: the X server cannot share memory"), "{log}");
     assert!(log.contains("a buffer last shown 1 frames ago (0: new): Moving"), "{log}");
     assert!(log.contains("runs of rows moved in the buffer"), "{log}");
 }
