@@ -316,3 +316,33 @@ fn floating_shadow_false_removes_the_shadow_from_a_snapshot() {
     assert!(same(&without, &flat, below), "floating_shadow = false: none");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A window on a CPU adapter makes each depth pipeline at the first frame
+/// that draws with it: none while no float has depth, the shadow's alone
+/// with vireo's defaults (floats cast shadows, square and unblurred), the
+/// blur's once a float is blurred, the round corners' once they are round.
+/// Each frame is the one a renderer that made them all at start draws.
+#[test]
+fn depth_pipelines_are_made_at_their_first_use() {
+    let frame = scene();
+    let mut lazy = Offscreen::as_cpu_window(Fonts::with_system_fonts(1.0)).expect("a Vulkan device");
+    let shadow = Depth { corner_radius: 0.0, blur: [0.0, 0.0], ..ALL };
+    let steps = [
+        (Depth { shadow: false, ..shadow }, &[][..]),
+        (shadow, &["shadow.wgsl"][..]),
+        (ALL, &["shadow.wgsl", "blur.wgsl", "float_blurred.wgsl"][..]),
+        (
+            Depth { blur: [0.0, 0.0], ..ALL },
+            &["shadow.wgsl", "blur.wgsl", "rounded.wgsl", "float_blurred.wgsl"][..],
+        ),
+    ];
+    for (depth, made) in steps {
+        lazy.renderer.depth = depth;
+        lazy.renderer.invalidate();
+        let (img, _) = lazy.render(&frame, CursorState { visible: false }).expect("renders");
+        assert!(img.rgba == render(&frame, depth).rgba, "{depth:?}: not what all made at start draw");
+        let depth_made: Vec<_> =
+            lazy.renderer.made_at_first_use().into_iter().filter(|p| p.ends_with(".wgsl")).collect();
+        assert_eq!(depth_made, made, "{depth:?}");
+    }
+}

@@ -5,7 +5,7 @@ mod common;
 
 use std::borrow::Cow;
 
-use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent};
+use vireo::model::{CellUpdate, Frame, HlAttr, Model, RedrawEvent, Underline};
 use vireo::render::font::Fonts;
 use vireo::render::offscreen::{Image, Offscreen};
 use vireo::render::{CursorState, Padding, SlideKnobs};
@@ -674,6 +674,38 @@ fn a_far_jump_slides_one_line_and_a_resize_ends_a_slide() {
     assert_eq!(smooth.renderer.slide_end(smooth.renderer.now), None, "the resize ended the slide");
     let mut fresh = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
     assert_same(&img, &fresh.render(&resized, no_cursor()).unwrap().0, "drawn in place");
+}
+
+/// A window on a CPU adapter makes the pipelines only some frames draw
+/// with at the first frame that draws with them, so a session that never
+/// draws them never holds them (about 5 MB with lavapipe; floats' depth in
+/// `tests/depth.rs`): plain text makes none, an undercurl the rects'
+/// shapes, the cursor's smear its own. Each frame is the one a renderer
+/// that made them all at start draws.
+#[test]
+fn the_shapes_and_the_smear_are_made_at_their_first_use() {
+    let mut lazy = Offscreen::as_cpu_window(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut eager = Offscreen::new(Fonts::bundled(1.0)).expect("a Vulkan device");
+    let mut m = model(30, 4);
+    let curl = HlAttr { underline: Underline::Curl, sp: Some(0xff4040), ..Default::default() };
+    m.apply(RedrawEvent::HlAttrDefine { id: 1, attr: curl }).unwrap();
+    let cursor = CursorState { visible: true };
+    let mut drawn = |frame: &Frame, smear: Option<[[f32; 2]; 4]>, what: &str| {
+        lazy.renderer.cursor_smear = smear;
+        eager.renderer.cursor_smear = smear;
+        let (a, _) = lazy.render(frame, cursor).unwrap();
+        let (b, _) = eager.render(frame, cursor).unwrap();
+        assert_same(&a, &b, what);
+        lazy.renderer.made_at_first_use()
+    };
+    let plain = line(&mut m, 0, vec![cell("fn main() {}", Some(0))]);
+    assert_eq!(drawn(&plain, None, "plain text"), Vec::<&str>::new());
+    let curled = line(&mut m, 1, vec![cell("    mian();", Some(1))]);
+    assert_eq!(drawn(&curled, None, "an undercurl"), ["shapes"]);
+    m.apply(RedrawEvent::GridCursorGoto { grid: 1, row: 1, col: 4 }).unwrap();
+    let moved = m.apply(RedrawEvent::Flush).unwrap().unwrap();
+    let smear = [[2.0, 20.0], [40.0, 18.0], [40.0, 36.0], [4.0, 38.0]];
+    assert_eq!(drawn(&moved, Some(smear), "the cursor's smear"), ["smear", "shapes"]);
 }
 
 /// A window on a CPU adapter draws the first frame's draws once before its

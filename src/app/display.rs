@@ -315,7 +315,6 @@ impl Display {
         self.nudge_ime();
         match drawn {
             Ok(Drawn::Frame(stats)) => {
-                self.renderer.make_the_rest();
                 log::trace!(
                     "frame {} drawn in {:?}, presented in {:?}: {stats:?}",
                     frame.seq,

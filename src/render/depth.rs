@@ -31,6 +31,8 @@
 //! The geometry (shadow offset and softness, corner radius, regions) is
 //! pure and tested without a device; the passes follow.
 
+use std::cell::OnceCell;
+
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
@@ -489,10 +491,9 @@ struct BlurTargets {
 /// The shadow, blur and rounded-float passes, and the blur targets.
 pub struct DepthPipelines {
     format: wgpu::TextureFormat,
-    shadow: wgpu::RenderPipeline,
-    blur: wgpu::RenderPipeline,
-    rounded: wgpu::RenderPipeline,
-    blurred_float: wgpu::RenderPipeline,
+    /// By `Kind`, each made at its first use, unless made all at once
+    /// (`DepthPipelines::new`).
+    pipelines: [OnceCell<wgpu::RenderPipeline>; 4],
     uniform_layout: wgpu::BindGroupLayout,
     /// A uniform and a texture fetched texel by texel.
     textured_layout: wgpu::BindGroupLayout,
@@ -502,6 +503,30 @@ pub struct DepthPipelines {
     float_layout: wgpu::BindGroupLayout,
     linear: wgpu::Sampler,
     targets: Option<BlurTargets>,
+}
+
+/// The depth pipelines: floats' shadows (on by default), the blur's
+/// passes, and floats drawn with round corners, blurred or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Shadow,
+    Blur,
+    Rounded,
+    BlurredFloat,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Shadow, Kind::Blur, Kind::Rounded, Kind::BlurredFloat];
+
+    /// Its shader's name and source (after `rounded_rect.wgsl`'s).
+    fn shader(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Shadow => ("shadow.wgsl", include_str!("../../shaders/shadow.wgsl")),
+            Kind::Blur => ("blur.wgsl", include_str!("../../shaders/blur.wgsl")),
+            Kind::Rounded => ("rounded.wgsl", include_str!("../../shaders/rounded.wgsl")),
+            Kind::BlurredFloat => ("float_blurred.wgsl", include_str!("../../shaders/float_blurred.wgsl")),
+        }
+    }
 }
 
 fn shader(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModule {
@@ -532,7 +557,9 @@ fn sampler_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 }
 
 impl DepthPipelines {
-    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+    /// The pipelines' layouts; the pipelines themselves now if `all`, else
+    /// each at its first use.
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat, all: bool) -> Self {
         let layout = |label, entries: &[wgpu::BindGroupLayoutEntry]| {
             device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries })
         };
@@ -543,39 +570,9 @@ impl DepthPipelines {
         let sampled = wgpu::BindGroupLayoutEntry { binding: 2, ..texture_entry(true) };
         let float_layout =
             layout("depth float", &[uniform_entry(), texture_entry(false), sampled, sampler_entry(3)]);
-        let make = |label: &str, own: &str, layout: &wgpu::BindGroupLayout, blend| {
-            let source = format!("{}\n{own}", include_str!("../../shaders/rounded_rect.wgsl"));
-            let module = shader(device, label, &source);
-            let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some(label),
-                bind_group_layouts: &[Some(layout)],
-                immediate_size: 0,
-            });
-            pipeline(
-                device,
-                PipelineParts {
-                    label,
-                    shader: &module,
-                    fragment: "fs_main",
-                    layout: &layout,
-                    buffers: &[],
-                    format,
-                    blend,
-                },
-            )
-        };
-        let over = Some(PREMULTIPLIED_OVER);
-        DepthPipelines {
+        let made = DepthPipelines {
             format,
-            shadow: make("shadow.wgsl", include_str!("../../shaders/shadow.wgsl"), &uniform_layout, over),
-            blur: make("blur.wgsl", include_str!("../../shaders/blur.wgsl"), &filtered_layout, None),
-            blurred_float: make(
-                "float_blurred.wgsl",
-                include_str!("../../shaders/float_blurred.wgsl"),
-                &float_layout,
-                over,
-            ),
-            rounded: make("rounded.wgsl", include_str!("../../shaders/rounded.wgsl"), &textured_layout, over),
+            pipelines: Default::default(),
             linear: device.create_sampler(&wgpu::SamplerDescriptor {
                 label: Some("blur"),
                 mag_filter: wgpu::FilterMode::Linear,
@@ -587,7 +584,54 @@ impl DepthPipelines {
             filtered_layout,
             float_layout,
             targets: None,
+        };
+        if all {
+            for kind in Kind::ALL {
+                made.pipeline(device, kind);
+            }
         }
+        made
+    }
+
+    /// The pipeline of `kind`, made now if not made yet: on a CPU adapter
+    /// each is compiled (about 2 ms with lavapipe, the four 6 to 8 ms) and
+    /// holds about 0.6 MB, so a session that shows no float, or floats
+    /// with shadows alone (the defaults), does not pay for the rest.
+    fn pipeline(&self, device: &wgpu::Device, kind: Kind) -> &wgpu::RenderPipeline {
+        self.pipelines[kind as usize].get_or_init(|| {
+            let (label, own) = kind.shader();
+            let (layout, blend) = match kind {
+                Kind::Shadow => (&self.uniform_layout, Some(PREMULTIPLIED_OVER)),
+                Kind::Blur => (&self.filtered_layout, None),
+                Kind::Rounded => (&self.textured_layout, Some(PREMULTIPLIED_OVER)),
+                Kind::BlurredFloat => (&self.float_layout, Some(PREMULTIPLIED_OVER)),
+            };
+            let source = format!("{}\n{own}", include_str!("../../shaders/rounded_rect.wgsl"));
+            let module = shader(device, label, &source);
+            let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(layout)],
+                immediate_size: 0,
+            });
+            let parts = PipelineParts {
+                label,
+                shader: &module,
+                fragment: "fs_main",
+                layout: &layout,
+                buffers: &[],
+                format: self.format,
+                blend,
+            };
+            pipeline(device, parts)
+        })
+    }
+
+    /// The names of the pipelines made so far.
+    pub fn made(&self) -> impl Iterator<Item = &'static str> + '_ {
+        Kind::ALL
+            .into_iter()
+            .filter(|&kind| self.pipelines[kind as usize].get().is_some())
+            .map(|kind| kind.shader().0)
     }
 
     fn bind(&self, device: &wgpu::Device, uniform: &[u8], binding: Binding<'_>) -> wgpu::BindGroup {
@@ -659,7 +703,7 @@ impl DepthPipelines {
             params: [float.radius, shadow.sigma, shadow.alpha, 0.0],
         };
         let group = self.bind(device, bytemuck::bytes_of(&uniform), Binding::None);
-        pass.set_pipeline(&self.shadow);
+        pass.set_pipeline(self.pipeline(device, Kind::Shadow));
         pass.set_bind_group(0, &group, &[]);
         pass.draw(0..6, 0..4);
     }
@@ -728,7 +772,7 @@ impl DepthPipelines {
                 })],
                 ..Default::default()
             });
-            pass.set_pipeline(&self.blur);
+            pass.set_pipeline(self.pipeline(device, Kind::Blur));
             pass.set_bind_group(0, &group, &[]);
             pass.draw(0..6, 0..1);
         }
@@ -763,7 +807,7 @@ impl DepthPipelines {
                     region: [blur.source[0] as f32, blur.source[1] as f32, sw as f32, sh as f32],
                     texture_size: [targets.scaled.0 as f32, targets.scaled.1 as f32, 0.0, 0.0],
                 };
-                pass.set_pipeline(&self.blurred_float);
+                pass.set_pipeline(self.pipeline(device, Kind::BlurredFloat));
                 self.bind(device, bytemuck::bytes_of(&uniform), Binding::Both(layer, &targets.down_view))
             }
             _ => {
@@ -772,7 +816,7 @@ impl DepthPipelines {
                     rect: float.rect.array(),
                     params: [float.radius, 0.0, 0.0, 0.0],
                 };
-                pass.set_pipeline(&self.rounded);
+                pass.set_pipeline(self.pipeline(device, Kind::Rounded));
                 self.bind(device, bytemuck::bytes_of(&uniform), Binding::Texels(layer))
             }
         };

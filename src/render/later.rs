@@ -1,10 +1,9 @@
 //! Pipelines no first frame drawn on the CPU draws with: on a CPU adapter
 //! each pipeline is compiled, 2 to 5 ms of CPU, and making them before the
-//! first frame delays it. They are made on a thread of their own (the
-//! rects' and the composite's at once, floats' depth, the cursor's smear
-//! and the rects' shapes once the first frame is on screen), and waited
-//! for at their first use (a first frame that needs them waits for them,
-//! or makes them itself).
+//! first frame delays it. The rects' and the composite's are made on a
+//! thread of their own at once and waited for at their first use; the
+//! cursor's smear and the rects' shapes are never started, so they are
+//! made at their first use, if any (on a GPU all are made at once).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;

@@ -590,8 +590,11 @@ impl Pipelines {
     /// the text's pipeline is (a layer's text renderer is made with it).
     /// The rects' and the composite's go on on their own thread, then the
     /// first frame's draws are made once with them (see `warm`: lavapipe
-    /// compiles a draw's code at its first use); floats' depth and the
-    /// cursor's smear are begun after the first frame.
+    /// compiles a draw's code at its first use). The pipelines only some
+    /// frames draw with (floats' shadows, blur and round corners, the
+    /// cursor's smear, the rects' shapes) are each made at the first frame
+    /// that draws with them, 2 to 5 ms once: on lavapipe they held about
+    /// 5 MB of memory, which a session that never draws them never pays.
     pub fn warmed(device: &wgpu::Device, queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
         Pipelines::build(device, queue, format, true)
     }
@@ -630,9 +633,9 @@ impl Pipelines {
         let (layout, device_later) = (rect_globals.clone(), device.clone());
         let mut smear = Later::pending(move || smear::SmearPipeline::new(&device_later, format, &layout));
         let device_later = device.clone();
-        let mut depth = Later::pending(move || depth::DepthPipelines::new(&device_later, format));
-        // Floats' depth and the cursor's smear: with `warm`, made after the
-        // first frame (see `Later`), else now.
+        let mut depth = Later::pending(move || depth::DepthPipelines::new(&device_later, format, !warm));
+        // Floats' depth, the cursor's smear and the rects' shapes: with
+        // `warm`, each made at its first use, else now.
         if !warm {
             smear.start();
             depth.start();
@@ -659,6 +662,18 @@ impl Pipelines {
     fn drawing(&mut self) -> Arc<Drawing> {
         self.drawing.get().clone()
     }
+
+    /// See `Renderer::made_at_first_use`.
+    fn made_at_first_use(&mut self) -> Vec<&'static str> {
+        let mut made: Vec<&'static str> = self.depth.ready().map(|d| d.made().collect()).unwrap_or_default();
+        if self.smear.ready().is_some() {
+            made.push("smear");
+        }
+        if self.drawing.ready().is_some_and(|d| d.rects.shapes_made()) {
+            made.push("shapes");
+        }
+        made
+    }
 }
 
 /// Runs `make` on this thread at a lower priority (Linux's nice value is
@@ -679,6 +694,13 @@ impl Renderer {
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat, fonts: Fonts) -> Self {
         let pipelines = Pipelines::new(&device, &queue, format);
         Renderer::with_pipelines(device, queue, format, pipelines, fonts)
+    }
+
+    /// Which of the pipelines a CPU adapter makes at their first use
+    /// (`Pipelines::warmed`) are made: the depth pipelines by their
+    /// shaders' names, "smear" and "shapes".
+    pub fn made_at_first_use(&mut self) -> Vec<&'static str> {
+        self.pipelines.made_at_first_use()
     }
 
     /// A renderer from `pipelines` made for `device` and `format`.
@@ -850,17 +872,6 @@ impl Renderer {
     /// once one is.
     pub fn scratch(&self) -> Option<&wgpu::Texture> {
         self.scratch.as_ref().map(|(texture, _)| texture)
-    }
-
-    /// Begins making the pipelines no first frame needs (see `Later`), if
-    /// not begun: called once a frame is on screen.
-    pub fn make_the_rest(&mut self) {
-        self.pipelines.depth.start();
-        self.pipelines.smear.start();
-        // Not waited for: begun at the first frame after the rects' are made.
-        if let Some(drawing) = self.pipelines.drawing.ready() {
-            drawing.rects.start_shapes();
-        }
     }
 
     fn submit(&self, commands: wgpu::CommandBuffer) {

@@ -105,6 +105,18 @@ impl Offscreen {
         Ok(Offscreen::with(gpu, renderer))
     }
 
+    /// Pipelines made as a window on a CPU adapter makes them
+    /// (`Pipelines::warmed`): the first frame's draws made ahead on a
+    /// thread, and the pipelines only some frames draw with at their first
+    /// use (`Renderer::made_at_first_use`).
+    pub fn as_cpu_window(fonts: Fonts) -> Result<Offscreen, GpuError> {
+        let gpu = Gpu::new(Gpu::instance(), None)?;
+        let pipelines = Pipelines::warmed(&gpu.device, &gpu.queue, FORMAT);
+        let renderer =
+            Renderer::with_pipelines(gpu.device.clone(), gpu.queue.clone(), FORMAT, pipelines, fonts);
+        Ok(Offscreen::with(gpu, renderer))
+    }
+
     fn with(gpu: Gpu, renderer: Renderer) -> Offscreen {
         Offscreen {
             gpu,

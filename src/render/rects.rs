@@ -92,8 +92,8 @@ pub enum Blend {
 /// nearly all of them) have a fragment stage of their own. A CPU
 /// rasteriser runs every branch of a shader for every pixel, so drawing
 /// them with the shapes' stage (a sine, distances) costs some 2 times
-/// as much CPU per pixel. The shapes' pipelines are made on a thread of
-/// their own after the first frame (`start_shapes`), or at their first use.
+/// as much CPU per pixel. The shapes' pipelines are made at their first
+/// use, or on a thread of their own once asked (`start_shapes`).
 pub struct RectPipeline {
     solid: Pair,
     shapes: Mutex<Later<Pair>>,
@@ -149,6 +149,11 @@ impl RectPipeline {
         let device = device.clone();
         let shapes = Later::pending(move || Pair::new(&device, &shader, &layout, format, "fs_main"));
         RectPipeline { solid, shapes: Mutex::new(shapes), globals_layout }
+    }
+
+    /// Whether the shapes' pipelines are made.
+    pub fn shapes_made(&self) -> bool {
+        self.shapes.lock().unwrap_or_else(PoisonError::into_inner).ready().is_some()
     }
 
     /// Begins making the shapes' pipelines, if not begun.
